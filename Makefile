@@ -1,0 +1,60 @@
+# Every target installs what it needs first; only Python 3.11 must already be on the machine.
+.DEFAULT_GOAL := help
+SHELL := bash
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help install run test lint fmt migrate migration rollback seed clean
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.installed ## Install the app and its development tools into .venv
+
+run: migrate ## Migrate the SQLite database and serve the API (docs at /docs)
+	$(BIN)/python -m app
+
+test: install ## Run the whole test suite
+	$(BIN)/pytest
+
+lint: install ## Check style, formatting and types
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: install ## Fix formatting and what the linter can fix
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrate: install ## Upgrade the database to the newest migration
+	@mkdir -p data
+	$(BIN)/alembic upgrade head
+
+migration: install ## Create a migration from model changes: make migration msg="add a column"
+	@test -n "$(msg)" || { echo 'usage: make migration msg="what changes"'; exit 2; }
+	@mkdir -p data
+	$(BIN)/alembic revision --autogenerate -m "$(msg)"
+
+rollback: install ## Undo the newest migration
+	$(BIN)/alembic downgrade -1
+
+seed: migrate ## Load a demo catalogue of a few hundred authors and books
+	$(BIN)/python -m app.seed
+
+clean: ## Remove the virtual environments, caches and the local database
+	rm -rf .uv $(VENV) .pytest_cache .mypy_cache .ruff_cache data
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,80 @@
+import uuid
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlalchemy import func
+from sqlalchemy.orm import selectinload
+from sqlmodel import col, delete, select
+
+from app.authors.schemas import AuthorCreate, AuthorQuery, AuthorUpdate
+from app.db import SessionDep
+from app.models import Author, Book
+from app.repository import contains_text, count, order_by, relation
+
+SORT_COLUMNS: dict[str, Any] = {
+    "name": Author.name,
+    "created_at": Author.created_at,
+    "updated_at": Author.updated_at,
+}
+
+
+class AuthorRepository:
+    def __init__(self, session: SessionDep) -> None:
+        self.session = session
+
+    async def search(self, query: AuthorQuery) -> tuple[list[tuple[Author, int]], int]:
+        """Return one page of authors with their book counts, and how many match in all."""
+        filters = []
+        if query.name is not None:
+            filters.append(func.lower(Author.name) == func.lower(query.name))
+        if query.q is not None:
+            filters.append(contains_text(Author.name, query.q))
+        book_count = (
+            select(func.count()).where(Book.author_id == Author.id).correlate(Author)
+        ).scalar_subquery()
+        statement = (
+            select(Author, book_count)
+            .where(*filters)
+            .order_by(*order_by(query, SORT_COLUMNS, Author.id))
+            .offset(query.offset)
+            .limit(query.per_page)
+        )
+        rows = (await self.session.exec(statement)).all()
+        total = await count(self.session, Author, filters)
+        return [(author, book_count) for author, book_count in rows], total
+
+    async def get(self, author_id: uuid.UUID) -> Author | None:
+        """Return the author with all of their books, or None."""
+        statement = (
+            select(Author)
+            .where(Author.id == author_id)
+            .options(selectinload(relation(Author.books)))
+        )
+        return (await self.session.exec(statement)).one_or_none()
+
+    async def get_for_update(self, author_id: uuid.UUID) -> Author | None:
+        """Return the author, locked for the rest of the transaction where the database can."""
+        statement = select(Author).where(Author.id == author_id).with_for_update()
+        return (await self.session.exec(statement)).one_or_none()
+
+    async def create(self, data: AuthorCreate) -> Author:
+        author = Author.model_validate(data)
+        self.session.add(author)
+        await self.session.flush()
+        return author
+
+    async def update(self, author: Author, data: AuthorUpdate) -> Author:
+        author.sqlmodel_update(data.model_dump(exclude_unset=True))
+        author.touch()
+        await self.session.flush()
+        return author
+
+    async def delete(self, author: Author, *, cascade: bool) -> None:
+        """Delete the author; with `cascade`, their books go too, in the same transaction."""
+        if cascade:
+            await self.session.exec(delete(Book).where(col(Book.author_id) == author.id))
+        await self.session.delete(author)
+        await self.session.flush()
+
+
+AuthorRepositoryDep = Annotated[AuthorRepository, Depends()]

@@ -1,0 +1,109 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.authors.repository import AuthorRepositoryDep
+from app.authors.schemas import (
+    AuthorCreate,
+    AuthorDetail,
+    AuthorListItem,
+    AuthorQuery,
+    AuthorRead,
+    AuthorUpdate,
+)
+from app.errors import NotFound, problem_responses
+from app.etag import IfMatch, IfNoneMatch, check_if_match, etag, matches
+from app.pagination import Page, link_header
+
+router = APIRouter(prefix="/authors", tags=["authors"])
+
+NOT_AN_AUTHOR = "No author has this id."
+
+
+@router.post("", status_code=201, responses=problem_responses())
+async def create_author(
+    data: AuthorCreate, authors: AuthorRepositoryDep, response: Response
+) -> AuthorRead:
+    """Create an author."""
+    author = await authors.create(data)
+    response.headers["Location"] = f"/authors/{author.id}"
+    response.headers["ETag"] = etag(author.version)
+    return AuthorRead.model_validate(author)
+
+
+@router.get("", responses=problem_responses())
+async def list_authors(
+    query: Annotated[AuthorQuery, Query()],
+    authors: AuthorRepositoryDep,
+    request: Request,
+    response: Response,
+) -> Page[AuthorListItem]:
+    """List authors with their book counts, filtered, sorted and paginated."""
+    rows, total = await authors.search(query)
+    items = [
+        AuthorListItem.model_validate(author, update={"book_count": book_count})
+        for author, book_count in rows
+    ]
+    page = Page[AuthorListItem].of(items, total, query)
+    response.headers["Link"] = link_header(request.url, page.meta)
+    return page
+
+
+@router.get(
+    "/{author_id}",
+    response_model=AuthorDetail,
+    responses={304: {"description": "Not modified."}, **problem_responses(404)},
+)
+async def get_author(
+    author_id: uuid.UUID,
+    authors: AuthorRepositoryDep,
+    response: Response,
+    if_none_match: IfNoneMatch = None,
+) -> AuthorDetail | Response:
+    """Get one author with all of their books."""
+    author = await authors.get(author_id)
+    if author is None:
+        raise NotFound(NOT_AN_AUTHOR)
+    if matches(if_none_match, author.version):
+        return Response(status_code=304, headers={"ETag": etag(author.version)})
+    response.headers["ETag"] = etag(author.version)
+    return AuthorDetail.model_validate(author)
+
+
+@router.patch("/{author_id}", responses=problem_responses(404, 412))
+async def update_author(
+    author_id: uuid.UUID,
+    data: AuthorUpdate,
+    authors: AuthorRepositoryDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> AuthorRead:
+    """Change some of an author's fields; `null` clears `bio`."""
+    author = await authors.get_for_update(author_id)
+    if author is None:
+        raise NotFound(NOT_AN_AUTHOR)
+    check_if_match(if_match, author.version)
+    await authors.update(author, data)
+    response.headers["ETag"] = etag(author.version)
+    return AuthorRead.model_validate(author)
+
+
+@router.delete(
+    "/{author_id}",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(404, 409, 412),
+)
+async def delete_author(
+    author_id: uuid.UUID,
+    authors: AuthorRepositoryDep,
+    cascade: Annotated[bool, Query(description="Delete the author's books too.")] = False,
+    if_match: IfMatch = None,
+) -> None:
+    """Delete an author; one who still has books needs `cascade=true`."""
+    author = await authors.get_for_update(author_id)
+    if author is None:
+        raise NotFound(NOT_AN_AUTHOR)
+    check_if_match(if_match, author.version)
+    await authors.delete(author, cascade=cascade)

@@ -1,0 +1,90 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.books.repository import BookRepositoryDep
+from app.books.schemas import BookCreate, BookQuery, BookRead, BookUpdate
+from app.errors import NotFound, problem_responses
+from app.etag import IfMatch, IfNoneMatch, check_if_match, etag, matches
+from app.pagination import Page, link_header
+
+router = APIRouter(prefix="/books", tags=["books"])
+
+NOT_A_BOOK = "No book has this id."
+
+
+@router.post("", status_code=201, responses=problem_responses(409))
+async def create_book(data: BookCreate, books: BookRepositoryDep, response: Response) -> BookRead:
+    """Create a book; tags that do not exist yet are created."""
+    book = await books.create(data)
+    response.headers["Location"] = f"/books/{book.id}"
+    response.headers["ETag"] = etag(book.version)
+    return BookRead.model_validate(book)
+
+
+@router.get("", responses=problem_responses())
+async def list_books(
+    query: Annotated[BookQuery, Query()],
+    books: BookRepositoryDep,
+    request: Request,
+    response: Response,
+) -> Page[BookRead]:
+    """List books with their authors and tags, filtered, sorted and paginated."""
+    rows, total = await books.search(query)
+    page = Page[BookRead].of([BookRead.model_validate(book) for book in rows], total, query)
+    response.headers["Link"] = link_header(request.url, page.meta)
+    return page
+
+
+@router.get(
+    "/{book_id}",
+    response_model=BookRead,
+    responses={304: {"description": "Not modified."}, **problem_responses(404)},
+)
+async def get_book(
+    book_id: uuid.UUID,
+    books: BookRepositoryDep,
+    response: Response,
+    if_none_match: IfNoneMatch = None,
+) -> BookRead | Response:
+    """Get one book with its author and tags."""
+    book = await books.get(book_id)
+    if book is None:
+        raise NotFound(NOT_A_BOOK)
+    if matches(if_none_match, book.version):
+        return Response(status_code=304, headers={"ETag": etag(book.version)})
+    response.headers["ETag"] = etag(book.version)
+    return BookRead.model_validate(book)
+
+
+@router.patch("/{book_id}", responses=problem_responses(404, 409, 412))
+async def update_book(
+    book_id: uuid.UUID,
+    data: BookUpdate,
+    books: BookRepositoryDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> BookRead:
+    """Change some of a book's fields; `tags` replaces the whole list."""
+    book = await books.get_for_update(book_id)
+    if book is None:
+        raise NotFound(NOT_A_BOOK)
+    check_if_match(if_match, book.version)
+    await books.update(book, data)
+    response.headers["ETag"] = etag(book.version)
+    return BookRead.model_validate(book)
+
+
+@router.delete(
+    "/{book_id}", status_code=204, response_class=Response, responses=problem_responses(404, 412)
+)
+async def delete_book(
+    book_id: uuid.UUID, books: BookRepositoryDep, if_match: IfMatch = None
+) -> None:
+    """Delete a book."""
+    book = await books.get_for_update(book_id)
+    if book is None:
+        raise NotFound(NOT_A_BOOK)
+    check_if_match(if_match, book.version)
+    await books.delete(book)

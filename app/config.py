@@ -1,0 +1,30 @@
+"""Settings read from the environment (and an optional `.env` file)."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting Folio reads; each one is an upper-case environment variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./data/folio.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    sql_echo: bool = False
+    # Connections kept open; on SQLite this sizes the pool of reader connections.
+    pool_size: int = Field(default=5, ge=1)
+    pool_max_overflow: int = Field(default=10, ge=0)
+    pool_timeout: float = Field(default=30.0, gt=0)
+    pool_recycle: int = Field(default=1800, ge=-1)
+    pool_pre_ping: bool = True
+    busy_timeout_ms: int = Field(default=5000, ge=0)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once."""
+    return Settings()

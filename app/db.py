@@ -1,0 +1,205 @@
+"""Engines, SQLite connection set-up, session factories and the per-request `SessionDep`.
+
+On SQLite, reads and writes use separate engines. Readers run in deferred (read-only)
+transactions on a pool of connections and never take the write lock. Writers begin with
+`BEGIN IMMEDIATE`, so a read-modify-write cannot be overtaken between its read and its write.
+SQLite before 3.51.3 can corrupt a WAL database when several connections write and
+checkpoint at once, so there all writes share one connection and queue for it in the pool.
+On PostgreSQL both roles share one engine; rows to be changed are locked with `FOR UPDATE`.
+"""
+
+import re
+import sqlite3 as sqlite3_driver
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Index, UniqueConstraint, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.config import Settings
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SQLITE_SAFE_CONCURRENT_WRITERS = (3, 51, 3)
+
+
+@dataclass(frozen=True)
+class Database:
+    """The engines and session factories of one database."""
+
+    read_engine: AsyncEngine
+    write_engine: AsyncEngine
+    reads: async_sessionmaker[AsyncSession]
+    writes: async_sessionmaker[AsyncSession]
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.read_engine.dispose()
+        if self.write_engine is not self.read_engine:
+            await self.write_engine.dispose()
+
+
+def is_sqlite(url: str | URL) -> bool:
+    """Tell whether a database URL names SQLite."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_writer_pool_size(settings: Settings) -> int:
+    """One writer connection unless the linked SQLite is free of the WAL-reset bug."""
+    if sqlite3_driver.sqlite_version_info < SQLITE_SAFE_CONCURRENT_WRITERS:
+        return 1
+    return settings.pool_size
+
+
+def configure_sqlite(engine: AsyncEngine, settings: Settings, *, writer: bool) -> None:
+    """Set the pragmas a server needs and let SQLAlchemy, not the driver, emit BEGIN."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own transaction handling would BEGIN lazily and defeat BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(settings.busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if not writer:
+            cursor.execute("PRAGMA query_only = ON")
+        cursor.close()
+
+    begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+
+def create_engine(settings: Settings, *, writer: bool = True) -> AsyncEngine:
+    """Build one engine for the configured database."""
+    url = settings.database_url
+    if not is_sqlite(url):
+        return create_async_engine(
+            url,
+            echo=settings.sql_echo,
+            pool_size=settings.pool_size,
+            max_overflow=settings.pool_max_overflow,
+            pool_timeout=settings.pool_timeout,
+            pool_recycle=settings.pool_recycle,
+            pool_pre_ping=settings.pool_pre_ping,
+        )
+    size = sqlite_writer_pool_size(settings) if writer else settings.pool_size
+    engine = create_async_engine(
+        url,
+        echo=settings.sql_echo,
+        pool_size=size,
+        max_overflow=0 if writer else settings.pool_max_overflow,
+        pool_timeout=settings.pool_timeout,
+    )
+    configure_sqlite(engine, settings, writer=writer)
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded values after commit, so responses never trigger I/O."""
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def create_database(settings: Settings) -> Database:
+    """Build the engines and session factories for the configured database."""
+    write_engine = create_engine(settings, writer=True)
+    if is_sqlite(settings.database_url):
+        read_engine = create_engine(settings, writer=False)
+    else:
+        read_engine = write_engine
+    return Database(
+        read_engine=read_engine,
+        write_engine=write_engine,
+        reads=session_factory(read_engine),
+        writes=session_factory(write_engine),
+    )
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Yield the request's one session: committed before the response is sent, else rolled back."""
+    database: Database = request.app.state.database
+    factory = database.reads if request.method in SAFE_METHODS else database.writes
+    async with factory() as session, session.begin():
+        yield session
+
+
+# scope="function" runs the commit before the response is sent, so a failed commit
+# becomes an error answer instead of a 2xx for data that was never stored.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def violated_constraint(exc: IntegrityError) -> str | None:
+    """Name the constraint an integrity error broke, reading each driver's own report."""
+    driver_error = getattr(exc.orig, "driver_exception", None)
+    name = getattr(driver_error, "constraint_name", None)  # asyncpg names it outright
+    if name is not None:
+        return str(name)
+    message = str(exc.orig)
+    # SQLite reports "UNIQUE constraint failed: book.isbn" for unique constraints ...
+    if match := re.match(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)", message):
+        return unique_constraint_on(match.group(1).split(", "))
+    # ... and only "FOREIGN KEY constraint failed" for foreign keys, so the statement's
+    # table tells which key: the one it holds (insert, update) or the one aimed at it (delete).
+    if message.startswith("FOREIGN KEY constraint failed"):
+        return foreign_key_for_statement(exc.statement or "")
+    if match := re.match(r"CHECK constraint failed: (\w+)", message):
+        return match.group(1)
+    return None
+
+
+def unique_constraint_on(columns: list[str]) -> str | None:
+    """Name the unique constraint or index covering exactly these `table.column`s."""
+    table_name = columns[0].split(".")[0]
+    wanted = {column.split(".")[1] for column in columns}
+    table = SQLModel.metadata.tables.get(table_name)
+    if table is None:
+        return None
+    candidates: list[UniqueConstraint | Index] = [
+        *(item for item in table.constraints if isinstance(item, UniqueConstraint)),
+        *(item for item in table.indexes if item.unique),
+    ]
+    for candidate in candidates:
+        if {column.name for column in candidate.columns} == wanted:
+            return str(candidate.name)
+    return None
+
+
+def foreign_key_for_statement(statement: str) -> str | None:
+    """Name the only foreign key a statement can have broken, if there is just one."""
+    match = re.match(r"\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)", statement, re.IGNORECASE)
+    if match is None:
+        return None
+    verb, table_name = match.group(1).upper(), match.group(2)
+    all_keys = [
+        key for table in SQLModel.metadata.tables.values() for key in table.foreign_key_constraints
+    ]
+    if verb == "DELETE FROM":
+        # A key that cascades cannot fail a delete.
+        keys = [
+            key
+            for key in all_keys
+            if key.referred_table.name == table_name and key.ondelete != "CASCADE"
+        ]
+    else:
+        keys = [key for key in all_keys if key.table.name == table_name]
+    return str(keys[0].name) if len(keys) == 1 else None
+
+
+async def insert_missing(
+    session: AsyncSession, model: type[SQLModel], rows: list[dict[str, Any]], key: str
+) -> None:
+    """Insert the rows whose `key` is still free; one that loses a race is skipped, not an error."""
+    dialect = session.get_bind().dialect.name
+    # Both dialects spell ON CONFLICT DO NOTHING alike but through their own insert().
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.exec(insert(model).values(rows).on_conflict_do_nothing(index_elements=[key]))

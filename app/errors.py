@@ -1,0 +1,250 @@
+"""Folio's errors and their RFC 9457 problem+json answers, all mapped here.
+
+    FolioError                 any error with an HTTP answer
+     ├── NotFound              404 no such resource
+     ├── Conflict              409 a uniqueness conflict, or a delete that would orphan rows
+     ├── PreconditionFailed    412 an If-Match that no longer matches
+     ├── Unprocessable         422 a request that is well-formed but cannot be applied
+     └── Unavailable           503 the database is locked or unreachable; try again
+
+Integrity errors from the database are turned into these by constraint name
+(`error_for_constraint`), so no handler checks before it writes.
+"""
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException
+
+from app.db import violated_constraint
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = "1"
+
+
+class FolioError(Exception):
+    """An error that has an HTTP answer."""
+
+    status = 500
+    title = "Internal Server Error"
+
+    def __init__(self, detail: str, *, errors: Sequence[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+class NotFound(FolioError):
+    status = 404
+    title = "Not Found"
+
+
+class Conflict(FolioError):
+    status = 409
+    title = "Conflict"
+
+
+class PreconditionFailed(FolioError):
+    status = 412
+    title = "Precondition Failed"
+
+
+class Unprocessable(FolioError):
+    status = 422
+    title = "Unprocessable Content"
+
+    @classmethod
+    def at(cls, loc: Sequence[str | int], msg: str, type_: str) -> "Unprocessable":
+        """An error about one field, shaped like a validation error."""
+        return cls(msg, errors=[{"loc": list(loc), "msg": msg, "type": type_}])
+
+
+class Unavailable(FolioError):
+    status = 503
+    title = "Service Unavailable"
+
+
+# Constraint name -> the error its violation means. Names follow models/base.py.
+CONSTRAINT_ERRORS: dict[str, FolioError] = {
+    "uq_book_isbn": Conflict("A book with this ISBN already exists."),
+    "uq_tag_name": Conflict("A tag with this name already exists."),
+    "fk_book_author_id_author": Unprocessable.at(
+        ["body", "author_id"], "No author has this id.", "missing_reference"
+    ),
+}
+# Deleting the referenced row breaks the same constraint for another reason.
+DELETE_CONSTRAINT_ERRORS: dict[str, FolioError] = {
+    "fk_book_author_id_author": Conflict(
+        "The author still has books; delete them first or pass cascade=true."
+    ),
+}
+
+
+def error_for_constraint(name: str | None, *, deleting: bool = False) -> FolioError | None:
+    """Return the error that a violation of the named constraint stands for."""
+    if name is None:
+        return None
+    if deleting and name in DELETE_CONSTRAINT_ERRORS:
+        return DELETE_CONSTRAINT_ERRORS[name]
+    return CONSTRAINT_ERRORS.get(name)
+
+
+def problem(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    errors: Sequence[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """Build an RFC 9457 problem details answer."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Keep what a client needs from each validation error, and nothing it sent."""
+    return [
+        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+        for error in jsonable_encoder(exc.errors(), exclude={"input", "ctx", "url"})
+    ]
+
+
+def is_locked(exc: OperationalError) -> bool:
+    """Tell whether SQLite gave up waiting for a lock."""
+    return re.search(r"database( table)? is locked|database is busy", str(exc.orig)) is not None
+
+
+async def on_folio_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, FolioError)
+    headers = {"Retry-After": RETRY_AFTER_SECONDS} if exc.status == 503 else None
+    return problem(request, exc.status, exc.title, exc.detail, errors=exc.errors, headers=headers)
+
+
+async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = validation_errors(exc)
+    return problem(request, 422, Unprocessable.title, "The request is not valid.", errors=errors)
+
+
+async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else "The request failed."
+    title = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, detail)
+    headers = dict(exc.headers) if exc.headers else None
+    return problem(request, exc.status_code, title, detail, headers=headers)
+
+
+async def on_stale_data(request: Request, _exc: Exception) -> JSONResponse:
+    # Another transaction changed or removed the row between our read and our write.
+    return await on_folio_error(
+        request, PreconditionFailed("The resource was changed by another request; retry.")
+    )
+
+
+async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError | PoolTimeoutError)
+    if isinstance(exc, IntegrityError):
+        deleting = (exc.statement or "").lstrip().upper().startswith("DELETE")
+        error = error_for_constraint(violated_constraint(exc), deleting=deleting)
+        if error is None:
+            logger.error("integrity error with no mapping", exc_info=exc)
+            error = Conflict("The change conflicts with stored data.")
+        return await on_folio_error(request, error)
+    if isinstance(exc, PoolTimeoutError) or (isinstance(exc, OperationalError) and is_locked(exc)):
+        detail = "The database is busy; retry shortly."
+    elif isinstance(exc, OperationalError | DBAPIError) and exc.connection_invalidated:
+        detail = "The database cannot be reached; retry shortly."
+    elif isinstance(exc, OperationalError | DBAPIError) and is_connection_error(exc):
+        detail = "The database cannot be reached; retry shortly."
+    else:
+        return await on_unexpected_error(request, exc)
+    logger.warning("database unavailable: %s", exc)
+    return await on_folio_error(request, Unavailable(detail))
+
+
+def is_connection_error(exc: DBAPIError) -> bool:
+    """Tell whether a driver error means the server could not be reached."""
+    if isinstance(exc.orig, OSError | ConnectionError):
+        return True
+    text = str(exc.orig).lower()
+    return "unable to open database" in text or "connection" in text and "refused" in text
+
+
+async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(request, 500, "Internal Server Error", "An unexpected error occurred.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error with problem+json."""
+    app.add_exception_handler(FolioError, on_folio_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(StaleDataError, on_stale_data)
+    app.add_exception_handler(DBAPIError, on_database_error)
+    app.add_exception_handler(PoolTimeoutError, on_database_error)
+    app.add_exception_handler(Exception, on_unexpected_error)
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "instance"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["loc", "msg", "type"],
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                    "msg": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+STATUS_DESCRIPTIONS = {
+    404: "No such resource.",
+    409: "The request conflicts with stored data.",
+    412: "If-Match does not match the current ETag; nothing was changed.",
+    422: "The request is not valid; `errors` says where.",
+    503: "The database is busy or unreachable; retry after `Retry-After` seconds.",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Describe error answers for OpenAPI; 422 and 503 can come from any route."""
+    return {
+        status: {
+            "description": STATUS_DESCRIPTIONS[status],
+            "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+        }
+        for status in sorted({*statuses, 422, 503})
+    }

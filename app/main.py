@@ -1,0 +1,53 @@
+"""The application factory: lifespan, routers and error handlers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from fastapi import FastAPI
+
+from app.authors.router import router as authors_router
+from app.books.router import router as books_router
+from app.config import Settings, get_settings
+from app.db import create_database
+from app.errors import install_error_handlers
+from app.health.router import router as health_router
+from app.tags.router import router as tags_router
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def schema_head() -> str:
+    """The newest migration, read once so that readiness checks do no file work."""
+    config = Config(PROJECT_ROOT / "alembic.ini")
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None, "no migrations found"
+    return head
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the Folio application for the given (or the environment's) settings."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.database = create_database(settings)
+        app.state.schema_head = schema_head()
+        try:
+            yield
+        finally:
+            await app.state.database.dispose()
+
+    app = FastAPI(
+        title="Folio",
+        summary="A catalogue of authors, books and tags.",
+        version="1.0.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for router in (authors_router, books_router, tags_router, health_router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,44 @@
+import uuid
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Index
+from sqlmodel import Field, Relationship, SQLModel
+
+from app.models.base import Entity, version_column
+from app.models.book_tag import BookTag
+
+if TYPE_CHECKING:
+    from app.models.author import Author
+    from app.models.tag import Tag
+
+_version = version_column()
+
+
+class BookBase(SQLModel):
+    title: str = Field(max_length=500)
+    isbn: str | None = Field(default=None, max_length=13, unique=True)
+    published_year: int | None = None
+    description: str | None = Field(default=None, max_length=20000)
+
+
+class Book(Entity, BookBase, table=True):
+    __table_args__ = (
+        Index("ix_book_title_id", "title", "id"),
+        Index("ix_book_author_id_title_id", "author_id", "title", "id"),
+        Index("ix_book_published_year_id", "published_year", "id"),
+        Index("ix_book_created_at_id", "created_at", "id"),
+        Index("ix_book_updated_at_id", "updated_at", "id"),
+    )
+    __mapper_args__ = {"version_id_col": _version}
+
+    # Deleting an author who still has books fails here; cascading is done explicitly.
+    author_id: uuid.UUID = Field(foreign_key="author.id", ondelete="RESTRICT")
+    version: int = Field(default=1, sa_column=_version)
+    author: "Author" = Relationship(
+        back_populates="books", sa_relationship_kwargs={"lazy": "raise"}
+    )
+    tags: list["Tag"] = Relationship(
+        back_populates="books",
+        link_model=BookTag,
+        sa_relationship_kwargs={"lazy": "raise", "order_by": "Tag.name", "passive_deletes": True},
+    )

@@ -1,0 +1,15 @@
+import uuid
+
+from sqlmodel import Field, SQLModel
+
+
+class BookTag(SQLModel, table=True):
+    """Links a book to a tag; rows go when either side is deleted."""
+
+    __tablename__ = "book_tag"
+
+    book_id: uuid.UUID = Field(foreign_key="book.id", primary_key=True, ondelete="CASCADE")
+    # The primary key leads with book_id, so "books with this tag" needs its own index.
+    tag_id: uuid.UUID = Field(
+        foreign_key="tag.id", primary_key=True, ondelete="CASCADE", index=True
+    )

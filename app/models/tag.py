@@ -1,0 +1,24 @@
+from typing import TYPE_CHECKING
+
+from sqlmodel import Field, Relationship, SQLModel
+
+from app.models.base import Entity, version_column
+from app.models.book_tag import BookTag
+
+if TYPE_CHECKING:
+    from app.models.book import Book
+
+_version = version_column()
+
+
+class TagBase(SQLModel):
+    name: str = Field(max_length=50, unique=True)
+
+
+class Tag(Entity, TagBase, table=True):
+    __mapper_args__ = {"version_id_col": _version}
+
+    version: int = Field(default=1, sa_column=_version)
+    books: list["Book"] = Relationship(
+        back_populates="tags", link_model=BookTag, sa_relationship_kwargs={"lazy": "raise"}
+    )

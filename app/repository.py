@@ -1,0 +1,42 @@
+"""Small pieces of SQL shared by the repositories."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, func
+from sqlalchemy.orm import QueryableAttribute
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.pagination import PageQuery
+
+
+def contains_text(column: Any, text: str) -> ColumnElement[bool]:
+    """Case-insensitive substring match in which `%` and `_` are literal characters."""
+    return column.icontains(text, autoescape=True)  # type: ignore[no-any-return]
+
+
+def relation(attribute: Any) -> QueryableAttribute[Any]:
+    """A relationship as loader options need it; SQLModel types it as the related objects."""
+    return cast(QueryableAttribute[Any], attribute)
+
+
+def order_by(query: PageQuery, columns: Mapping[str, Any], tie_breaker: Any) -> list[Any]:
+    """Turn the query's sort into ORDER BY terms that end with the id, so the order is total."""
+    terms: list[Any] = []
+    for name, descending in query.sort_keys():
+        column = columns[name]
+        term = column.desc() if descending else column.asc()
+        if getattr(getattr(column, "expression", column), "nullable", False):
+            # NULLs sort as if larger than any value, the same on SQLite and PostgreSQL.
+            term = term.nulls_first() if descending else term.nulls_last()
+        terms.append(term)
+    last_descending = query.sort_keys()[-1][1]
+    terms.append(tie_breaker.desc() if last_descending else tie_breaker.asc())
+    return terms
+
+
+async def count(session: AsyncSession, model: type[Any], filters: Sequence[Any]) -> int:
+    """Count the rows of a table that match the filters, in SQL."""
+    total = await session.exec(select(func.count()).select_from(model).where(*filters))
+    return total.one()

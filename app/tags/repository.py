@@ -1,0 +1,36 @@
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlalchemy import func
+from sqlmodel import select
+
+from app.db import SessionDep
+from app.models import BookTag, Tag
+from app.repository import contains_text, count, order_by
+from app.tags.schemas import TagQuery
+
+
+class TagRepository:
+    def __init__(self, session: SessionDep) -> None:
+        self.session = session
+
+    async def search(self, query: TagQuery) -> tuple[list[tuple[Tag, int]], int]:
+        """Return one page of tags with how many books carry each, and how many match in all."""
+        filters = [] if query.q is None else [contains_text(Tag.name, query.q)]
+        book_count = (
+            select(func.count()).where(BookTag.tag_id == Tag.id).correlate(Tag).scalar_subquery()
+        )
+        columns: dict[str, Any] = {"name": Tag.name, "book_count": book_count}
+        statement = (
+            select(Tag, book_count)
+            .where(*filters)
+            .order_by(*order_by(query, columns, Tag.id))
+            .offset(query.offset)
+            .limit(query.per_page)
+        )
+        rows = (await self.session.exec(statement)).all()
+        total = await count(self.session, Tag, filters)
+        return [(tag, book_count) for tag, book_count in rows], total
+
+
+TagRepositoryDep = Annotated[TagRepository, Depends()]

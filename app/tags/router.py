@@ -1,0 +1,25 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.errors import problem_responses
+from app.pagination import Page, link_header
+from app.tags.repository import TagRepositoryDep
+from app.tags.schemas import TagQuery, TagRead
+
+router = APIRouter(prefix="/tags", tags=["tags"])
+
+
+@router.get("", responses=problem_responses())
+async def list_tags(
+    query: Annotated[TagQuery, Query()],
+    tags: TagRepositoryDep,
+    request: Request,
+    response: Response,
+) -> Page[TagRead]:
+    """List tags with how many books carry each."""
+    rows, total = await tags.search(query)
+    items = [TagRead(id=tag.id, name=tag.name, book_count=book_count) for tag, book_count in rows]
+    page = Page[TagRead].of(items, total, query)
+    response.headers["Link"] = link_header(request.url, page.meta)
+    return page

@@ -1,0 +1,106 @@
+"""Shared fixtures: a database built by the migrations once per run, one rolled-back
+transaction per test, and an HTTP client that drives the real app through ASGI."""
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.config import Settings
+from app.db import Database, create_engine
+from app.main import create_app, schema_head
+from tests.databases import ScratchDatabase, scratch_database
+
+# TEST_DATABASE_URL picks the server to test against (PostgreSQL); SQLite files otherwise.
+SERVER_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the tests of SQLite's own set-up when the suite runs against a server."""
+    if SERVER_URL is None:
+        return
+    selected = [item for item in items if item.get_closest_marker("sqlite") is None]
+    config.hook.pytest_deselected(items=[item for item in items if item not in selected])
+    items[:] = selected
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchDatabase]:
+    """One database built by running every migration; the run's tests share it."""
+    with scratch_database(tmp_path_factory.mktemp("db"), SERVER_URL) as database:
+        database.upgrade()
+        yield database
+
+
+@pytest.fixture
+def fresh_database(migrated: ScratchDatabase, tmp_path: Path) -> Iterator[Callable[[], Settings]]:
+    """Settings for a database of the test's own, migrated, for tests that must really commit."""
+    created: list[ScratchDatabase] = []
+
+    def make() -> Settings:
+        if migrated.is_sqlite:
+            path = tmp_path / f"fresh{len(created)}.db"
+            shutil.copy(migrated.path, path)
+            return Settings(database_url=f"sqlite+aiosqlite:///{path}")
+        database = migrated.copy()
+        created.append(database)
+        return Settings(database_url=database.url)
+
+    yield make
+    for database in created:
+        database.drop()
+
+
+@pytest.fixture(scope="session")
+async def engine(migrated: ScratchDatabase) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(Settings(database_url=migrated.url), writer=True)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def database(engine: AsyncEngine) -> AsyncIterator[Database]:
+    """The app's database, inside a transaction that is rolled back after the test.
+
+    Sessions join it through savepoints, so the app's own commit path runs unchanged.
+    """
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        sessions = async_sessionmaker(
+            bind=connection,
+            class_=AsyncSession,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
+        )
+        yield Database(read_engine=engine, write_engine=engine, reads=sessions, writes=sessions)
+        await transaction.rollback()
+
+
+@pytest.fixture
+async def client(database: Database, migrated: ScratchDatabase) -> AsyncIterator[AsyncClient]:
+    app = create_app(Settings(database_url=migrated.url))
+    app.state.database = database
+    app.state.schema_head = schema_head()
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+@pytest.fixture
+def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """Every SQL statement the test sends, in order."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    yield sent
+    event.remove(engine.sync_engine, "before_cursor_execute", record)

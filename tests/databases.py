@@ -1,0 +1,82 @@
+"""Scratch databases for tests: SQLite files, or databases created on a PostgreSQL server."""
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.main import PROJECT_ROOT
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(PROJECT_ROOT / "alembic.ini")
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["configure_logging"] = False
+    return config
+
+
+@dataclass
+class ScratchDatabase:
+    url: str
+    path: Path | None = None  # set for SQLite
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.path is not None
+
+    def upgrade(self, revision: str = "head") -> None:
+        command.upgrade(alembic_config(self.url), revision)
+
+    def downgrade(self, revision: str) -> None:
+        command.downgrade(alembic_config(self.url), revision)
+
+    def copy(self) -> "ScratchDatabase":
+        """A new server database with this one's contents (PostgreSQL's TEMPLATE)."""
+        name = f"folio_test_{uuid.uuid4().hex[:12]}"
+        source = make_url(self.url).database
+        run_admin(self.url, f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+        return ScratchDatabase(url=make_url(self.url).set(database=name).render_as_string(False))
+
+    def drop(self) -> None:
+        if self.path is None:
+            name = make_url(self.url).database
+            run_admin(self.url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_admin(url: str, statement: str) -> None:
+    """Run one statement on the server's `postgres` database, outside a transaction."""
+
+    async def run() -> None:
+        admin_url = make_url(url).set(database="postgres")
+        engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@contextmanager
+def scratch_database(directory: Path, server_url: str | None) -> Iterator[ScratchDatabase]:
+    """An empty database: a file in `directory`, or a new database on the server."""
+    if server_url is None:
+        path = directory / "folio.db"
+        yield ScratchDatabase(url=f"sqlite+aiosqlite:///{path}", path=path)
+        return
+    name = f"folio_test_{uuid.uuid4().hex[:12]}"
+    run_admin(server_url, f'CREATE DATABASE "{name}"')
+    database = ScratchDatabase(url=make_url(server_url).set(database=name).render_as_string(False))
+    try:
+        yield database
+    finally:
+        database.drop()
