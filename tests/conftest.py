@@ -45,7 +45,7 @@ def fresh_database(migrated: ScratchDatabase, tmp_path: Path) -> Iterator[Callab
     created: list[ScratchDatabase] = []
 
     def make() -> Settings:
-        if migrated.is_sqlite:
+        if migrated.path is not None:
             path = tmp_path / f"fresh{len(created)}.db"
             shutil.copy(migrated.path, path)
             return Settings(database_url=f"sqlite+aiosqlite:///{path}")
