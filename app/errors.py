@@ -14,6 +14,7 @@ Integrity errors from the database are turned into these by constraint name
 import logging
 import re
 from collections.abc import Sequence
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -149,8 +150,13 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot parse at all (JSON nested past the parser's
+        # limit, say) is an invalid body like any other.
+        error = Unprocessable.at(["body"], "The body could not be parsed.", "json_invalid")
+        return await on_folio_error(request, error)
     detail = exc.detail if isinstance(exc.detail, str) else "The request failed."
-    title = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, detail)
+    title = HTTPStatus(exc.status_code).phrase
     headers = dict(exc.headers) if exc.headers else None
     return problem(request, exc.status_code, title, detail, headers=headers)
 

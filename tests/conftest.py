@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -84,10 +85,16 @@ async def database(engine: AsyncEngine) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-async def client(database: Database, migrated: ScratchDatabase) -> AsyncIterator[AsyncClient]:
+def app(database: Database, migrated: ScratchDatabase) -> FastAPI:
+    """The app, its database swapped for the test's rolled-back one."""
     app = create_app(Settings(database_url=migrated.url))
     app.state.database = database
     app.state.schema_head = schema_head()
+    return app
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
     transport = ASGITransport(app=app, raise_app_exceptions=False)
     async with AsyncClient(transport=transport, base_url="http://test") as client:
         yield client

@@ -1,0 +1,21 @@
+"""Run the real app (its own engines, lifespan and all) for tests that must really commit."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+
+from app.config import Settings
+from app.db import Database
+from app.main import create_app
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[tuple[AsyncClient, Database]]:
+    """Start the app for these settings and give a client for it and its database."""
+    app: FastAPI = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = ASGITransport(app=app, raise_app_exceptions=False)
+        async with AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client, app.state.database

@@ -1,0 +1,118 @@
+"""Every failure is an RFC 9457 problem, and none gives away the server's insides."""
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from alembic import command
+from fastapi import FastAPI
+from httpx import AsyncClient, Response
+
+from app.config import Settings
+from tests.databases import alembic_config
+from tests.serving import serving
+
+PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance"}
+
+
+def assert_problem(answer: Response, status: int) -> dict[str, object]:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    body = answer.json()
+    assert PROBLEM_FIELDS <= body.keys()
+    assert body["status"] == status
+    assert body["instance"] == answer.request.url.path
+    return dict(body)
+
+
+async def test_an_unexpected_error_is_a_500_that_leaks_nothing(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    @app.get("/explode")
+    async def explode() -> None:
+        raise RuntimeError("SELECT secret FROM /srv/folio/app/db.py line 42")
+
+    answer = await client.get("/explode")
+    body = assert_problem(answer, 500)
+    assert "secret" not in answer.text
+    assert "/srv" not in answer.text
+    assert "Traceback" not in answer.text
+    assert body["detail"] == "An unexpected error occurred."
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        ('{"name": ', "application/json"),
+        ("[]", "application/json"),
+        ('"just a string"', "application/json"),
+        ("name=x", "application/x-www-form-urlencoded"),
+        ("\xff\xfe", "application/json"),
+        ("[" * 5000 + "]" * 5000, "application/json"),
+        ('{"name": {"a": ' * 300 + "1" + "}" * 301, "application/json"),
+    ],
+    ids=["truncated", "list", "string", "form", "invalid-utf8", "deep-list", "deep-object"],
+)
+async def test_malformed_bodies_are_422_problems(
+    client: AsyncClient, content: str, content_type: str
+) -> None:
+    answer = await client.post(
+        "/authors",
+        content=content.encode("latin-1"),
+        headers={"content-type": content_type},
+    )
+    body = assert_problem(answer, 422)
+    assert isinstance(body["errors"], list)
+    assert body["errors"]
+    assert (await client.get("/authors")).json()["meta"]["total"] == 0
+
+
+async def test_validation_errors_say_where_without_echoing_input(client: AsyncClient) -> None:
+    answer = await client.post("/authors", json={"name": "", "extra": "secret-input"})
+    body = assert_problem(answer, 422)
+    errors = body["errors"]
+    assert isinstance(errors, list)
+    assert {tuple(error["loc"]) for error in errors} == {("body", "name"), ("body", "extra")}
+    assert all(error.keys() == {"loc", "msg", "type"} for error in errors)
+    assert "secret-input" not in answer.text
+
+
+async def test_unknown_route_and_method(client: AsyncClient) -> None:
+    assert_problem(await client.get("/nowhere"), 404)
+    assert_problem(await client.put("/authors"), 405)
+
+
+async def test_an_unreachable_database_is_a_503_with_retry_after(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such" / "dir" / "folio.db"
+    async with serving(Settings(database_url=f"sqlite+aiosqlite:///{missing}")) as (client, _):
+        answer = await client.get("/authors")
+        assert_problem(answer, 503)
+        assert answer.headers["retry-after"] == "1"
+        ready = await client.get("/health/ready")
+        assert_problem(ready, 503)
+
+
+async def test_health(client: AsyncClient) -> None:
+    assert (await client.get("/health/live")).json() == {"status": "ok"}
+    ready = await client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok"}
+
+
+@pytest.mark.sqlite
+async def test_ready_says_when_the_schema_is_missing(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    async with serving(settings) as (client, _):
+        body = assert_problem(await client.get("/health/ready"), 503)
+        assert "migration" in str(body["detail"])
+
+
+async def test_ready_says_when_the_schema_is_behind(
+    fresh_database: Callable[[], Settings],
+) -> None:
+    settings = fresh_database()
+    await asyncio.to_thread(command.downgrade, alembic_config(settings.database_url), "base")
+    async with serving(settings) as (client, _):
+        body = assert_problem(await client.get("/health/ready"), 503)
+        assert "migrat" in str(body["detail"])

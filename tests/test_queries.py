@@ -1,0 +1,66 @@
+"""No endpoint does N+1: the statements a request sends do not grow with the data."""
+
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+
+ROWS = 30
+
+
+def queries(statements: list[str]) -> list[str]:
+    """The statements that read or write data, without transaction control."""
+    control = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
+    return [s for s in statements if not s.lstrip().upper().startswith(control)]
+
+
+async def count_queries(client: AsyncClient, statements: list[str], url: str, **params: Any) -> int:
+    statements.clear()
+    answer = await client.get(url, params=params)
+    assert answer.status_code == 200, answer.text
+    return len(queries(statements))
+
+
+async def make_catalogue(client: AsyncClient, tags_per_book: int) -> tuple[str, str]:
+    """An author with ROWS books, each with `tags_per_book` tags; returns the author and a book."""
+    author = (await client.post("/authors", json={"name": f"Author {tags_per_book}"})).json()
+    book_id = ""
+    for n in range(ROWS):
+        tags = [f"tag{t}" for t in range(tags_per_book)]
+        book = {"title": f"Book {n}", "author_id": author["id"], "tags": tags}
+        book_id = (await client.post("/books", json=book)).json()["id"]
+    for n in range(ROWS):
+        await client.post("/authors", json={"name": f"Other {tags_per_book}-{n}"})
+    return author["id"], book_id
+
+
+@pytest.mark.parametrize(("url", "expected"), [("/books", 3), ("/authors", 2), ("/tags", 2)])
+async def test_lists_send_the_same_statements_for_any_page_size(
+    client: AsyncClient, statements: list[str], url: str, expected: int
+) -> None:
+    await make_catalogue(client, tags_per_book=3)
+    small = await count_queries(client, statements, url, per_page=1)
+    large = await count_queries(client, statements, url, per_page=100)
+    assert small == large == expected
+
+
+async def test_book_lists_and_details_do_not_grow_with_tags(
+    client: AsyncClient, statements: list[str]
+) -> None:
+    few_author, few_book = await make_catalogue(client, tags_per_book=1)
+    few_list = await count_queries(client, statements, "/books", author_id=few_author)
+    few_detail = await count_queries(client, statements, f"/books/{few_book}")
+    many_author, many_book = await make_catalogue(client, tags_per_book=10)
+    many_list = await count_queries(client, statements, "/books", author_id=many_author)
+    many_detail = await count_queries(client, statements, f"/books/{many_book}")
+    assert few_list == many_list == 3
+    assert few_detail == many_detail == 2
+
+
+async def test_author_detail_does_not_grow_with_books(
+    client: AsyncClient, statements: list[str]
+) -> None:
+    lonely = (await client.post("/authors", json={"name": "Lonely"})).json()["id"]
+    busy, _ = await make_catalogue(client, tags_per_book=2)
+    assert await count_queries(client, statements, f"/authors/{lonely}") == 2
+    assert await count_queries(client, statements, f"/authors/{busy}") == 2
