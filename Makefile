@@ -9,11 +9,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# A server the tests may create and drop scratch databases on.
+POSTGRES_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help install run test lint fmt migrate migration rollback seed clean
+.PHONY: help install run test test-postgres lint fmt migrate migration rollback seed clean
 
 help: ## Show this help
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -28,13 +30,17 @@ install: $(VENV)/.installed ## Install the app and its development tools into .v
 run: migrate ## Migrate the SQLite database and serve the API (docs at /docs)
 	$(BIN)/python -m app
 
-test: install ## Run the whole test suite
-	$(BIN)/pytest
+test: install ## Run the whole test suite on SQLite
+	$(BIN)/pytest $(ARGS)
+
+test-postgres: install ## Run the whole test suite on PostgreSQL (POSTGRES_TEST_URL)
+	TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest $(ARGS)
 
 lint: install ## Check style, formatting and types
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
 
 fmt: install ## Fix formatting and what the linter can fix
 	$(BIN)/ruff check --fix .

@@ -21,7 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
@@ -131,11 +131,6 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-def is_locked(exc: OperationalError) -> bool:
-    """Tell whether SQLite gave up waiting for a lock."""
-    return re.search(r"database( table)? is locked|database is busy", str(exc.orig)) is not None
-
-
 async def on_folio_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FolioError)
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if exc.status == 503 else None
@@ -169,7 +164,6 @@ async def on_stale_data(request: Request, _exc: Exception) -> JSONResponse:
 
 
 async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DBAPIError | PoolTimeoutError)
     if isinstance(exc, IntegrityError):
         deleting = (exc.statement or "").lstrip().upper().startswith("DELETE")
         error = error_for_constraint(violated_constraint(exc), deleting=deleting)
@@ -177,11 +171,9 @@ async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
             logger.error("integrity error with no mapping", exc_info=exc)
             error = Conflict("The change conflicts with stored data.")
         return await on_folio_error(request, error)
-    if isinstance(exc, PoolTimeoutError) or (isinstance(exc, OperationalError) and is_locked(exc)):
+    if is_busy(exc):
         detail = "The database is busy; retry shortly."
-    elif isinstance(exc, OperationalError | DBAPIError) and exc.connection_invalidated:
-        detail = "The database cannot be reached; retry shortly."
-    elif isinstance(exc, OperationalError | DBAPIError) and is_connection_error(exc):
+    elif is_unreachable(exc):
         detail = "The database cannot be reached; retry shortly."
     else:
         return await on_unexpected_error(request, exc)
@@ -189,12 +181,29 @@ async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
     return await on_folio_error(request, Unavailable(detail))
 
 
-def is_connection_error(exc: DBAPIError) -> bool:
-    """Tell whether a driver error means the server could not be reached."""
-    if isinstance(exc.orig, OSError | ConnectionError):
+def is_busy(exc: Exception) -> bool:
+    """Tell whether the database stayed locked, or no pooled connection came free, in time."""
+    if isinstance(exc, PoolTimeoutError):
         return True
-    text = str(exc.orig).lower()
-    return "unable to open database" in text or "connection" in text and "refused" in text
+    message = str(exc.orig) if isinstance(exc, DBAPIError) else ""
+    return re.search(r"database( table)? is locked|database is busy", message) is not None
+
+
+def is_unreachable(exc: Exception) -> bool:
+    """Tell whether the database server or file could not be reached at all."""
+    # asyncpg raises OSError (connection refused, time-outs) without a DBAPI wrapper.
+    if isinstance(exc, OSError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    message = str(exc.orig).lower()
+    return (
+        exc.connection_invalidated
+        or isinstance(exc.orig, OSError)
+        or "unable to open database" in message
+        or "connection" in message
+        and ("refused" in message or "closed" in message)
+    )
 
 
 async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -210,6 +219,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StaleDataError, on_stale_data)
     app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(PoolTimeoutError, on_database_error)
+    app.add_exception_handler(OSError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected_error)
 
 

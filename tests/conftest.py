@@ -2,7 +2,6 @@
 transaction per test, and an HTTP client that drives the real app through ASGI."""
 
 import os
-import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,26 +32,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchDatabase]:
-    """One database built by running every migration; the run's tests share it."""
-    with scratch_database(tmp_path_factory.mktemp("db"), SERVER_URL) as database:
+def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchDatabase]:
+    """A database built by running every migration; only ever copied, never connected to."""
+    with scratch_database(tmp_path_factory.mktemp("template"), SERVER_URL) as database:
         database.upgrade()
         yield database
 
 
+@pytest.fixture(scope="session")
+def migrated(
+    template: ScratchDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ScratchDatabase]:
+    """The database that the run's rolled-back tests share."""
+    database = template.copy(tmp_path_factory.mktemp("shared"))
+    yield database
+    database.drop()
+
+
 @pytest.fixture
-def fresh_database(migrated: ScratchDatabase, tmp_path: Path) -> Iterator[Callable[[], Settings]]:
-    """Settings for a database of the test's own, migrated, for tests that must really commit."""
+def fresh_database(template: ScratchDatabase, tmp_path: Path) -> Iterator[Callable[[], Settings]]:
+    """Settings for a migrated database of the test's own, for tests that must really commit."""
     created: list[ScratchDatabase] = []
 
     def make() -> Settings:
-        if migrated.path is not None:
-            path = tmp_path / f"fresh{len(created)}.db"
-            shutil.copy(migrated.path, path)
-            return Settings(database_url=f"sqlite+aiosqlite:///{path}")
-        database = migrated.copy()
-        created.append(database)
-        return Settings(database_url=database.url)
+        created.append(template.copy(tmp_path))
+        return Settings(database_url=created[-1].url)
 
     yield make
     for database in created:

@@ -1,8 +1,10 @@
 """Scratch databases for tests: SQLite files, or databases created on a PostgreSQL server."""
 
 import asyncio
+import shutil
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +40,12 @@ class ScratchDatabase:
     def downgrade(self, revision: str) -> None:
         command.downgrade(alembic_config(self.url), revision)
 
-    def copy(self) -> "ScratchDatabase":
-        """A new server database with this one's contents (PostgreSQL's TEMPLATE)."""
+    def copy(self, directory: Path) -> "ScratchDatabase":
+        """A new database with this one's contents: a file copy, or PostgreSQL's TEMPLATE."""
+        if self.path is not None:
+            path = directory / f"copy-{uuid.uuid4().hex[:8]}.db"
+            shutil.copy(self.path, path)
+            return ScratchDatabase(url=f"sqlite+aiosqlite:///{path}", path=path)
         name = f"folio_test_{uuid.uuid4().hex[:12]}"
         source = make_url(self.url).database
         run_admin(self.url, f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
@@ -63,7 +69,9 @@ def run_admin(url: str, statement: str) -> None:
         finally:
             await engine.dispose()
 
-    asyncio.run(run())
+    # A thread of its own has no running event loop, so this works from async tests too.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, run()).result()
 
 
 @contextmanager

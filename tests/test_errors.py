@@ -83,14 +83,23 @@ async def test_unknown_route_and_method(client: AsyncClient) -> None:
     assert_problem(await client.put("/authors"), 405)
 
 
-async def test_an_unreachable_database_is_a_503_with_retry_after(tmp_path: Path) -> None:
-    missing = tmp_path / "no" / "such" / "dir" / "folio.db"
-    async with serving(Settings(database_url=f"sqlite+aiosqlite:///{missing}")) as (client, _):
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite+aiosqlite:///{tmp}/no/such/dir/folio.db",
+        # Port 9 (discard) has no PostgreSQL behind it.
+        "postgresql+asyncpg://folio@127.0.0.1:9/folio",
+    ],
+    ids=["sqlite", "postgresql"],
+)
+async def test_an_unreachable_database_is_a_503_with_retry_after(tmp_path: Path, url: str) -> None:
+    settings = Settings(database_url=url.format(tmp=tmp_path), pool_timeout=2)
+    async with serving(settings) as (client, _):
         answer = await client.get("/authors")
         assert_problem(answer, 503)
         assert answer.headers["retry-after"] == "1"
-        ready = await client.get("/health/ready")
-        assert_problem(ready, 503)
+        assert_problem(await client.post("/authors", json={"name": "Nobody"}), 503)
+        assert_problem(await client.get("/health/ready"), 503)
 
 
 async def test_health(client: AsyncClient) -> None:
