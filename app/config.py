@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     pool_recycle: int = Field(default=1800, ge=-1)
     pool_pre_ping: bool = True
     busy_timeout_ms: int = Field(default=5000, ge=0)
+    # Idempotency keys are kept this long; a retry with the same key replays the answer.
+    idempotency_ttl_hours: float = Field(default=24, gt=0)
+    # How long a request waits for another one with the same key before answering 409.
+    idempotency_wait_seconds: float = Field(default=10, ge=0)
 
 
 @lru_cache

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Index, UniqueConstraint, event
+from sqlalchemy import Index, UniqueConstraint, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,6 +27,7 @@ from app.config import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SQLITE_SAFE_CONCURRENT_WRITERS = (3, 51, 3)
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout that ran out
 
 
 @dataclass(frozen=True)
@@ -203,3 +204,25 @@ async def insert_missing(
     # Both dialects spell ON CONFLICT DO NOTHING alike but through their own insert().
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.exec(insert(model).values(rows).on_conflict_do_nothing(index_elements=[key]))
+
+
+async def lock_for_key(session: AsyncSession, key: str, wait_seconds: float) -> bool:
+    """Serialise transactions that use the same key; False if it stayed taken past the wait.
+
+    SQLite needs nothing: its writes are serialised already. PostgreSQL takes a
+    transaction-scoped advisory lock, so app processes on several hosts agree too.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    wait_ms = max(int(wait_seconds * 1000), 1)
+    await session.exec(text(f"SET LOCAL lock_timeout = {wait_ms}"))  # type: ignore[call-overload]
+    lock = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+    try:
+        await session.exec(lock, params={"key": key})  # type: ignore[call-overload]
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            return False
+        raise
+    # Later row locks in this transaction wait as long as they usually would.
+    await session.exec(text("SET LOCAL lock_timeout = DEFAULT"))  # type: ignore[call-overload]
+    return True

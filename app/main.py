@@ -1,7 +1,8 @@
 """The application factory: lifespan, routers and error handlers."""
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from alembic.config import Config
@@ -14,6 +15,8 @@ from app.config import Settings, get_settings
 from app.db import create_database
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
+from app.idempotency.guard import InFlight
+from app.idempotency.purge import purge_periodically
 from app.tags.router import router as tags_router
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -36,9 +39,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = create_database(settings)
         app.state.schema_head = schema_head()
+        purging = asyncio.create_task(purge_periodically(app.state.database))
         try:
             yield
         finally:
+            purging.cancel()
+            with suppress(asyncio.CancelledError):
+                await purging
             await app.state.database.dispose()
 
     app = FastAPI(
@@ -47,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.state.in_flight = InFlight()
     install_error_handlers(app)
     for router in (authors_router, books_router, tags_router, health_router):
         app.include_router(router)

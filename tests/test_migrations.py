@@ -17,7 +17,7 @@ from app.main import schema_head
 from tests.conftest import SERVER_URL
 from tests.databases import scratch_database
 
-TABLES = {"alembic_version", "author", "book", "book_tag", "tag"}
+TABLES = {"alembic_version", "author", "book", "book_tag", "idempotency_key", "tag"}
 
 
 def inspect_database(url: str, look: Any) -> Any:

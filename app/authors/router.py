@@ -14,6 +14,7 @@ from app.authors.schemas import (
 )
 from app.errors import NotFound, problem_responses
 from app.etag import IfMatch, IfNoneMatch, check_if_match, etag, matches
+from app.idempotency.guard import IdempotencyDep
 from app.pagination import Page, link_header
 
 router = APIRouter(prefix="/authors", tags=["authors"])
@@ -21,15 +22,22 @@ router = APIRouter(prefix="/authors", tags=["authors"])
 NOT_AN_AUTHOR = "No author has this id."
 
 
-@router.post("", status_code=201, responses=problem_responses())
+@router.post("", status_code=201, response_model=AuthorRead, responses=problem_responses(409))
 async def create_author(
-    data: AuthorCreate, authors: AuthorRepositoryDep, response: Response
-) -> AuthorRead:
-    """Create an author."""
+    data: AuthorCreate,
+    authors: AuthorRepositoryDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> AuthorRead | Response:
+    """Create an author; a retry with the same `Idempotency-Key` replays the first answer."""
+    if (replay := await idempotency.replay()) is not None:
+        return replay
     author = await authors.create(data)
-    response.headers["Location"] = f"/authors/{author.id}"
-    response.headers["ETag"] = etag(author.version)
-    return AuthorRead.model_validate(author)
+    created = AuthorRead.model_validate(author)
+    headers = {"Location": f"/authors/{author.id}", "ETag": etag(author.version)}
+    await idempotency.save(201, created, headers)
+    response.headers.update(headers)
+    return created
 
 
 @router.get("", responses=problem_responses())

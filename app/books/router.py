@@ -7,6 +7,7 @@ from app.books.repository import BookRepositoryDep
 from app.books.schemas import BookCreate, BookQuery, BookRead, BookUpdate
 from app.errors import NotFound, problem_responses
 from app.etag import IfMatch, IfNoneMatch, check_if_match, etag, matches
+from app.idempotency.guard import IdempotencyDep
 from app.pagination import Page, link_header
 
 router = APIRouter(prefix="/books", tags=["books"])
@@ -14,13 +15,22 @@ router = APIRouter(prefix="/books", tags=["books"])
 NOT_A_BOOK = "No book has this id."
 
 
-@router.post("", status_code=201, responses=problem_responses(409))
-async def create_book(data: BookCreate, books: BookRepositoryDep, response: Response) -> BookRead:
-    """Create a book; tags that do not exist yet are created."""
+@router.post("", status_code=201, response_model=BookRead, responses=problem_responses(409))
+async def create_book(
+    data: BookCreate,
+    books: BookRepositoryDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> BookRead | Response:
+    """Create a book and any new tags it names; `Idempotency-Key` replays as for authors."""
+    if (replay := await idempotency.replay()) is not None:
+        return replay
     book = await books.create(data)
-    response.headers["Location"] = f"/books/{book.id}"
-    response.headers["ETag"] = etag(book.version)
-    return BookRead.model_validate(book)
+    created = BookRead.model_validate(book)
+    headers = {"Location": f"/books/{book.id}", "ETag": etag(book.version)}
+    await idempotency.save(201, created, headers)
+    response.headers.update(headers)
+    return created
 
 
 @router.get("", responses=problem_responses())

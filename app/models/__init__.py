@@ -4,6 +4,7 @@ from app.models.author import Author, AuthorBase
 from app.models.base import Entity, utcnow, uuid7
 from app.models.book import Book, BookBase
 from app.models.book_tag import BookTag
+from app.models.idempotency_key import IdempotencyKey
 from app.models.tag import Tag, TagBase
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "BookBase",
     "BookTag",
     "Entity",
+    "IdempotencyKey",
     "Tag",
     "TagBase",
     "utcnow",
