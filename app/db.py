@@ -58,7 +58,9 @@ def sqlite_writer_pool_size(settings: Settings) -> int:
     return settings.pool_size
 
 
-def configure_sqlite(engine: AsyncEngine, settings: Settings, *, writer: bool) -> None:
+def configure_sqlite(
+    engine: AsyncEngine, settings: Settings, *, writer: bool, foreign_keys: bool = True
+) -> None:
     """Set the pragmas a server needs and let SQLAlchemy, not the driver, emit BEGIN."""
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -69,7 +71,7 @@ def configure_sqlite(engine: AsyncEngine, settings: Settings, *, writer: bool) -
         cursor.execute(f"PRAGMA busy_timeout = {int(settings.busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         if not writer:
             cursor.execute("PRAGMA query_only = ON")
         cursor.close()
@@ -81,8 +83,10 @@ def configure_sqlite(engine: AsyncEngine, settings: Settings, *, writer: bool) -
         connection.exec_driver_sql(begin)
 
 
-def create_engine(settings: Settings, *, writer: bool = True) -> AsyncEngine:
-    """Build one engine for the configured database."""
+def create_engine(
+    settings: Settings, *, writer: bool = True, foreign_keys: bool = True
+) -> AsyncEngine:
+    """Build one engine for the configured database; migrations switch SQLite's keys off."""
     url = settings.database_url
     if not is_sqlite(url):
         return create_async_engine(
@@ -102,7 +106,7 @@ def create_engine(settings: Settings, *, writer: bool = True) -> AsyncEngine:
         max_overflow=0 if writer else settings.pool_max_overflow,
         pool_timeout=settings.pool_timeout,
     )
-    configure_sqlite(engine, settings, writer=writer)
+    configure_sqlite(engine, settings, writer=writer, foreign_keys=foreign_keys)
     return engine
 
 

@@ -1,5 +1,12 @@
-"""Strong entity tags derived from a row's version (RFC 9110 conditional requests)."""
+"""Strong entity tags and the conditional request headers (RFC 9110).
 
+A representation's tag is derived from the versions of every row it shows: its own row's,
+and those of related rows it includes (an author's books, a book's author), so it changes
+whenever the representation does.
+"""
+
+import hashlib
+import uuid
 from typing import Annotated
 
 from fastapi import Header
@@ -7,22 +14,32 @@ from fastapi import Header
 from app.errors import PreconditionFailed
 
 
-def etag(version: int) -> str:
-    """The strong ETag of a resource at this version."""
-    return f'"{version}"'
+def etag(version: int, *shown: tuple[uuid.UUID, int]) -> str:
+    """The strong ETag of a row at `version` that also shows these `(id, version)` rows."""
+    if not shown:
+        return f'"{version}"'
+    related = ",".join(f"{row_id}:{row_version}" for row_id, row_version in sorted(shown))
+    return f'"{version}-{hashlib.sha256(related.encode()).hexdigest()[:16]}"'
 
 
-def matches(header: str | None, version: int) -> bool:
-    """Tell whether an If-Match / If-None-Match header names this version (or is `*`)."""
+def listed_tags(header: str) -> list[str]:
+    return [tag.strip() for tag in header.split(",")]
+
+
+def none_match(header: str | None, current: str) -> bool:
+    """Tell whether If-None-Match names the current tag; weak comparison, as RFC 9110 says."""
     if header is None:
         return False
-    tags = [tag.strip() for tag in header.split(",")]
-    return "*" in tags or etag(version) in tags
+    tags = [tag.removeprefix("W/") for tag in listed_tags(header)]
+    return "*" in tags or current in tags
 
 
-def check_if_match(header: str | None, version: int) -> None:
-    """Refuse a write whose If-Match names another version than the stored one."""
-    if header is not None and not matches(header, version):
+def check_if_match(header: str | None, current: str) -> None:
+    """Refuse a write whose If-Match names no current tag; strong comparison (no W/ tags)."""
+    if header is None:
+        return
+    tags = listed_tags(header)
+    if "*" not in tags and current not in tags:
         raise PreconditionFailed("The resource has changed since it was read (If-Match failed).")
 
 

@@ -12,8 +12,8 @@ from app.pagination import PageQuery
 
 
 def contains_text(column: Any, text: str) -> ColumnElement[bool]:
-    """Case-insensitive substring match in which `%` and `_` are literal characters."""
-    return column.icontains(text, autoescape=True)  # type: ignore[no-any-return]
+    """Substring match in which `%` and `_` are literal; fold both sides first to ignore case."""
+    return column.contains(text, autoescape=True)  # type: ignore[no-any-return]
 
 
 def relation(attribute: Any) -> QueryableAttribute[Any]:

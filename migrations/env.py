@@ -1,7 +1,6 @@
 """Alembic environment: runs migrations over the app's own async engine set-up."""
 
 import asyncio
-import warnings
 from logging.config import fileConfig
 from typing import Any, Literal
 
@@ -18,9 +17,6 @@ from app.db import create_engine, is_sqlite
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
-# ix_author_lower_name is an expression index that SQLite cannot reflect; the initial
-# migration creates it by hand and tests check it exists, so the comparison may skip it.
-warnings.filterwarnings("ignore", message=".*expression-based index.*ix_author_lower_name")
 
 
 def database_url() -> str:
@@ -52,11 +48,22 @@ def run_migrations(connection: Connection) -> None:
         context.run_migrations()
 
 
+def check_foreign_keys(connection: Connection) -> None:
+    """Fail the migration if it left a row pointing at nothing (SQLite checks were off)."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+
+
 async def run_async_migrations() -> None:
-    engine = create_engine(Settings(database_url=database_url()), writer=True)
+    # Batch mode rebuilds SQLite tables by copy, drop and rename; with foreign keys on,
+    # dropping a referenced table would fail or cascade, so they are off while migrating.
+    engine = create_engine(Settings(database_url=database_url()), foreign_keys=False)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(run_migrations)
+            if is_sqlite(database_url()):
+                await connection.run_sync(check_foreign_keys)
     finally:
         await engine.dispose()
 

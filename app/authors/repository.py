@@ -8,7 +8,7 @@ from sqlmodel import col, delete, select
 
 from app.authors.schemas import AuthorCreate, AuthorQuery, AuthorUpdate
 from app.db import SessionDep
-from app.models import Author, Book
+from app.models import Author, Book, fold
 from app.repository import contains_text, count, order_by, relation
 
 SORT_COLUMNS: dict[str, Any] = {
@@ -24,11 +24,11 @@ class AuthorRepository:
 
     async def search(self, query: AuthorQuery) -> tuple[list[tuple[Author, int]], int]:
         """Return one page of authors with their book counts, and how many match in all."""
-        filters = []
+        filters: list[Any] = []
         if query.name is not None:
-            filters.append(func.lower(Author.name) == func.lower(query.name))
+            filters.append(col(Author.name_folded) == fold(query.name))
         if query.q is not None:
-            filters.append(contains_text(Author.name, query.q))
+            filters.append(contains_text(Author.name_folded, fold(query.q)))
         book_count = (
             select(func.count()).where(Book.author_id == Author.id).correlate(Author)
         ).scalar_subquery()
@@ -53,8 +53,13 @@ class AuthorRepository:
         return (await self.session.exec(statement)).one_or_none()
 
     async def get_for_update(self, author_id: uuid.UUID) -> Author | None:
-        """Return the author, locked for the rest of the transaction where the database can."""
-        statement = select(Author).where(Author.id == author_id).with_for_update()
+        """Return the author with their books (for the ETag), locked where the database can."""
+        statement = (
+            select(Author)
+            .where(Author.id == author_id)
+            .options(selectinload(relation(Author.books)))
+            .with_for_update()
+        )
         return (await self.session.exec(statement)).one_or_none()
 
     async def create(self, data: AuthorCreate) -> Author:

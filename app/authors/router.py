@@ -13,13 +13,19 @@ from app.authors.schemas import (
     AuthorUpdate,
 )
 from app.errors import NotFound, problem_responses
-from app.etag import IfMatch, IfNoneMatch, check_if_match, etag, matches
+from app.etag import IfMatch, IfNoneMatch, check_if_match, etag, none_match
 from app.idempotency.guard import IdempotencyDep
+from app.models import Author
 from app.pagination import Page, link_header
 
 router = APIRouter(prefix="/authors", tags=["authors"])
 
 NOT_AN_AUTHOR = "No author has this id."
+
+
+def author_etag(author: Author) -> str:
+    """The tag of the author as `GET /authors/{id}` shows it, books included."""
+    return etag(author.version, *((book.id, book.version) for book in author.books))
 
 
 @router.post("", status_code=201, response_model=AuthorRead, responses=problem_responses(409))
@@ -34,6 +40,7 @@ async def create_author(
         return replay
     author = await authors.create(data)
     created = AuthorRead.model_validate(author)
+    # A new author has no books yet.
     headers = {"Location": f"/authors/{author.id}", "ETag": etag(author.version)}
     await idempotency.save(201, created, headers)
     response.headers.update(headers)
@@ -73,9 +80,10 @@ async def get_author(
     author = await authors.get(author_id)
     if author is None:
         raise NotFound(NOT_AN_AUTHOR)
-    if matches(if_none_match, author.version):
-        return Response(status_code=304, headers={"ETag": etag(author.version)})
-    response.headers["ETag"] = etag(author.version)
+    tag = author_etag(author)
+    if none_match(if_none_match, tag):
+        return Response(status_code=304, headers={"ETag": tag})
+    response.headers["ETag"] = tag
     return AuthorDetail.model_validate(author)
 
 
@@ -91,9 +99,9 @@ async def update_author(
     author = await authors.get_for_update(author_id)
     if author is None:
         raise NotFound(NOT_AN_AUTHOR)
-    check_if_match(if_match, author.version)
+    check_if_match(if_match, author_etag(author))
     await authors.update(author, data)
-    response.headers["ETag"] = etag(author.version)
+    response.headers["ETag"] = author_etag(author)
     return AuthorRead.model_validate(author)
 
 
@@ -113,5 +121,5 @@ async def delete_author(
     author = await authors.get_for_update(author_id)
     if author is None:
         raise NotFound(NOT_AN_AUTHOR)
-    check_if_match(if_match, author.version)
+    check_if_match(if_match, author_etag(author))
     await authors.delete(author, cascade=cascade)

@@ -11,12 +11,12 @@ from app.schemas import RequestBody, required
 
 class AuthorCreate(RequestBody, AuthorBase):
     name: str = Field(min_length=1, max_length=200)
-    bio: str | None = Field(default=None, max_length=5000)
+    bio: str | None = Field(default=None, min_length=1, max_length=5000)
 
 
 class AuthorUpdate(RequestBody):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    bio: str | None = Field(default=None, max_length=5000)
+    bio: str | None = Field(default=None, min_length=1, max_length=5000)
 
     _name_not_null = field_validator("name")(required)
 

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from app.books.schemas import BookCreate, BookQuery, BookUpdate
 from app.db import SessionDep, insert_missing
-from app.models import Author, Book, BookTag, Tag, utcnow, uuid7
+from app.models import Author, Book, BookTag, Tag, fold, utcnow, uuid7
 from app.repository import contains_text, count, order_by, relation
 
 SORT_COLUMNS: dict[str, Any] = {
@@ -44,7 +44,7 @@ class BookRepository:
         if query.year_to is not None:
             filters.append(col(Book.published_year) <= query.year_to)
         if query.q is not None:
-            filters.append(contains_text(Book.title, query.q))
+            filters.append(contains_text(Book.title_folded, fold(query.q)))
         statement = (
             select(Book)
             .where(*filters)

@@ -6,13 +6,19 @@ from fastapi import APIRouter, Query, Request, Response
 from app.books.repository import BookRepositoryDep
 from app.books.schemas import BookCreate, BookQuery, BookRead, BookUpdate
 from app.errors import NotFound, problem_responses
-from app.etag import IfMatch, IfNoneMatch, check_if_match, etag, matches
+from app.etag import IfMatch, IfNoneMatch, check_if_match, etag, none_match
 from app.idempotency.guard import IdempotencyDep
+from app.models import Book
 from app.pagination import Page, link_header
 
 router = APIRouter(prefix="/books", tags=["books"])
 
 NOT_A_BOOK = "No book has this id."
+
+
+def book_etag(book: Book) -> str:
+    """The tag of the book as it is shown, its author's name included."""
+    return etag(book.version, (book.author.id, book.author.version))
 
 
 @router.post("", status_code=201, response_model=BookRead, responses=problem_responses(409))
@@ -27,7 +33,7 @@ async def create_book(
         return replay
     book = await books.create(data)
     created = BookRead.model_validate(book)
-    headers = {"Location": f"/books/{book.id}", "ETag": etag(book.version)}
+    headers = {"Location": f"/books/{book.id}", "ETag": book_etag(book)}
     await idempotency.save(201, created, headers)
     response.headers.update(headers)
     return created
@@ -62,9 +68,10 @@ async def get_book(
     book = await books.get(book_id)
     if book is None:
         raise NotFound(NOT_A_BOOK)
-    if matches(if_none_match, book.version):
-        return Response(status_code=304, headers={"ETag": etag(book.version)})
-    response.headers["ETag"] = etag(book.version)
+    tag = book_etag(book)
+    if none_match(if_none_match, tag):
+        return Response(status_code=304, headers={"ETag": tag})
+    response.headers["ETag"] = tag
     return BookRead.model_validate(book)
 
 
@@ -80,9 +87,9 @@ async def update_book(
     book = await books.get_for_update(book_id)
     if book is None:
         raise NotFound(NOT_A_BOOK)
-    check_if_match(if_match, book.version)
+    check_if_match(if_match, book_etag(book))
     await books.update(book, data)
-    response.headers["ETag"] = etag(book.version)
+    response.headers["ETag"] = book_etag(book)
     return BookRead.model_validate(book)
 
 
@@ -96,5 +103,5 @@ async def delete_book(
     book = await books.get_for_update(book_id)
     if book is None:
         raise NotFound(NOT_A_BOOK)
-    check_if_match(if_match, book.version)
+    check_if_match(if_match, book_etag(book))
     await books.delete(book)

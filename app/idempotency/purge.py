@@ -18,8 +18,9 @@ async def purge_expired_keys(database: Database) -> int:
 
 
 async def purge_periodically(database: Database) -> None:
-    """Purge at start-up and then every hour, until cancelled."""
+    """Purge every hour, until cancelled; expired keys are ignored meanwhile anyway."""
     while True:
+        await asyncio.sleep(PURGE_EVERY_SECONDS)
         try:
             purged = await purge_expired_keys(database)
             if purged:
@@ -27,4 +28,3 @@ async def purge_periodically(database: Database) -> None:
         except Exception:
             # A busy or unreachable database now is no reason to stop purging later.
             logger.exception("purging expired idempotency keys failed")
-        await asyncio.sleep(PURGE_EVERY_SECONDS)

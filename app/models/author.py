@@ -1,9 +1,9 @@
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Index, func
+from sqlalchemy import Index, event
 from sqlmodel import Field, Relationship, SQLModel
 
-from app.models.base import Entity, version_column
+from app.models.base import Entity, fold, version_column
 
 if TYPE_CHECKING:
     from app.models.book import Book
@@ -19,11 +19,14 @@ class AuthorBase(SQLModel):
 class Author(Entity, AuthorBase, table=True):
     __table_args__ = (
         Index("ix_author_name_id", "name", "id"),
+        Index("ix_author_name_folded", "name_folded"),
         Index("ix_author_created_at_id", "created_at", "id"),
         Index("ix_author_updated_at_id", "updated_at", "id"),
     )
     __mapper_args__ = {"version_id_col": _version}
 
+    # The name case-folded, kept by the ORM, for `?name=` and `?q=`.
+    name_folded: str = ""
     version: int = Field(default=1, sa_column=_version)
     books: list["Book"] = Relationship(
         back_populates="author",
@@ -35,5 +38,7 @@ class Author(Entity, AuthorBase, table=True):
     )
 
 
-# Case-insensitive exact match on the name (`?name=`) is served by this expression index.
-Index("ix_author_lower_name", func.lower(Author.name))
+@event.listens_for(Author, "before_insert")
+@event.listens_for(Author, "before_update")
+def fold_name(_mapper: Any, _connection: Any, author: Author) -> None:
+    author.name_folded = fold(author.name)

@@ -27,6 +27,14 @@ def uuid7() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
+def fold(text: str) -> str:
+    """The form text is matched in: case-folded in Python, so every database and script agrees.
+
+    SQLite's own lower() and LIKE fold ASCII letters only; "Émile" must still find "émile".
+    """
+    return text.casefold()
+
+
 def utcnow() -> datetime:
     """Return the current time in UTC."""
     return datetime.now(UTC)

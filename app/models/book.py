@@ -1,10 +1,10 @@
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Index
+from sqlalchemy import Index, event
 from sqlmodel import Field, Relationship, SQLModel
 
-from app.models.base import Entity, version_column
+from app.models.base import Entity, fold, version_column
 from app.models.book_tag import BookTag
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ class Book(Entity, BookBase, table=True):
 
     # Deleting an author who still has books fails here; cascading is done explicitly.
     author_id: uuid.UUID = Field(foreign_key="author.id", ondelete="RESTRICT")
+    # The title case-folded, kept by the ORM, for `?q=`.
+    title_folded: str = ""
     version: int = Field(default=1, sa_column=_version)
     author: "Author" = Relationship(
         back_populates="books", sa_relationship_kwargs={"lazy": "raise"}
@@ -42,3 +44,9 @@ class Book(Entity, BookBase, table=True):
         link_model=BookTag,
         sa_relationship_kwargs={"lazy": "raise", "order_by": "Tag.name", "passive_deletes": True},
     )
+
+
+@event.listens_for(Book, "before_insert")
+@event.listens_for(Book, "before_update")
+def fold_title(_mapper: Any, _connection: Any, book: Book) -> None:
+    book.title_folded = fold(book.title)

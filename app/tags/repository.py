@@ -16,7 +16,9 @@ class TagRepository:
 
     async def search(self, query: TagQuery) -> tuple[list[tuple[Tag, int]], int]:
         """Return one page of tags with how many books carry each, and how many match in all."""
-        filters = [] if query.q is None else [contains_text(Tag.name, query.q)]
+        # Names are stored lower-cased by Python; SQLite's lower() folds only ASCII, so the
+        # query is folded the same way here, or "É" would never find "é".
+        filters = [] if query.q is None else [contains_text(Tag.name, query.q.lower())]
         book_count = (
             select(func.count()).where(BookTag.tag_id == Tag.id).correlate(Tag).scalar_subquery()
         )
