@@ -7,7 +7,7 @@ whenever the representation does.
 
 import hashlib
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Header
 
@@ -51,3 +51,19 @@ IfNoneMatch = Annotated[
     str | None,
     Header(max_length=1000, description="Answer 304 if the resource still has this ETag."),
 ]
+
+
+def header_doc(description: str) -> dict[str, object]:
+    return {"description": description, "schema": {"type": "string"}}
+
+
+# Headers as OpenAPI documents them, per answer.
+READ_HEADERS = {"ETag": header_doc("The strong entity tag of this representation.")}
+CREATED_HEADERS = {
+    **READ_HEADERS,
+    "Location": header_doc("The path of the new resource."),
+    "Idempotent-Replayed": header_doc("`true` when this answer replays an earlier request's."),
+}
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "If-None-Match names the current ETag; no body.", "headers": READ_HEADERS}
+}

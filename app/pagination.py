@@ -85,3 +85,11 @@ def link_header(url: URL, meta: PageMeta) -> str:
         target = url.include_query_params(page=page)
         parts.append(f'<{target.path}?{target.query}>; rel="{rel}"')
     return ", ".join(parts)
+
+
+LIST_HEADERS = {
+    "Link": {
+        "description": "RFC 8288 links `first`, `last`, and `prev`/`next` where they exist.",
+        "schema": {"type": "string"},
+    }
+}

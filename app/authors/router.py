@@ -13,10 +13,19 @@ from app.authors.schemas import (
     AuthorUpdate,
 )
 from app.errors import NotFound, problem_responses
-from app.etag import IfMatch, IfNoneMatch, check_if_match, etag, none_match
+from app.etag import (
+    CREATED_HEADERS,
+    NOT_MODIFIED,
+    READ_HEADERS,
+    IfMatch,
+    IfNoneMatch,
+    check_if_match,
+    etag,
+    none_match,
+)
 from app.idempotency.guard import IdempotencyDep
 from app.models import Author
-from app.pagination import Page, link_header
+from app.pagination import LIST_HEADERS, Page, link_header
 
 router = APIRouter(prefix="/authors", tags=["authors"])
 
@@ -28,7 +37,12 @@ def author_etag(author: Author) -> str:
     return etag(author.version, *((book.id, book.version) for book in author.books))
 
 
-@router.post("", status_code=201, response_model=AuthorRead, responses=problem_responses(409))
+@router.post(
+    "",
+    status_code=201,
+    response_model=AuthorRead,
+    responses={201: {"headers": CREATED_HEADERS}, **problem_responses(409)},
+)
 async def create_author(
     data: AuthorCreate,
     authors: AuthorRepositoryDep,
@@ -47,7 +61,7 @@ async def create_author(
     return created
 
 
-@router.get("", responses=problem_responses())
+@router.get("", responses={200: {"headers": LIST_HEADERS}, **problem_responses()})
 async def list_authors(
     query: Annotated[AuthorQuery, Query()],
     authors: AuthorRepositoryDep,
@@ -68,7 +82,7 @@ async def list_authors(
 @router.get(
     "/{author_id}",
     response_model=AuthorDetail,
-    responses={304: {"description": "Not modified."}, **problem_responses(404)},
+    responses={200: {"headers": READ_HEADERS}, **NOT_MODIFIED, **problem_responses(404)},
 )
 async def get_author(
     author_id: uuid.UUID,
@@ -87,7 +101,10 @@ async def get_author(
     return AuthorDetail.model_validate(author)
 
 
-@router.patch("/{author_id}", responses=problem_responses(404, 412))
+@router.patch(
+    "/{author_id}",
+    responses={200: {"headers": READ_HEADERS}, **problem_responses(404, 412)},
+)
 async def update_author(
     author_id: uuid.UUID,
     data: AuthorUpdate,

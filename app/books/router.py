@@ -6,10 +6,19 @@ from fastapi import APIRouter, Query, Request, Response
 from app.books.repository import BookRepositoryDep
 from app.books.schemas import BookCreate, BookQuery, BookRead, BookUpdate
 from app.errors import NotFound, problem_responses
-from app.etag import IfMatch, IfNoneMatch, check_if_match, etag, none_match
+from app.etag import (
+    CREATED_HEADERS,
+    NOT_MODIFIED,
+    READ_HEADERS,
+    IfMatch,
+    IfNoneMatch,
+    check_if_match,
+    etag,
+    none_match,
+)
 from app.idempotency.guard import IdempotencyDep
 from app.models import Book
-from app.pagination import Page, link_header
+from app.pagination import LIST_HEADERS, Page, link_header
 
 router = APIRouter(prefix="/books", tags=["books"])
 
@@ -21,7 +30,12 @@ def book_etag(book: Book) -> str:
     return etag(book.version, (book.author.id, book.author.version))
 
 
-@router.post("", status_code=201, response_model=BookRead, responses=problem_responses(409))
+@router.post(
+    "",
+    status_code=201,
+    response_model=BookRead,
+    responses={201: {"headers": CREATED_HEADERS}, **problem_responses(409)},
+)
 async def create_book(
     data: BookCreate,
     books: BookRepositoryDep,
@@ -39,7 +53,7 @@ async def create_book(
     return created
 
 
-@router.get("", responses=problem_responses())
+@router.get("", responses={200: {"headers": LIST_HEADERS}, **problem_responses()})
 async def list_books(
     query: Annotated[BookQuery, Query()],
     books: BookRepositoryDep,
@@ -56,7 +70,7 @@ async def list_books(
 @router.get(
     "/{book_id}",
     response_model=BookRead,
-    responses={304: {"description": "Not modified."}, **problem_responses(404)},
+    responses={200: {"headers": READ_HEADERS}, **NOT_MODIFIED, **problem_responses(404)},
 )
 async def get_book(
     book_id: uuid.UUID,
@@ -75,7 +89,10 @@ async def get_book(
     return BookRead.model_validate(book)
 
 
-@router.patch("/{book_id}", responses=problem_responses(404, 409, 412))
+@router.patch(
+    "/{book_id}",
+    responses={200: {"headers": READ_HEADERS}, **problem_responses(404, 409, 412)},
+)
 async def update_book(
     book_id: uuid.UUID,
     data: BookUpdate,

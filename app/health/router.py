@@ -20,7 +20,7 @@ async def live() -> Health:
     return Health()
 
 
-@router.get("/ready", responses=problem_responses())
+@router.get("/ready", responses={503: problem_responses()[503]})
 async def ready(health: HealthRepositoryDep, request: Request) -> Health:
     """Answer 200 when the database answers and its schema is at the newest migration."""
     expected: str = request.app.state.schema_head

@@ -3,14 +3,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.errors import problem_responses
-from app.pagination import Page, link_header
+from app.pagination import LIST_HEADERS, Page, link_header
 from app.tags.repository import TagRepositoryDep
 from app.tags.schemas import TagQuery, TagRead
 
 router = APIRouter(prefix="/tags", tags=["tags"])
 
 
-@router.get("", responses=problem_responses())
+@router.get("", responses={200: {"headers": LIST_HEADERS}, **problem_responses()})
 async def list_tags(
     query: Annotated[TagQuery, Query()],
     tags: TagRepositoryDep,
