@@ -84,7 +84,10 @@ class BookRepository:
         changes = data.model_dump(exclude_unset=True, exclude={"tags"})
         book.sqlmodel_update(changes)
         if "tags" in data.model_fields_set:
-            book.tags = await self.tags_named(data.tags or [])
+            # Without this the tag queries would flush the changed fields first, and the
+            # flush after touch() would then count the same update twice in `version`.
+            with self.session.no_autoflush:
+                book.tags = await self.tags_named(data.tags or [])
         book.touch()
         await self.session.flush()
         if "author_id" in changes:

@@ -10,7 +10,10 @@ from app.models import BookBase, Tag
 from app.pagination import PageQuery
 from app.schemas import RequestBody, required
 
-TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+MAX_TAG_LENGTH = 50
+TagName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TAG_LENGTH)
+]
 MIN_YEAR = -3000
 # Room for hyphens and spaces around the 13 digits.
 MAX_ISBN_INPUT = 32
@@ -28,14 +31,18 @@ def not_after_next_year(value: int | None) -> int | None:
 
 def tag_names(value: list[str] | None) -> list[str]:
     """Lower-case, de-duplicate and sort tag names; null means no tags."""
-    return sorted({name.lower() for name in value or []})
+    names = sorted({name.lower() for name in value or []})
+    # Lower-casing can lengthen a name ("İ" becomes two characters), so check again.
+    if any(len(name) > MAX_TAG_LENGTH for name in names):
+        raise ValueError(f"tag names must be at most {MAX_TAG_LENGTH} characters in lower case")
+    return names
 
 
 class BookCreate(RequestBody, BookBase):
     title: str = Field(min_length=1, max_length=500)
     isbn: str | None = Field(default=None, max_length=MAX_ISBN_INPUT)
     published_year: int | None = Field(default=None, ge=MIN_YEAR)
-    description: str | None = Field(default=None, max_length=20000)
+    description: str | None = Field(default=None, min_length=1, max_length=20000)
     author_id: uuid.UUID
     tags: list[TagName] = Field(default_factory=list, max_length=20)
 
@@ -48,7 +55,7 @@ class BookUpdate(RequestBody):
     title: str | None = Field(default=None, min_length=1, max_length=500)
     isbn: str | None = Field(default=None, max_length=MAX_ISBN_INPUT)
     published_year: int | None = Field(default=None, ge=MIN_YEAR)
-    description: str | None = Field(default=None, max_length=20000)
+    description: str | None = Field(default=None, min_length=1, max_length=20000)
     author_id: uuid.UUID | None = None
     tags: list[TagName] | None = Field(default=None, max_length=20)
 
