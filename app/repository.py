@@ -40,3 +40,15 @@ async def count(session: AsyncSession, model: type[Any], filters: Sequence[Any])
     """Count the rows of a table that match the filters, in SQL."""
     total = await session.exec(select(func.count()).select_from(model).where(*filters))
     return total.one()
+
+
+async def count_matching(
+    session: AsyncSession, model: type[Any], filters: Sequence[Any], query: PageQuery, found: int
+) -> int:
+    """How many rows match in all, given that the page at `query` found `found` of them.
+
+    A page that is not full, and not past the end, already tells: no count query needed.
+    """
+    if found < query.per_page and (found > 0 or query.offset == 0):
+        return query.offset + found
+    return await count(session, model, filters)

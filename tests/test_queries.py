@@ -41,7 +41,9 @@ async def test_lists_send_the_same_statements_for_any_page_size(
     await make_catalogue(client, tags_per_book=3)
     small = await count_queries(client, statements, url, per_page=1)
     large = await count_queries(client, statements, url, per_page=100)
-    assert small == large == expected
+    assert small == expected
+    # A page that is not full tells the total itself, so it even saves the count.
+    assert large == expected - 1
 
 
 async def test_book_lists_and_details_do_not_grow_with_tags(

@@ -3,14 +3,25 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 from sqlalchemy import func
+
+# SQLModel's select() and exec() are typed for at most four columns.
+from sqlalchemy import select as select_columns
 from sqlalchemy.orm import selectinload
 from sqlmodel import col, delete, select
 
-from app.authors.schemas import AuthorCreate, AuthorQuery, AuthorUpdate
+from app.authors.schemas import AuthorCreate, AuthorListItem, AuthorQuery, AuthorUpdate
 from app.db import SessionDep
 from app.models import Author, Book, fold
-from app.repository import contains_text, count, order_by, relation
+from app.repository import contains_text, count_matching, order_by, relation
 
+AUTHOR_COLUMNS: tuple[Any, ...] = (
+    Author.id,
+    Author.name,
+    Author.bio,
+    Author.created_at,
+    Author.updated_at,
+    Author.version,
+)
 SORT_COLUMNS: dict[str, Any] = {
     "name": Author.name,
     "created_at": Author.created_at,
@@ -22,7 +33,7 @@ class AuthorRepository:
     def __init__(self, session: SessionDep) -> None:
         self.session = session
 
-    async def search(self, query: AuthorQuery) -> tuple[list[tuple[Author, int]], int]:
+    async def search(self, query: AuthorQuery) -> tuple[list[AuthorListItem], int]:
         """Return one page of authors with their book counts, and how many match in all."""
         filters: list[Any] = []
         if query.name is not None:
@@ -32,16 +43,17 @@ class AuthorRepository:
         book_count = (
             select(func.count()).where(Book.author_id == Author.id).correlate(Author)
         ).scalar_subquery()
+        # Plain columns, not ORM objects: see BOOK_COLUMNS in app/books/repository.py.
         statement = (
-            select(Author, book_count)
+            select_columns(*AUTHOR_COLUMNS, book_count.label("book_count"))
             .where(*filters)
             .order_by(*order_by(query, SORT_COLUMNS, Author.id))
             .offset(query.offset)
             .limit(query.per_page)
         )
-        rows = (await self.session.exec(statement)).all()
-        total = await count(self.session, Author, filters)
-        return [(author, book_count) for author, book_count in rows], total
+        rows = (await self.session.exec(statement)).all()  # type: ignore[call-overload]
+        authors = [AuthorListItem.model_validate(row._mapping) for row in rows]
+        return authors, await count_matching(self.session, Author, filters, query, len(rows))
 
     async def get(self, author_id: uuid.UUID) -> Author | None:
         """Return the author with all of their books, or None."""

@@ -69,12 +69,8 @@ async def list_authors(
     response: Response,
 ) -> Page[AuthorListItem]:
     """List authors with their book counts, filtered, sorted and paginated."""
-    rows, total = await authors.search(query)
-    items = [
-        AuthorListItem.model_validate(author, update={"book_count": book_count})
-        for author, book_count in rows
-    ]
-    page = Page[AuthorListItem].of(items, total, query)
+    found, total = await authors.search(query)
+    page = Page[AuthorListItem].of(found, total, query)
     response.headers["Link"] = link_header(request.url, page.meta)
     return page
 

@@ -1,16 +1,20 @@
 import uuid
-from collections.abc import Sequence
-from typing import Annotated, Any
+from collections import defaultdict
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import Depends
+
+# SQLModel's select() takes at most four columns, and its exec() is typed for no more;
+# a book row has eleven.
+from sqlalchemy import select as select_columns
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
-from app.books.schemas import BookCreate, BookQuery, BookUpdate
+from app.books.schemas import BookAuthor, BookCreate, BookQuery, BookRead, BookUpdate
 from app.db import SessionDep, insert_missing
 from app.models import Author, Book, BookTag, Tag, fold, utcnow, uuid7
-from app.repository import contains_text, count, order_by, relation
+from app.repository import contains_text, count_matching, order_by, relation
 
 SORT_COLUMNS: dict[str, Any] = {
     "title": Book.title,
@@ -18,18 +22,38 @@ SORT_COLUMNS: dict[str, Any] = {
     "created_at": Book.created_at,
     "updated_at": Book.updated_at,
 }
-# What every book answer shows: its author (one join) and its tags (one query per page).
+# What an ORM-loaded book answer shows: its author (one join) and its tags (one query).
 WITH_AUTHOR_AND_TAGS = (
     joinedload(relation(Book.author), innerjoin=True),
     selectinload(relation(Book.tags)),
 )
+# Reads select plain columns: building and tracking ORM objects for a page cost several
+# times more than its queries (3.8 ms against 1.3 ms for 20 books with tags, measured).
+BOOK_COLUMNS: tuple[Any, ...] = (
+    Book.id,
+    Book.title,
+    Book.isbn,
+    Book.published_year,
+    Book.description,
+    Book.author_id,
+    Book.created_at,
+    Book.updated_at,
+    Book.version,
+    col(Author.name).label("author_name"),
+    col(Author.version).label("author_version"),
+)
+
+
+class FoundBook(NamedTuple):
+    book: BookRead
+    author_version: int
 
 
 class BookRepository:
     def __init__(self, session: SessionDep) -> None:
         self.session = session
 
-    async def search(self, query: BookQuery) -> tuple[Sequence[Book], int]:
+    async def search(self, query: BookQuery) -> tuple[list[BookRead], int]:
         """Return one page of books with authors and tags, and how many match in all."""
         filters: list[Any] = []
         if query.author_id is not None:
@@ -46,19 +70,45 @@ class BookRepository:
         if query.q is not None:
             filters.append(contains_text(Book.title_folded, fold(query.q)))
         statement = (
-            select(Book)
+            select_columns(*BOOK_COLUMNS)
+            .join(Author, col(Author.id) == Book.author_id)
             .where(*filters)
-            .options(*WITH_AUTHOR_AND_TAGS)
             .order_by(*order_by(query, SORT_COLUMNS, Book.id))
             .offset(query.offset)
             .limit(query.per_page)
         )
-        books = (await self.session.exec(statement)).all()
-        return books, await count(self.session, Book, filters)
+        rows = (await self.session.exec(statement)).all()  # type: ignore[call-overload]
+        tags = await self.tag_names([row.id for row in rows])
+        books = [book_read(row, tags[row.id]) for row in rows]
+        return books, await count_matching(self.session, Book, filters, query, len(rows))
 
-    async def get(self, book_id: uuid.UUID) -> Book | None:
-        statement = select(Book).where(Book.id == book_id).options(*WITH_AUTHOR_AND_TAGS)
-        return (await self.session.exec(statement)).one_or_none()
+    async def get(self, book_id: uuid.UUID) -> FoundBook | None:
+        """Return the book as shown, with its author's version for the ETag, or None."""
+        statement = (
+            select_columns(*BOOK_COLUMNS)
+            .join(Author, col(Author.id) == Book.author_id)
+            .where(col(Book.id) == book_id)
+        )
+        row = (await self.session.exec(statement)).one_or_none()  # type: ignore[call-overload]
+        if row is None:
+            return None
+        tags = await self.tag_names([row.id])
+        return FoundBook(book_read(row, tags[row.id]), row.author_version)
+
+    async def tag_names(self, book_ids: list[uuid.UUID]) -> defaultdict[uuid.UUID, list[str]]:
+        """The sorted tag names of each of these books, in one query."""
+        names: defaultdict[uuid.UUID, list[str]] = defaultdict(list)
+        if not book_ids:
+            return names
+        statement = (
+            select(BookTag.book_id, Tag.name)
+            .join(Tag, col(Tag.id) == BookTag.tag_id)
+            .where(col(BookTag.book_id).in_(book_ids))
+            .order_by(Tag.name)
+        )
+        for book_id, name in (await self.session.exec(statement)).all():
+            names[book_id].append(name)
+        return names
 
     async def get_for_update(self, book_id: uuid.UUID) -> Book | None:
         """Return the book, locked for the rest of the transaction where the database can."""
@@ -118,3 +168,20 @@ class BookRepository:
 
 
 BookRepositoryDep = Annotated[BookRepository, Depends()]
+
+
+def book_read(row: Any, tags: list[str]) -> BookRead:
+    """The answer for one row of BOOK_COLUMNS."""
+    return BookRead(
+        id=row.id,
+        title=row.title,
+        isbn=row.isbn,
+        published_year=row.published_year,
+        description=row.description,
+        author_id=row.author_id,
+        author=BookAuthor(id=row.author_id, name=row.author_name),
+        tags=tags,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+    )

@@ -61,8 +61,8 @@ async def list_books(
     response: Response,
 ) -> Page[BookRead]:
     """List books with their authors and tags, filtered, sorted and paginated."""
-    rows, total = await books.search(query)
-    page = Page[BookRead].of([BookRead.model_validate(book) for book in rows], total, query)
+    found, total = await books.search(query)
+    page = Page[BookRead].of(found, total, query)
     response.headers["Link"] = link_header(request.url, page.meta)
     return page
 
@@ -79,14 +79,15 @@ async def get_book(
     if_none_match: IfNoneMatch = None,
 ) -> BookRead | Response:
     """Get one book with its author and tags."""
-    book = await books.get(book_id)
-    if book is None:
+    found = await books.get(book_id)
+    if found is None:
         raise NotFound(NOT_A_BOOK)
-    tag = book_etag(book)
+    book = found.book
+    tag = etag(book.version, (book.author.id, found.author_version))
     if none_match(if_none_match, tag):
         return Response(status_code=304, headers={"ETag": tag})
     response.headers["ETag"] = tag
-    return BookRead.model_validate(book)
+    return book
 
 
 @router.patch(

@@ -6,15 +6,15 @@ from sqlmodel import select
 
 from app.db import SessionDep
 from app.models import BookTag, Tag
-from app.repository import contains_text, count, order_by
-from app.tags.schemas import TagQuery
+from app.repository import contains_text, count_matching, order_by
+from app.tags.schemas import TagQuery, TagRead
 
 
 class TagRepository:
     def __init__(self, session: SessionDep) -> None:
         self.session = session
 
-    async def search(self, query: TagQuery) -> tuple[list[tuple[Tag, int]], int]:
+    async def search(self, query: TagQuery) -> tuple[list[TagRead], int]:
         """Return one page of tags with how many books carry each, and how many match in all."""
         # Names are stored lower-cased by Python; SQLite's lower() folds only ASCII, so the
         # query is folded the same way here, or "É" would never find "é".
@@ -24,15 +24,15 @@ class TagRepository:
         )
         columns: dict[str, Any] = {"name": Tag.name, "book_count": book_count}
         statement = (
-            select(Tag, book_count)
+            select(Tag.id, Tag.name, book_count.label("book_count"))
             .where(*filters)
             .order_by(*order_by(query, columns, Tag.id))
             .offset(query.offset)
             .limit(query.per_page)
         )
         rows = (await self.session.exec(statement)).all()
-        total = await count(self.session, Tag, filters)
-        return [(tag, book_count) for tag, book_count in rows], total
+        tags = [TagRead(id=tag_id, name=name, book_count=books) for tag_id, name, books in rows]
+        return tags, await count_matching(self.session, Tag, filters, query, len(rows))
 
 
 TagRepositoryDep = Annotated[TagRepository, Depends()]

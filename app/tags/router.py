@@ -18,8 +18,7 @@ async def list_tags(
     response: Response,
 ) -> Page[TagRead]:
     """List tags with how many books carry each."""
-    rows, total = await tags.search(query)
-    items = [TagRead(id=tag.id, name=tag.name, book_count=book_count) for tag, book_count in rows]
-    page = Page[TagRead].of(items, total, query)
+    found, total = await tags.search(query)
+    page = Page[TagRead].of(found, total, query)
     response.headers["Link"] = link_header(request.url, page.meta)
     return page
