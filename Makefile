@@ -12,7 +12,8 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # A server the tests may create and drop scratch databases on.
 POSTGRES_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help install run test test-postgres lint fmt migrate migration rollback seed clean
+.PHONY: help install run test test-postgres lint fmt migrate migration rollback seed clean \
+	copy-to-postgres
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -60,6 +61,21 @@ rollback: install ## Undo the newest migration
 
 seed: migrate ## Load a demo catalogue of a few hundred authors and books
 	$(BIN)/python -m app.seed
+
+.PHONY: backup
+backup: install ## Copy the SQLite database, even while it serves: make backup [BACKUP=path]
+	$(BIN)/python -m app.backup $(BACKUP)
+
+bench: install ## Run the load benchmark against a seeded database (make bench ARGS="--scale 1000000")
+	$(BIN)/python -m bench $(ARGS)
+
+# The SQLite database `make copy-to-postgres` copies unless FROM names another.
+FROM ?= sqlite+aiosqlite:///./data/folio.db
+
+# The target must be empty and migrated first: DATABASE_URL=<TO> make migrate
+copy-to-postgres: install ## Copy SQLite into an empty, migrated PostgreSQL: make copy-to-postgres TO=...
+	@test -n "$(TO)" || { echo 'usage: make copy-to-postgres TO=postgresql+asyncpg://user@host/db [FROM=$(FROM)]'; exit 2; }
+	$(BIN)/python -m app.copy_database --from '$(FROM)' --to '$(TO)'
 
 clean: ## Remove the virtual environments, caches and the local database
 	rm -rf .uv $(VENV) .pytest_cache .mypy_cache .ruff_cache data

@@ -8,16 +8,18 @@ checkpoint at once, so there all writes share one connection and queue for it in
 On PostgreSQL both roles share one engine; rows to be changed are locked with `FOR UPDATE`.
 """
 
+import asyncio
 import re
 import sqlite3 as sqlite3_driver
 from collections.abc import AsyncIterator
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import Index, UniqueConstraint, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
@@ -28,6 +30,19 @@ from app.config import Settings
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SQLITE_SAFE_CONCURRENT_WRITERS = (3, 51, 3)
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout that ran out
+# Other PostgreSQL SQLSTATEs that mean "retry shortly": the request was fine, the moment was not.
+POSTGRES_BUSY = frozenset(
+    {
+        LOCK_NOT_AVAILABLE,
+        "57014",  # query_canceled: statement_timeout ran out
+        "40001",  # serialization_failure
+        "40P01",  # deadlock_detected: this transaction was the one rolled back
+        "53300",  # too_many_connections: the server's (or role's) connection limit
+    }
+)
+# SQLSTATE classes meaning the server cannot serve at all: connection exceptions,
+# insufficient resources, and the server shutting down, crashing or starting up.
+POSTGRES_UNREACHABLE = ("08", "53", "57P")
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,19 @@ class Database:
     write_engine: AsyncEngine
     reads: async_sessionmaker[AsyncSession]
     writes: async_sessionmaker[AsyncSession]
+
+    async def checkpoint(self) -> bool:
+        """Move SQLite's WAL into the database file and empty it; False if a reader kept it."""
+        if self.write_engine.dialect.name != "sqlite":
+            return True
+        async with self.write_engine.connect() as connection:
+            # Straight to the driver: through SQLAlchemy it would run inside BEGIN IMMEDIATE,
+            # where SQLite refuses to checkpoint.
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            async with driver.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+                busy, _wal_frames, _copied_frames = await cursor.fetchone()
+            return bool(busy == 0)
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
@@ -75,6 +103,20 @@ def configure_sqlite(
         if not writer:
             cursor.execute("PRAGMA query_only = ON")
         cursor.close()
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def on_error(context: ExceptionContext) -> None:
+        # SQLAlchemy drops a connection whose query was cancelled without closing the cursor,
+        # and sqlite3 cannot really close a connection while a statement is unfinished: its
+        # transaction (a writer's lock, a reader's snapshot that blocks checkpoints) would stay
+        # open until the garbage collector ran. Closing the cursor lets the close go through.
+        if not isinstance(context.original_exception, asyncio.CancelledError):
+            return
+        # (ExceptionContext.cursor is never set in SQLAlchemy 2.1; the execution context has it.)
+        cursor = getattr(context.execution_context, "cursor", None)
+        if cursor is not None:
+            with suppress(Exception):
+                cursor.close()
 
     begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
@@ -141,6 +183,22 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function" runs the commit before the response is sent, so a failed commit
 # becomes an error answer instead of a 2xx for data that was never stored.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """PostgreSQL's SQLSTATE for a database error; None on SQLite, which reports none."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None)
+
+
+def is_postgres_busy(exc: BaseException) -> bool:
+    """Tell whether PostgreSQL refused for a moment (a lock or statement timeout, a deadlock)."""
+    return sqlstate(exc) in POSTGRES_BUSY
+
+
+def is_postgres_unreachable(exc: BaseException) -> bool:
+    """Tell whether PostgreSQL could not serve at all (connection lost, shutting down, full)."""
+    code = sqlstate(exc)
+    return code is not None and code.startswith(POSTGRES_UNREACHABLE)
 
 
 def violated_constraint(exc: IntegrityError) -> str | None:

@@ -27,7 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from app.db import violated_constraint
+from app.db import is_postgres_busy, is_postgres_unreachable, violated_constraint
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
 
 def is_busy(exc: Exception) -> bool:
     """Tell whether the database stayed locked, or no pooled connection came free, in time."""
-    if isinstance(exc, PoolTimeoutError):
+    if isinstance(exc, PoolTimeoutError) or is_postgres_busy(exc):
         return True
     message = str(exc.orig) if isinstance(exc, DBAPIError) else ""
     return re.search(r"database( table)? is locked|database is busy", message) is not None
@@ -209,7 +209,7 @@ def is_busy(exc: Exception) -> bool:
 def is_unreachable(exc: Exception) -> bool:
     """Tell whether the database server or file could not be reached at all."""
     # asyncpg raises OSError (connection refused, time-outs) without a DBAPI wrapper.
-    if isinstance(exc, OSError):
+    if isinstance(exc, OSError) or is_postgres_unreachable(exc):
         return True
     if not isinstance(exc, DBAPIError):
         return False

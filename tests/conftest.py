@@ -23,10 +23,10 @@ SERVER_URL = os.environ.get("TEST_DATABASE_URL")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave out the tests of SQLite's own set-up when the suite runs against a server."""
-    if SERVER_URL is None:
-        return
-    selected = [item for item in items if item.get_closest_marker("sqlite") is None]
+    """Leave out the tests of SQLite's own set-up when the suite runs against a server,
+    and the tests that need a PostgreSQL server when it does not."""
+    left_out = "postgres" if SERVER_URL is None else "sqlite"
+    selected = [item for item in items if item.get_closest_marker(left_out) is None]
     config.hook.pytest_deselected(items=[item for item in items if item not in selected])
     items[:] = selected
 

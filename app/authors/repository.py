@@ -12,7 +12,7 @@ from sqlmodel import col, delete, select
 from app.authors.schemas import AuthorCreate, AuthorListItem, AuthorQuery, AuthorUpdate
 from app.db import SessionDep
 from app.models import Author, Book, fold
-from app.repository import contains_text, count_matching, order_by, relation
+from app.repository import after_cursor, contains_text, count_matching, order_by, relation
 
 AUTHOR_COLUMNS: tuple[Any, ...] = (
     Author.id,
@@ -34,7 +34,10 @@ class AuthorRepository:
         self.session = session
 
     async def search(self, query: AuthorQuery) -> tuple[list[AuthorListItem], int]:
-        """Return one page of authors with their book counts, and how many match in all."""
+        """Return one page of authors with their book counts, and how many match in all.
+
+        By cursor, the page has one row more, which tells `Page.of` whether another follows.
+        """
         filters: list[Any] = []
         if query.name is not None:
             filters.append(col(Author.name_folded) == fold(query.name))
@@ -46,10 +49,10 @@ class AuthorRepository:
         # Plain columns, not ORM objects: see BOOK_COLUMNS in app/books/repository.py.
         statement = (
             select_columns(*AUTHOR_COLUMNS, book_count.label("book_count"))
-            .where(*filters)
+            .where(*filters, *after_cursor(query, SORT_COLUMNS, Author.id))
             .order_by(*order_by(query, SORT_COLUMNS, Author.id))
             .offset(query.offset)
-            .limit(query.per_page)
+            .limit(query.limit)
         )
         rows = (await self.session.exec(statement)).all()  # type: ignore[call-overload]
         authors = [AuthorListItem.model_validate(row._mapping) for row in rows]

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from app.books.schemas import BookAuthor, BookCreate, BookQuery, BookRead, BookUpdate
 from app.db import SessionDep, insert_missing
 from app.models import Author, Book, BookTag, Tag, fold, utcnow, uuid7
-from app.repository import contains_text, count_matching, order_by, relation
+from app.repository import after_cursor, contains_text, count_matching, order_by, relation
 
 SORT_COLUMNS: dict[str, Any] = {
     "title": Book.title,
@@ -54,7 +54,10 @@ class BookRepository:
         self.session = session
 
     async def search(self, query: BookQuery) -> tuple[list[BookRead], int]:
-        """Return one page of books with authors and tags, and how many match in all."""
+        """Return one page of books with authors and tags, and how many match in all.
+
+        By cursor, the page has one row more, which tells `Page.of` whether another follows.
+        """
         filters: list[Any] = []
         if query.author_id is not None:
             filters.append(Book.author_id == query.author_id)
@@ -72,10 +75,10 @@ class BookRepository:
         statement = (
             select_columns(*BOOK_COLUMNS)
             .join(Author, col(Author.id) == Book.author_id)
-            .where(*filters)
+            .where(*filters, *after_cursor(query, SORT_COLUMNS, Book.id))
             .order_by(*order_by(query, SORT_COLUMNS, Book.id))
             .offset(query.offset)
-            .limit(query.per_page)
+            .limit(query.limit)
         )
         rows = (await self.session.exec(statement)).all()  # type: ignore[call-overload]
         tags = await self.tag_names([row.id for row in rows])

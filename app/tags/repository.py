@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from app.db import SessionDep
 from app.models import BookTag, Tag
-from app.repository import contains_text, count_matching, order_by
+from app.repository import after_cursor, contains_text, count_matching, order_by
 from app.tags.schemas import TagQuery, TagRead
 
 
@@ -15,7 +15,10 @@ class TagRepository:
         self.session = session
 
     async def search(self, query: TagQuery) -> tuple[list[TagRead], int]:
-        """Return one page of tags with how many books carry each, and how many match in all."""
+        """Return one page of tags with how many books carry each, and how many match in all.
+
+        By cursor, the page has one row more, which tells `Page.of` whether another follows.
+        """
         # Names are stored lower-cased by Python; SQLite's lower() folds only ASCII, so the
         # query is folded the same way here, or "É" would never find "é".
         filters = [] if query.q is None else [contains_text(Tag.name, query.q.lower())]
@@ -25,10 +28,10 @@ class TagRepository:
         columns: dict[str, Any] = {"name": Tag.name, "book_count": book_count}
         statement = (
             select(Tag.id, Tag.name, book_count.label("book_count"))
-            .where(*filters)
+            .where(*filters, *after_cursor(query, columns, Tag.id))
             .order_by(*order_by(query, columns, Tag.id))
             .offset(query.offset)
-            .limit(query.per_page)
+            .limit(query.limit)
         )
         rows = (await self.session.exec(statement)).all()
         tags = [TagRead(id=tag_id, name=name, book_count=books) for tag_id, name, books in rows]

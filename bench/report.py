@@ -1,0 +1,137 @@
+"""The run's record: machine and version facts, a JSON file, and a Markdown table for the README."""
+
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from app.main import PROJECT_ROOT
+
+
+def git(*args: str) -> subprocess.CompletedProcess[str] | None:
+    try:
+        # --no-optional-locks: reading the commit must never rewrite the index.
+        return subprocess.run(
+            ["git", "--no-optional-locks", *args], cwd=PROJECT_ROOT, capture_output=True, text=True
+        )
+    except OSError:
+        return None
+
+
+def machine(started: datetime) -> dict[str, Any]:
+    """Facts that a figure needs beside it to mean anything."""
+    commit = git("rev-parse", "--short", "HEAD")
+    dirty = git("diff", "--quiet", "HEAD")
+    return {
+        "date": started.isoformat(timespec="seconds"),
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "git_commit": commit.stdout.strip() if commit and commit.returncode == 0 else None,
+        "git_dirty": None if dirty is None or dirty.returncode > 1 else dirty.returncode == 1,
+    }
+
+
+def ratios(workloads: list[dict[str, Any]], baselines: dict[str, dict[str, Any]]) -> None:
+    """Set each workload's `vs_baseline`: its requests/s over its baseline's."""
+    for workload in workloads:
+        base = baselines.get(workload["baseline"] or "")
+        if base is not None and base["load"]["rps"]:
+            workload["vs_baseline"] = round(workload["load"]["rps"] / base["load"]["rps"], 3)
+        else:
+            workload["vs_baseline"] = None
+
+
+def write_json(results: dict[str, Any], directory: Path, started: datetime, scale: int) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{started:%Y-%m-%dT%H%M}-scale{scale}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    return path
+
+
+def cell(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def latency(load: dict[str, Any], key: str, kind: str = "latency_ms") -> Any:
+    summary = load.get(kind)
+    return None if summary is None else summary[key]
+
+
+def table(results: dict[str, Any]) -> str:
+    """The Markdown summary: one row per workload, baselines first."""
+    facts, settings = results["machine"], results["settings"]
+    lines = [
+        f"Folio benchmark, {facts['date']}: {facts['cpu_count']} cores, Python {facts['python']},"
+        f" SQLite {facts['sqlite']}, commit {facts['git_commit']}"
+        f"{' (uncommitted changes)' if facts['git_dirty'] else ''}.",
+        f"{results['dataset']['books']:,} books, {results['dataset']['authors']:,} authors;"
+        f" {settings['workers']} worker(s), {settings['connections']} connections"
+        f" (16 for creates), {settings['duration']:g} s per workload,"
+        f" load tool {settings['tool']}.",
+        "",
+        "| workload | req/s | vs baseline | p50 ms | p99 ms | non-2xx | SQL/req | RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    rows = [*results["baselines"].values(), *results["workloads"]]
+    for row in rows:
+        load = row["load"]
+        ratio = row.get("vs_baseline")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    row["name"],
+                    cell(load["rps"]),
+                    "–" if ratio is None else f"{ratio:.2f}×",
+                    cell(latency(load, "p50")),
+                    cell(latency(load, "p99")),
+                    cell(load["non_2xx"]),
+                    cell(row.get("sql_per_request")),
+                    cell(row.get("rss_mib_after")),
+                ]
+            )
+            + " |"
+        )
+    lines.extend(notes(results))
+    return "\n".join(lines)
+
+
+def notes(results: dict[str, Any]) -> list[str]:
+    out = [""]
+    for row in results["workloads"]:
+        load = row["load"]
+        if 0 < row["write_share"] < 1 and load.get("read_latency_ms"):
+            reads, writes = load["read_latency_ms"], load["write_latency_ms"] or {}
+            spread = reads["p99"] / reads["p50"] if reads["p50"] else None
+            out.append(
+                f"- {row['name']}: reads p50 {cell(reads['p50'])} ms, p99 {cell(reads['p99'])} ms"
+                f" (p99/p50 {cell(spread, 2)}); writes p50 {cell(writes.get('p50'))} ms,"
+                f" p99 {cell(writes.get('p99'))} ms, {cell(load['writes_per_s'])} writes/s."
+            )
+        elif row["write_share"] >= 1:
+            out.append(f"- {row['name']}: {cell(load['writes_per_s'])} books created/s.")
+    rss = results.get("rss_mib_at_start")
+    if rss is not None:
+        out.append(f"- Folio's resident memory at start: {cell(rss)} MiB.")
+    same = [kind for kind, equal in results["parity"].items() if equal]
+    differ = [kind for kind, equal in results["parity"].items() if not equal]
+    out.append(
+        f"- Baseline answers equal Folio's: {', '.join(same) or 'none'}"
+        + (f"; DIFFERENT: {', '.join(differ)}." if differ else ".")
+    )
+    busy = [
+        row["name"] for row in results["workloads"] if (row["load"]["client_cpu_share"] or 0) > 0.8
+    ]
+    if busy:
+        out.append(f"- The load tool used over 80% of a core during: {', '.join(busy)}.")
+    return out

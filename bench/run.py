@@ -1,0 +1,173 @@
+"""The benchmark run: build or reuse the database, serve the baseline then Folio, drive each
+workload from a separate process, count SQL in-process, and report."""
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import wrk
+from bench.dataset import copy_database, ensure_database, sqlite_url
+from bench.load import LoadSpec, spec_to_json
+from bench.report import machine, ratios, table, write_json
+from bench.server import Server, app_command, baseline_command, free_port
+from bench.statements import count_baseline_statements, count_statements
+from bench.workloads import Ids, Workload, app_workloads, baseline_workloads, sample_ids
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scale", type=int, default=30_000, help="books (authors: a third)")
+    parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per workload")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds first")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--tool",
+        choices=("asyncio", "wrk"),
+        default="asyncio",
+        help="load tool: the bundled asyncio+httpx client (default) or wrk if installed",
+    )
+    parser.add_argument("--only", help="comma-separated workload names to run (default: all)")
+    parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
+    parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
+    args = parser.parse_args(argv)
+    if args.scale < 1 or args.connections < 1 or args.workers < 1 or args.duration <= 0:
+        parser.error("--scale, --connections, --workers and --duration must be positive")
+    if args.tool == "wrk" and not wrk.available():
+        say("wrk is not on PATH (apt-get install wrk); using the asyncio client instead.")
+        args.tool = "asyncio"
+    return args
+
+
+def say(message: str) -> None:
+    sys.stderr.write(f"[bench] {message}\n")
+    sys.stderr.flush()
+
+
+def drive(args: argparse.Namespace, url: str, workload: Workload) -> dict[str, Any]:
+    """Run one workload against a server from a separate process."""
+    spec = LoadSpec(
+        url=url,
+        workload=workload,
+        connections=workload.connections or args.connections,
+        duration=args.duration,
+        warmup=args.warmup,
+    )
+    if args.tool == "wrk":
+        return wrk.drive(spec, args.work_dir)
+    spec_path = args.work_dir / "load-spec.json"
+    spec_path.write_text(spec_to_json(spec))
+    command = [sys.executable, "-m", "bench.load", str(spec_path)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    result: dict[str, Any] = json.loads(output)
+    return result
+
+
+def sample(url: str, ids: Ids) -> dict[str, Any]:
+    """The answers to the baseline's two requests, to check that both servers do the same work."""
+    with httpx.Client(base_url=url, timeout=30) as client:
+        page = client.get("/books").json()
+        book = client.get(f"/books/{ids.books[0]}").json()
+    return {"list": {"items": page["items"], "meta": page["meta"]}, "get": book}
+
+
+def parity(app: dict[str, Any], baseline: dict[str, Any]) -> dict[str, bool]:
+    """Whether the baseline's answers equal the app's on every field the baseline writes."""
+    app_meta = {key: app["list"]["meta"].get(key) for key in baseline["list"]["meta"]}
+    return {
+        "list": app["list"]["items"] == baseline["list"]["items"]
+        and app_meta == baseline["list"]["meta"],
+        "get": app["get"] == baseline["get"],
+    }
+
+
+def run_workloads(
+    args: argparse.Namespace, server: Server, workloads: list[Workload], label: str
+) -> list[dict[str, Any]]:
+    rows = []
+    for workload in workloads:
+        say(f"{label}: {workload.name} ({args.duration:g} s)")
+        load = drive(args, server.url, workload)
+        rows.append(
+            {
+                "name": workload.name,
+                "baseline": workload.baseline,
+                "write_share": workload.write_share,
+                "connections": workload.connections or args.connections,
+                "load": load,
+                "rss_mib_after": server.rss_mib(),
+            }
+        )
+        say(f"  {load['rps']} req/s, non-2xx {load['non_2xx']}")
+    return rows
+
+
+def selected(workloads: list[Workload], only: str | None) -> list[Workload]:
+    if not only:
+        return workloads
+    names = {name.strip() for name in only.split(",")}
+    return [workload for workload in workloads if workload.name in names]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    started = datetime.now(UTC)
+    work: Path = args.work_dir
+    clock = time.perf_counter()
+    say(f"preparing the database with {args.scale:,} books in {work}")
+    pristine, dataset = ensure_database(work, args.scale)
+    database = work / f"run-scale{args.scale}.db"
+    copy_database(pristine, database)  # every run starts from the same rows
+    say(f"database ready in {time.perf_counter() - clock:.1f} s")
+    ids = sample_ids(database, seed=1)
+    workloads = selected(app_workloads(ids), args.only)
+    baselines = baseline_workloads(ids)
+
+    port = free_port()
+    env = {"BENCH_DATABASE": str(database)}
+    with Server(baseline_command(args.workers, port), port, env, work / "baseline.log") as server:
+        baseline_answers = sample(server.url, ids)
+        baseline_rows = run_workloads(args, server, baselines, "baseline")
+
+    port = free_port()
+    env = {"DATABASE_URL": sqlite_url(database)}
+    with Server(app_command(args.workers, port), port, env, work / "server.log") as server:
+        rss_at_start = server.rss_mib()
+        app_answers = sample(server.url, ids)
+        rows = run_workloads(args, server, workloads, "folio")
+
+    say("counting SQL statements per request in-process")
+    statements = asyncio.run(count_statements(database, workloads))
+    statements |= count_baseline_statements(database, baselines)
+    for row in [*baseline_rows, *rows]:
+        row["sql_per_request"] = statements[row["name"]]["per_request"]
+        row["sql"] = statements[row["name"]]
+    by_kind = {"list": baseline_rows[0], "get": baseline_rows[1]}
+    ratios(rows, by_kind)
+    results = {
+        "machine": machine(started),
+        "settings": {
+            key: getattr(args, key)
+            for key in ("scale", "connections", "duration", "warmup", "workers", "tool")
+        },
+        "dataset": asdict(dataset),
+        "parity": parity(app_answers, baseline_answers),
+        "rss_mib_at_start": rss_at_start,
+        "baselines": by_kind,
+        "workloads": rows,
+    }
+    path = write_json(results, args.results_dir, started, args.scale)
+    sys.stdout.write(table(results) + "\n")
+    say(f"results written to {path}")
+    return 0

@@ -1,0 +1,113 @@
+"""SQL statements per request, counted in-process where SQLite runs them.
+
+Every connection the stdlib driver opens gets a trace callback, so the count covers whatever
+layer sends SQL (the ORM, Core, aiosqlite or plain sqlite3), BEGIN and COMMIT included, and the
+app's code stays untouched. Each request is sent once to warm up, then once more to count.
+"""
+
+import os
+import random
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from httpx import ASGITransport, AsyncClient, Response
+
+from app.config import Settings
+from app.main import create_app
+from bench import baseline
+from bench.dataset import sqlite_url
+from bench.workloads import Workload, new_book
+
+# ISBN numbers of the books these probes create; the load workloads use lower ranges.
+PROBE_ISBN_BASE = 9 * 10**8
+
+
+@contextmanager
+def traced_sqlite() -> Iterator[list[str]]:
+    """Record every statement run on sqlite3 connections opened inside the block."""
+    sent: list[str] = []
+    original: Callable[..., sqlite3.Connection] = sqlite3.connect
+
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection = original(*args, **kwargs)
+        connection.set_trace_callback(sent.append)
+        return connection
+
+    with mock.patch.object(sqlite3, "connect", connect):
+        yield sent
+
+
+def one_line(statement: str, width: int = 160) -> str:
+    text = " ".join(statement.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+class Prober:
+    """Sends single requests to an in-process app and counts the SQL each one runs."""
+
+    def __init__(self, client: AsyncClient, sent: list[str]) -> None:
+        self.client = client
+        self.sent = sent
+        self.rng = random.Random(7)
+        self.written = 0
+
+    async def send(self, workload: Workload, write: bool) -> Response:
+        if write:
+            self.written += 1
+            # Two tags: the mean of the 0-4 that the load generator sends.
+            body = new_book(self.rng, workload.authors, PROBE_ISBN_BASE + self.written, 2)
+            return await self.client.post("/books", json=body)
+        path = workload.sample_path
+        assert path is not None
+        return await self.client.get(path)
+
+    async def measure(self, workload: Workload, write: bool) -> dict[str, Any]:
+        await self.send(workload, write)
+        self.sent.clear()
+        response = await self.send(workload, write)
+        statements = [one_line(statement) for statement in self.sent]
+        return {"status": response.status_code, "count": len(statements), "sql": statements}
+
+    async def workload(self, workload: Workload) -> dict[str, Any]:
+        share = workload.write_share
+        read = await self.measure(workload, False) if share < 1 else None
+        write = await self.measure(workload, True) if share > 0 else None
+        per_request = (read["count"] * (1 - share) if read else 0) + (
+            write["count"] * share if write else 0
+        )
+        return {"per_request": round(per_request, 2), "read": read, "write": write}
+
+
+async def count_statements(database: Path, workloads: list[Workload]) -> dict[str, Any]:
+    """For each workload, the statements its requests run; a mix is weighted by its shares."""
+    with traced_sqlite() as sent:
+        app = create_app(Settings(database_url=sqlite_url(database)))
+        async with app.router.lifespan_context(app):
+            transport = ASGITransport(app=app)
+            async with AsyncClient(transport=transport, base_url="http://bench") as client:
+                prober = Prober(client, sent)
+                return {workload.name: await prober.workload(workload) for workload in workloads}
+
+
+def count_baseline_statements(database: Path, workloads: list[Workload]) -> dict[str, Any]:
+    """The same count for the baseline's handlers, called directly in this thread."""
+    os.environ["BENCH_DATABASE"] = str(database)
+    results: dict[str, Any] = {}
+    with traced_sqlite() as sent:
+        for workload in workloads:
+            path, _, query = (workload.sample_path or "").partition("?")
+            baseline.route("GET", path, query)
+            sent.clear()
+            status = baseline.route("GET", path, query)[0]
+            statements = [one_line(statement) for statement in sent]
+            results[workload.name] = {
+                "per_request": len(statements),
+                "read": {"status": status, "count": len(statements), "sql": statements},
+                "write": None,
+            }
+        baseline.close()
+    return results

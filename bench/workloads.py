@@ -1,0 +1,100 @@
+"""What each workload sends: read paths drawn at random, and the body of a new book."""
+
+import math
+import random
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from bench.dataset import TAGS, isbn13
+
+Baseline = Literal["list", "get"]
+# Pre-fetched ids per workload: enough that repeats stay rare within a run.
+SAMPLE = 2000
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One load: GETs of `paths` at random, POSTs of new books for `write_share` of requests."""
+
+    name: str
+    paths: list[str]
+    write_share: float = 0.0
+    connections: int | None = None  # None: the run's --connections
+    baseline: Baseline | None = None  # which baseline workload its requests/s is compared to
+    # Author ids that new books are written for, and where their ISBN numbers start.
+    authors: list[str] = field(default_factory=list)
+    isbn_base: int = 0
+
+    @property
+    def sample_path(self) -> str | None:
+        """The read whose SQL statements are counted in-process, if it reads."""
+        return self.paths[0] if self.paths else None
+
+
+@dataclass(frozen=True)
+class Ids:
+    books: list[str]
+    authors: list[str]
+    total_books: int
+
+
+def dashed(hex_id: str) -> str:
+    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
+
+
+def sample_ids(path: Path, seed: int) -> Ids:
+    """Random book and author ids of the database, in the dashed form the API uses."""
+    rng = random.Random(seed)
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        total = int(connection.execute("SELECT count(*) FROM book").fetchone()[0])
+        books = [row[0] for row in connection.execute("SELECT id FROM book")]
+        authors = [row[0] for row in connection.execute("SELECT id FROM author")]
+    finally:
+        connection.close()
+    pick_books = rng.sample(books, min(SAMPLE, len(books)))
+    pick_authors = rng.sample(authors, min(SAMPLE, len(authors)))
+    return Ids([dashed(i) for i in pick_books], [dashed(i) for i in pick_authors], total)
+
+
+def app_workloads(ids: Ids, per_page: int = 20) -> list[Workload]:
+    """Folio's workloads, in the order they run (reads first, so writes do not shift them)."""
+    middle = max(1, math.ceil(ids.total_books / per_page) // 2)
+    books = [f"/books/{book}" for book in ids.books]
+    return [
+        Workload("list page 1", ["/books"], baseline="list"),
+        Workload(f"list page {middle}", [f"/books?page={middle}"], baseline="list"),
+        Workload(
+            "list filtered+sorted", ["/books?year_from=1950&sort=-published_year"], baseline="list"
+        ),
+        Workload("get book", books, baseline="get"),
+        Workload(
+            "get author+books", [f"/authors/{author}" for author in ids.authors], baseline="get"
+        ),
+        Workload("create book", [], 1.0, connections=16, authors=ids.authors, isbn_base=10**8),
+        Workload("mixed 90/10", books, 0.1, authors=ids.authors, isbn_base=2 * 10**8),
+    ]
+
+
+def baseline_workloads(ids: Ids) -> list[Workload]:
+    """The hand-written sqlite3 app's two workloads, the yardsticks of the ratios."""
+    return [
+        Workload("baseline list page 1", ["/books"]),
+        Workload("baseline get book", [f"/books/{book}" for book in ids.books]),
+    ]
+
+
+def new_book(
+    rng: random.Random, authors: list[str], number: int, tag_count: int | None = None
+) -> dict[str, Any]:
+    """A POST /books body whose ISBN is unique to `number` (the seeded books use 978)."""
+    return {
+        "title": f"Benchmark Book {number}",
+        "isbn": isbn13("979", number),
+        "published_year": rng.randint(1900, 2025),
+        "description": "Written by the load generator.",
+        "author_id": rng.choice(authors),
+        "tags": rng.sample(TAGS, rng.randint(0, 4) if tag_count is None else tag_count),
+    }

@@ -1,0 +1,60 @@
+"""The benchmark's bulk loader writes rows the app reads, and its baseline answers like the app."""
+
+import json
+from pathlib import Path
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+
+from app.config import Settings
+from app.main import create_app
+from bench import baseline
+from bench.dataset import DatasetInfo, ensure_database, sqlite_url
+from bench.workloads import sample_ids
+
+pytestmark = pytest.mark.sqlite
+
+BOOKS = 30
+
+
+@pytest.fixture
+def loaded(tmp_path: Path) -> tuple[Path, DatasetInfo]:
+    """A benchmark database of a few books (the migrations run their own event loop)."""
+    return ensure_database(tmp_path, BOOKS)
+
+
+async def test_bulk_loaded_rows_are_served_by_the_app_and_the_baseline(
+    loaded: tuple[Path, DatasetInfo], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, info = loaded
+    assert (info.books, info.authors) == (BOOKS, BOOKS // 3)
+    ids = sample_ids(path, seed=1)
+    app = create_app(Settings(database_url=sqlite_url(path)))
+    async with app.router.lifespan_context(app):
+        transport = ASGITransport(app=app)
+        async with AsyncClient(transport=transport, base_url="http://test") as client:
+            assert (await client.get("/health/ready")).status_code == 200
+            page = (await client.get("/books", params={"per_page": 100})).json()
+            book = (await client.get(f"/books/{ids.books[0]}")).json()
+            author = await client.get(f"/authors/{ids.authors[0]}")
+            word = page["items"][0]["title"].split()[-1].upper()
+            found = (await client.get("/books", params={"q": word})).json()
+
+    assert page["meta"]["total"] == BOOKS
+    assert all(item["author"]["name"] for item in page["items"])
+    assert sum(len(item["tags"]) for item in page["items"]) == info.book_tags
+    assert book["id"] == ids.books[0]
+    assert author.status_code == 200
+    assert found["meta"]["total"] >= 1  # the migrations backfilled what matching reads
+
+    monkeypatch.setenv("BENCH_DATABASE", str(path))
+    try:
+        list_status, _, list_body = baseline.route("GET", "/books", "per_page=100")
+        get_status, _, get_body = baseline.route("GET", f"/books/{ids.books[0]}", "")
+    finally:
+        baseline.close()
+    assert (list_status, get_status) == (200, 200)
+    baseline_page = json.loads(list_body)
+    assert baseline_page["items"] == page["items"]
+    assert baseline_page["meta"] == {key: page["meta"][key] for key in baseline_page["meta"]}
+    assert json.loads(get_body) == book
