@@ -47,9 +47,11 @@ def ratios(workloads: list[dict[str, Any]], baselines: dict[str, dict[str, Any]]
             workload["vs_baseline"] = None
 
 
-def write_json(results: dict[str, Any], directory: Path, started: datetime, scale: int) -> Path:
+def write_json(results: dict[str, Any], directory: Path, started: datetime) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{started:%Y-%m-%dT%H%M}-scale{scale}.json"
+    settings, kind = results["settings"], results["database"]["kind"]
+    name = f"{started:%Y-%m-%dT%H%M}-scale{settings['scale']}-{kind}-{settings['workers']}w.json"
+    path = directory / name
     path.write_text(json.dumps(results, indent=2) + "\n")
     return path
 
@@ -69,13 +71,15 @@ def latency(load: dict[str, Any], key: str, kind: str = "latency_ms") -> Any:
 
 def table(results: dict[str, Any]) -> str:
     """The Markdown summary: one row per workload, baselines first."""
-    facts, settings = results["machine"], results["settings"]
+    facts, settings, database = results["machine"], results["settings"], results["database"]
+    kind = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[database["kind"]]
     lines = [
-        f"Folio benchmark, {facts['date']}: {facts['cpu_count']} cores, Python {facts['python']},"
-        f" SQLite {facts['sqlite']}, commit {facts['git_commit']}"
-        f"{' (uncommitted changes)' if facts['git_dirty'] else ''}.",
+        f"Folio on {kind} {database['version']}, {settings['workers']} worker(s);"
+        f" baseline on SQLite {facts['sqlite']}, as many workers.",
+        f"{facts['date']}: {facts['cpu_count']} cores, Python {facts['python']},"
+        f" commit {facts['git_commit']}{' (uncommitted changes)' if facts['git_dirty'] else ''}.",
         f"{results['dataset']['books']:,} books, {results['dataset']['authors']:,} authors;"
-        f" {settings['workers']} worker(s), {settings['connections']} connections"
+        f" {settings['connections']} connections"
         f" (16 for creates), {settings['duration']:g} s per workload,"
         f" load tool {settings['tool']}.",
         "",

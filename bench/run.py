@@ -1,9 +1,11 @@
-"""The benchmark run: build or reuse the database, serve the baseline then Folio, drive each
-workload from a separate process, count SQL in-process, and report."""
+"""The benchmark run: build or reuse the database (and its PostgreSQL copy with --postgres),
+serve the baseline then Folio, drive each workload from a separate process, count SQL
+in-process, and report."""
 
 import argparse
 import asyncio
 import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.engine import make_url
 
-from bench import wrk
-from bench.dataset import copy_database, ensure_database, sqlite_url
+from bench import postgres, wrk
+from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
 from bench.load import LoadSpec, spec_to_json
 from bench.report import machine, ratios, table, write_json
 from bench.server import Server, app_command, baseline_command, free_port
@@ -37,6 +40,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         choices=("asyncio", "wrk"),
         default="asyncio",
         help="load tool: the bundled asyncio+httpx client (default) or wrk if installed",
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="serve Folio from PostgreSQL: a server URL such as"
+        " postgresql+asyncpg://postgres@127.0.0.1:5432/postgres, on which the run creates"
+        " folio_bench_<scale> (kept for reuse) and folio_bench_<scale>_run (dropped)",
     )
     parser.add_argument("--only", help="comma-separated workload names to run (default: all)")
     parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
@@ -120,8 +130,39 @@ def selected(workloads: list[Workload], only: str | None) -> list[Workload]:
     return [workload for workload in workloads if workload.name in names]
 
 
+def folio_database(args: argparse.Namespace, database: Path, dataset: DatasetInfo) -> str:
+    """The URL Folio is served from: the SQLite run copy, or a fresh PostgreSQL copy of it."""
+    if args.postgres is None:
+        return sqlite_url(database)
+    name = postgres.pristine_name(args.scale)
+    if postgres.ensure_pristine(args.postgres, database, dataset):
+        say(f"PostgreSQL database {name} built from {database.name}")
+    else:
+        say(f"PostgreSQL database {name} reused")
+    return postgres.fresh_run_database(args.postgres, args.scale)
+
+
+def database_facts(args: argparse.Namespace, url: str) -> dict[str, Any]:
+    """Which database Folio ran on, without the password."""
+    if args.postgres is None:
+        return {"kind": "sqlite", "version": sqlite3.sqlite_version}
+    return {
+        "kind": "postgresql",
+        "version": postgres.server_version(args.postgres),
+        "url": make_url(url).render_as_string(hide_password=True),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return bench(args)
+    finally:
+        if args.postgres is not None:
+            postgres.drop_run_database(args.postgres, args.scale)
+
+
+def bench(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     work: Path = args.work_dir
     clock = time.perf_counter()
@@ -129,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     pristine, dataset = ensure_database(work, args.scale)
     database = work / f"run-scale{args.scale}.db"
     copy_database(pristine, database)  # every run starts from the same rows
+    folio_url = folio_database(args, database, dataset)
     say(f"database ready in {time.perf_counter() - clock:.1f} s")
     ids = sample_ids(database, seed=1)
     workloads = selected(app_workloads(ids), args.only)
@@ -141,14 +183,14 @@ def main(argv: list[str] | None = None) -> int:
         baseline_rows = run_workloads(args, server, baselines, "baseline")
 
     port = free_port()
-    env = {"DATABASE_URL": sqlite_url(database)}
+    env = {"DATABASE_URL": folio_url}
     with Server(app_command(args.workers, port), port, env, work / "server.log") as server:
         rss_at_start = server.rss_mib()
         app_answers = sample(server.url, ids)
         rows = run_workloads(args, server, workloads, "folio")
 
     say("counting SQL statements per request in-process")
-    statements = asyncio.run(count_statements(database, workloads))
+    statements = asyncio.run(count_statements(folio_url, workloads))
     statements |= count_baseline_statements(database, baselines)
     for row in [*baseline_rows, *rows]:
         row["sql_per_request"] = statements[row["name"]]["per_request"]
@@ -161,13 +203,14 @@ def main(argv: list[str] | None = None) -> int:
             key: getattr(args, key)
             for key in ("scale", "connections", "duration", "warmup", "workers", "tool")
         },
+        "database": database_facts(args, folio_url),
         "dataset": asdict(dataset),
         "parity": parity(app_answers, baseline_answers),
         "rss_mib_at_start": rss_at_start,
         "baselines": by_kind,
         "workloads": rows,
     }
-    path = write_json(results, args.results_dir, started, args.scale)
+    path = write_json(results, args.results_dir, started)
     sys.stdout.write(table(results) + "\n")
     say(f"results written to {path}")
     return 0

@@ -1,25 +1,30 @@
-"""SQL statements per request, counted in-process where SQLite runs them.
+"""SQL statements per request, counted in-process where the driver runs or sends them.
 
-Every connection the stdlib driver opens gets a trace callback, so the count covers whatever
-layer sends SQL (the ORM, Core, aiosqlite or plain sqlite3), BEGIN and COMMIT included, and the
-app's code stays untouched. Each request is sent once to warm up, then once more to count.
+On SQLite every connection the stdlib driver opens gets a trace callback, so the count covers
+whatever layer sends SQL (the ORM, Core, aiosqlite or plain sqlite3), BEGIN and COMMIT included.
+On PostgreSQL the asyncpg methods that send a statement are wrapped: the connection's own (BEGIN,
+COMMIT, ROLLBACK, the pool's pre-ping `;`, executemany) and a prepared statement's `fetch` (every
+statement SQLAlchemy runs). Either way the app's code stays untouched. Each request is sent once
+to warm up, then once more to count.
 """
 
 import os
 import random
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import asyncpg  # type: ignore[import-untyped]
+from asyncpg.prepared_stmt import PreparedStatement  # type: ignore[import-untyped]
 from httpx import ASGITransport, AsyncClient, Response
 
 from app.config import Settings
+from app.db import is_sqlite
 from app.main import create_app
 from bench import baseline
-from bench.dataset import sqlite_url
 from bench.workloads import Workload, new_book
 
 # ISBN numbers of the books these probes create; the load workloads use lower ranges.
@@ -38,6 +43,27 @@ def traced_sqlite() -> Iterator[list[str]]:
         return connection
 
     with mock.patch.object(sqlite3, "connect", connect):
+        yield sent
+
+
+@contextmanager
+def traced_asyncpg() -> Iterator[list[str]]:
+    """Record every statement asyncpg sends inside the block, on any connection."""
+    sent: list[str] = []
+
+    def recording(method: Callable[..., Any], prepared: bool) -> Callable[..., Any]:
+        async def record(self: Any, *args: Any, **kwargs: Any) -> Any:
+            sent.append(self.get_query() if prepared else args[0])
+            return await method(self, *args, **kwargs)
+
+        return record
+
+    with ExitStack() as patches:
+        for name in ("execute", "executemany", "fetch", "fetchrow", "fetchval"):
+            method = recording(getattr(asyncpg.Connection, name), prepared=False)
+            patches.enter_context(mock.patch.object(asyncpg.Connection, name, method))
+        method = recording(PreparedStatement.fetch, prepared=True)
+        patches.enter_context(mock.patch.object(PreparedStatement, "fetch", method))
         yield sent
 
 
@@ -82,10 +108,10 @@ class Prober:
         return {"per_request": round(per_request, 2), "read": read, "write": write}
 
 
-async def count_statements(database: Path, workloads: list[Workload]) -> dict[str, Any]:
+async def count_statements(database_url: str, workloads: list[Workload]) -> dict[str, Any]:
     """For each workload, the statements its requests run; a mix is weighted by its shares."""
-    with traced_sqlite() as sent:
-        app = create_app(Settings(database_url=sqlite_url(database)))
+    with traced_sqlite() if is_sqlite(database_url) else traced_asyncpg() as sent:
+        app = create_app(Settings(database_url=database_url))
         async with app.router.lifespan_context(app):
             transport = ASGITransport(app=app)
             async with AsyncClient(transport=transport, base_url="http://bench") as client:
