@@ -66,6 +66,10 @@ seed: migrate ## Load a demo catalogue of a few hundred authors and books
 backup: install ## Copy the SQLite database, even while it serves: make backup [BACKUP=path]
 	$(BIN)/python -m app.backup $(BACKUP)
 
+.PHONY: fuzz
+fuzz: install ## Fuzz every API operation with schemathesis, a bounded number of cases each
+	$(BIN)/pytest tests/faults/fuzz_schema.py $(ARGS)
+
 bench: install ## Run the load benchmark against a seeded database (make bench ARGS="--scale 1000000")
 	$(BIN)/python -m bench $(ARGS)
 

@@ -2,7 +2,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import StringConstraints, field_validator
+from pydantic import StrictInt, StringConstraints, field_validator
 from sqlmodel import Field, SQLModel
 
 from app.books.isbn import normalize_isbn
@@ -41,7 +41,8 @@ def tag_names(value: list[str] | None) -> list[str]:
 class BookCreate(RequestBody, BookBase):
     title: str = Field(min_length=1, max_length=500)
     isbn: str | None = Field(default=None, max_length=MAX_ISBN_INPUT)
-    published_year: int | None = Field(default=None, ge=MIN_YEAR)
+    # Strict: "1999", true and 1999.0 are refused rather than quietly converted.
+    published_year: StrictInt | None = Field(default=None, ge=MIN_YEAR)
     description: str | None = Field(default=None, min_length=1, max_length=20000)
     author_id: uuid.UUID
     tags: list[TagName] = Field(default_factory=list, max_length=20)
@@ -54,7 +55,7 @@ class BookCreate(RequestBody, BookBase):
 class BookUpdate(RequestBody):
     title: str | None = Field(default=None, min_length=1, max_length=500)
     isbn: str | None = Field(default=None, max_length=MAX_ISBN_INPUT)
-    published_year: int | None = Field(default=None, ge=MIN_YEAR)
+    published_year: StrictInt | None = Field(default=None, ge=MIN_YEAR)
     description: str | None = Field(default=None, min_length=1, max_length=20000)
     author_id: uuid.UUID | None = None
     tags: list[TagName] | None = Field(default=None, max_length=20)
