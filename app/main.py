@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from app.authors.router import router as authors_router
 from app.books.router import router as books_router
@@ -18,6 +18,7 @@ from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.idempotency.guard import InFlight
 from app.idempotency.purge import purge_periodically
+from app.schemas import utf8_query_string
 from app.tags.router import router as tags_router
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A catalogue of authors, books and tags.",
         version="1.0.0",
         lifespan=lifespan,
+        dependencies=[Depends(utf8_query_string)],
     )
     app.state.settings = settings
     app.state.in_flight = InFlight()

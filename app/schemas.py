@@ -1,9 +1,14 @@
-"""What every request body shares: unknown fields rejected, strings stripped, no NUL characters."""
+"""What every request shares: unknown fields rejected, strings stripped, no NUL characters,
+and a query string that is UTF-8."""
 
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
+from fastapi import Request
 from pydantic import ConfigDict, field_validator
 from sqlmodel import SQLModel
+
+from app.errors import Unprocessable
 
 
 def no_nul(value: Any) -> Any:
@@ -25,3 +30,13 @@ def required(value: Any) -> Any:
     if value is None:
         raise ValueError("may be omitted but not null")
     return value
+
+
+def utf8_query_string(request: Request) -> None:
+    """Refuse a query string whose escapes are not UTF-8, instead of reading them as U+FFFD."""
+    try:
+        unquote_to_bytes(request.scope["query_string"]).decode("utf-8")
+    except UnicodeDecodeError:
+        raise Unprocessable.at(
+            ["query"], "The query string is not valid UTF-8.", "unicode_error"
+        ) from None

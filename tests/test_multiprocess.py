@@ -173,9 +173,25 @@ async def test_the_same_if_match_over_every_process_lets_exactly_one_win(
     assert (final["version"], final["bio"]) == (2, winner["bio"])
 
 
-# (d) Idempotent retries over several processes: the same POST with the same Idempotency-Key
-# sent concurrently to every process, and again after the first answer, creates one row only.
-# To be added here by the Idempotency-Key work.
+async def test_one_idempotency_key_over_every_process_creates_one_row(
+    clients: list[httpx.AsyncClient],
+) -> None:
+    author = {"name": "Written once"}
+    key = {"Idempotency-Key": "multiprocess-retry"}
+
+    async def post(n: int) -> httpx.Response:
+        return await clients[n % len(clients)].post("/authors", json=author, headers=key)
+
+    answers = await asyncio.gather(*(post(n) for n in range(PATCHES)))
+    later = [await client.post("/authors", json=author, headers=key) for client in clients]
+
+    assert [answer.status_code for answer in answers + later] == [201] * (PATCHES + len(clients))
+    # Every answer, from whichever process, is the first request's answer.
+    assert len({answer.text for answer in answers + later}) == 1
+    replayed = [answer.headers.get("idempotent-replayed") for answer in answers + later]
+    assert replayed.count("true") == PATCHES + len(clients) - 1
+    listed = await clients[0].get("/authors", params={"name": author["name"]})
+    assert listed.json()["meta"]["total"] == 1
 
 
 @dataclass
