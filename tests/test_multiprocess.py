@@ -5,121 +5,47 @@ concurrent writes over them, so the row locks, not any one process, must keep th
 """
 
 import asyncio
-import os
 import random
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from app.main import PROJECT_ROOT
 from tests.databases import ScratchDatabase
+from tests.faults.server import ServerProcess
 
 pytestmark = pytest.mark.postgres
 
 PROCESSES = 2
-HOST = "127.0.0.1"
-READY_TIMEOUT = 20.0
-STOP_TIMEOUT = 5.0
 PATCHES = 40
 BURST = 120
-
-
-@dataclass
-class Server:
-    """One `python -m app` process serving the test's database on a free loopback port."""
-
-    process: subprocess.Popen[bytes]
-    url: str
-    log: Path
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-def start_server(database_url: str, log: Path) -> Server:
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "HOST": HOST, "PORT": str(port)}
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # a Ctrl-C of pytest is not also sent to the servers
-        )
-    return Server(process=process, url=f"http://{HOST}:{port}", log=log)
-
-
-def wait_ready(server: Server) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    with httpx.Client(base_url=server.url, timeout=2) as client:
-        while time.monotonic() < deadline:
-            if server.process.poll() is not None:
-                raise RuntimeError(f"the server exited:\n{server.log_text()}")
-            try:
-                if client.get("/health/ready").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-    raise RuntimeError(f"the server was not ready in {READY_TIMEOUT:.0f} s:\n{server.log_text()}")
-
-
-def stop_servers(servers: list[Server]) -> None:
-    """SIGTERM to every process, then SIGKILL to any that lingers."""
-    running = [server.process for server in servers if server.process.poll() is None]
-    for process in running:
-        process.terminate()
-    deadline = time.monotonic() + STOP_TIMEOUT
-    for process in running:
-        try:
-            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
 
 
 @pytest.fixture(scope="module")
 def servers(
     template: ScratchDatabase, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[list[Server]]:
+) -> Iterator[list[ServerProcess]]:
     """PROCESSES servers, all ready, on one fresh migrated database that the module's tests share.
 
     Each test works on rows of its own; starting the processes once keeps the module quick.
     """
     directory = tmp_path_factory.mktemp("multiprocess")
     database = template.copy(directory)  # what fresh_database does, once for the module
-    started: list[Server] = []
+    started = [ServerProcess(database.url, directory / f"server-{n}.log") for n in range(PROCESSES)]
     try:
-        # Started together, so their start-up overlaps.
-        for n in range(PROCESSES):
-            started.append(start_server(database.url, directory / f"server-{n}.log"))
         for server in started:
-            wait_ready(server)
+            server.start()
         yield started
     finally:
-        stop_servers(started)
+        for server in started:
+            server.stop()
         database.drop()
 
 
 @pytest.fixture
-async def clients(servers: list[Server]) -> AsyncIterator[list[httpx.AsyncClient]]:
+async def clients(servers: list[ServerProcess]) -> AsyncIterator[list[httpx.AsyncClient]]:
     """One HTTP client per server process."""
     limits = httpx.Limits(max_connections=BURST)
     opened = [
@@ -220,7 +146,7 @@ class Ledger:
 
 
 async def test_a_burst_of_mixed_writes_over_every_process_has_no_5xx_and_keeps_what_it_said(
-    servers: list[Server], clients: list[httpx.AsyncClient]
+    servers: list[ServerProcess], clients: list[httpx.AsyncClient]
 ) -> None:
     rng = random.Random(20261123)
     ledger = Ledger()
