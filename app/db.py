@@ -11,10 +11,10 @@ On PostgreSQL both roles share one engine; rows to be changed are locked with `F
 import asyncio
 import re
 import sqlite3 as sqlite3_driver
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Index, UniqueConstraint, event, text
@@ -183,6 +183,21 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function" runs the commit before the response is sent, so a failed commit
 # becomes an error answer instead of a 2xx for data that was never stored.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+Repository = TypeVar("Repository")
+
+
+def on_session(repository: Callable[[AsyncSession], Repository]) -> Any:
+    """A dependency building `repository` on the request's session, on the event loop.
+
+    FastAPI calls a class used as a dependency in a worker thread; that round trip cost
+    more than the class does (see the README's benchmark notes).
+    """
+
+    async def build(session: SessionDep) -> Repository:
+        return repository(session)
+
+    return Depends(build)
 
 
 def sqlstate(exc: BaseException) -> str | None:

@@ -32,8 +32,11 @@ def required(value: Any) -> Any:
     return value
 
 
-def utf8_query_string(request: Request) -> None:
-    """Refuse a query string whose escapes are not UTF-8, instead of reading them as U+FFFD."""
+async def utf8_query_string(request: Request) -> None:
+    """Refuse a query string whose escapes are not UTF-8, instead of reading them as U+FFFD.
+
+    Async only so that FastAPI runs it on the event loop, not in a worker thread.
+    """
     try:
         unquote_to_bytes(request.scope["query_string"]).decode("utf-8")
     except UnicodeDecodeError:

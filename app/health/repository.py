@@ -1,9 +1,8 @@
 from typing import Annotated
 
-from fastapi import Depends
 from sqlalchemy import text
 
-from app.db import SessionDep
+from app.db import SessionDep, on_session
 
 
 class HealthRepository:
@@ -18,4 +17,4 @@ class HealthRepository:
         return None if revision is None else str(revision)
 
 
-HealthRepositoryDep = Annotated[HealthRepository, Depends()]
+HealthRepositoryDep = Annotated[HealthRepository, on_session(HealthRepository)]

@@ -1,11 +1,10 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends
 from sqlalchemy import func
 from sqlmodel import col, delete, select
 
-from app.db import SessionDep, lock_for_key
+from app.db import SessionDep, lock_for_key, on_session
 from app.models import IdempotencyKey, utcnow
 
 
@@ -38,4 +37,4 @@ class IdempotencyRepository:
         return count
 
 
-IdempotencyRepositoryDep = Annotated[IdempotencyRepository, Depends()]
+IdempotencyRepositoryDep = Annotated[IdempotencyRepository, on_session(IdempotencyRepository)]

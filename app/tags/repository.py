@@ -1,10 +1,9 @@
 from typing import Annotated, Any
 
-from fastapi import Depends
 from sqlalchemy import func
 from sqlmodel import select
 
-from app.db import SessionDep
+from app.db import SessionDep, on_session
 from app.models import BookTag, Tag
 from app.repository import after_cursor, contains_text, count_matching, order_by
 from app.tags.schemas import TagQuery, TagRead
@@ -38,4 +37,4 @@ class TagRepository:
         return tags, await count_matching(self.session, Tag, filters, query, len(rows))
 
 
-TagRepositoryDep = Annotated[TagRepository, Depends()]
+TagRepositoryDep = Annotated[TagRepository, on_session(TagRepository)]
