@@ -19,7 +19,8 @@ class AuthorBase(SQLModel):
 class Author(Entity, AuthorBase, table=True):
     __table_args__ = (
         Index("ix_author_name_id", "name", "id"),
-        Index("ix_author_name_folded", "name_folded"),
+        # `?name=` finds the rows and gives them in the default order, with no sort of its own.
+        Index("ix_author_name_folded_name_id", "name_folded", "name", "id"),
         Index("ix_author_created_at_id", "created_at", "id"),
         Index("ix_author_updated_at_id", "updated_at", "id"),
     )

@@ -1,5 +1,6 @@
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Index
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.models.base import Entity, version_column
@@ -16,6 +17,9 @@ class TagBase(SQLModel):
 
 
 class Tag(Entity, TagBase, table=True):
+    # The default sort is (name, id): with the unique index on name alone, PostgreSQL would
+    # still sort each page by id.
+    __table_args__ = (Index("ix_tag_name_id", "name", "id"),)
     __mapper_args__ = {"version_id_col": _version}
 
     version: int = Field(default=1, sa_column=_version)

@@ -1,0 +1,144 @@
+"""Every list filter and sort is served by an index: the database's own plan for each list
+query (the page and its count) shows no full scan of a large table and no sort of its own.
+
+The test tables are tiny, so PostgreSQL would rightly prefer sequential scans and sorts;
+with those switched off, a plan that still has one shows that no index could serve it.
+The `q` filters match substrings, which no b-tree index serves; full-text search will.
+The tag names of a page's books are sorted by the database, but only those: at most
+`per_page` books' tags, however large the catalogue. Books with a tag are found through
+an index, then sorted: no index on `book_tag` can hold the books' sort keys.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.db import Database
+
+LARGE_TABLES = ("book", "author", "book_tag")
+ISBN = "9780060512750"
+# How the tag names of one page's books are asked for; its sort is bounded by the page.
+TAGS_OF_PAGE = "WHERE book_tag.book_id IN ("
+# Filters whose matching rows the database sorts itself (see above).
+SORTED_AFTER_FILTER = ("tag",)
+
+Sent = list[tuple[str, Any]]
+
+
+@pytest.fixture
+def sent_selects(engine: AsyncEngine) -> Iterator[Sent]:
+    """Every SELECT the test sends, with its parameters, as the driver received them."""
+    sent: Sent = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            sent.append((statement, parameters))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    yield sent
+    event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def plan_problems(database: Database, statement: str, parameters: Any) -> list[str]:
+    """What in the statement's plan reads a large table whole or sorts rows itself."""
+    async with database.reads() as session:
+        connection = await session.connection()
+        if connection.dialect.name == "sqlite":
+            plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            details = [str(row[-1]) for row in plan]
+            return [
+                detail
+                for detail in details
+                if "TEMP B-TREE" in detail
+                or any(detail == f"SCAN {table}" for table in LARGE_TABLES)
+            ]
+        await connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        await connection.exec_driver_sql("SET LOCAL enable_sort = off")
+        plan = await connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+        lines = [str(row[0]) for row in plan]
+        return [
+            line
+            for line in lines
+            if " Sort " in f" {line.strip().removeprefix('->').strip()} "
+            or any(f"Seq Scan on {table} " in line for table in LARGE_TABLES)
+        ]
+
+
+def is_sort(problem: str) -> bool:
+    return "TEMP B-TREE" in problem or "Sort" in problem
+
+
+async def catalogue(client: AsyncClient) -> dict[str, str]:
+    """Two authors with books, tags and an ISBN: enough rows that every list is paged."""
+    ids: dict[str, str] = {}
+    for n in range(2):
+        author = (await client.post("/authors", json={"name": f"Author {n}"})).json()
+        ids["author_id"] = author["id"]
+        for m in range(3):
+            book = {
+                "title": f"Book {n}-{m}",
+                "author_id": author["id"],
+                "published_year": 1950 + m,
+                "tags": ["poetry", f"tag{m}"],
+                "isbn": ISBN if (n, m) == (0, 0) else None,
+            }
+            response = await client.post("/books", json=book)
+            assert response.status_code == 201, response.text
+    return ids
+
+
+def book_lists(author_id: str) -> list[dict[str, Any]]:
+    filters: list[dict[str, Any]] = [
+        {},
+        {"author_id": author_id},
+        {"tag": "poetry"},
+        {"isbn": ISBN},
+        {"year_from": 1951},
+        {"year_to": 1951},
+    ]
+    sorts = [{"sort": field} for field in ("published_year", "created_at", "updated_at")]
+    descending = [{"sort": "-title"}, {"sort": "-published_year"}]
+    return filters + sorts + descending
+
+
+def other_lists() -> list[tuple[str, dict[str, Any]]]:
+    authors: list[dict[str, Any]] = [
+        {},
+        {"name": "Author 1"},
+        {"sort": "created_at"},
+        {"sort": "-updated_at"},
+    ]
+    return [("/authors", params) for params in authors] + [("/tags", {})]
+
+
+async def test_every_list_query_is_served_by_an_index(
+    client: AsyncClient, database: Database, sent_selects: Sent
+) -> None:
+    ids = await catalogue(client)
+    lists = [("/books", params) for params in book_lists(ids["author_id"])] + other_lists()
+    problems: dict[str, list[str]] = {}
+    for url, params in lists:
+        sent_selects.clear()
+        # One row a page, so that the page is full and its total is counted too.
+        response = await client.get(url, params={**params, "per_page": 1})
+        assert response.status_code == 200, response.text
+        assert len(sent_selects) >= 2, (url, params)  # the page and its count, at least
+        for statement, parameters in sent_selects:
+            if TAGS_OF_PAGE in statement:
+                continue
+            found = await plan_problems(database, statement, parameters)
+            if any(name in params for name in SORTED_AFTER_FILTER):
+                found = [problem for problem in found if not is_sort(problem)]
+            if found:
+                problems[f"{url} {params}: {statement[:80]}"] = found
+    assert problems == {}
+
+
+async def test_the_plan_check_sees_a_full_scan_and_a_sort(database: Database) -> None:
+    """The check itself: a query no index can serve is caught."""
+    unindexed = "SELECT book.id FROM book WHERE book.description = 'x' ORDER BY book.description"
+    assert await plan_problems(database, unindexed, ()) != []
