@@ -127,6 +127,15 @@ def notes(results: dict[str, Any]) -> list[str]:
     rss = results.get("rss_mib_at_start")
     if rss is not None:
         out.append(f"- Folio's resident memory at start: {cell(rss)} MiB.")
+    if soaked := results.get("soak"):
+        first, last = soaked["readings"]
+        growth = "unknown" if soaked["growth"] is None else f"{soaked['growth']:+.1%}"
+        out.append(
+            f"- Memory over {soaked['requests']:,} requests of the {soaked['workload']} load:"
+            f" {cell(first['rss_mib'])} MiB after {first['requests']:,},"
+            f" {cell(last['rss_mib'])} MiB at the end ({growth});"
+            f" non-2xx {soaked['non_2xx']}."
+        )
     same = [kind for kind, equal in results["parity"].items() if equal]
     differ = [kind for kind, equal in results["parity"].items() if not equal]
     out.append(

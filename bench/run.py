@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,10 +22,13 @@ from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_ur
 from bench.load import LoadSpec, spec_to_json
 from bench.report import machine, ratios, table, write_json
 from bench.server import Server, app_command, baseline_command, free_port
+from bench.soak import soak
 from bench.statements import count_baseline_statements, count_statements
 from bench.workloads import Ids, Workload, app_workloads, baseline_workloads, sample_ids
 
 BENCH_DIR = Path(__file__).resolve().parent
+# ISBNs of the books the soak writes, clear of those the workloads write.
+SOAK_ISBN_BASE = 3 * 10**8
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -49,6 +52,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         " folio_bench_<scale> (kept for reuse) and folio_bench_<scale>_run (dropped)",
     )
     parser.add_argument("--only", help="comma-separated workload names to run (default: all)")
+    parser.add_argument(
+        "--soak",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then send N requests of the mixed load and compare the server's memory after"
+        " the first tenth of them with the end (the target uses 100000)",
+    )
     parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     args = parser.parse_args(argv)
@@ -65,14 +76,20 @@ def say(message: str) -> None:
     sys.stderr.flush()
 
 
-def drive(args: argparse.Namespace, url: str, workload: Workload) -> dict[str, Any]:
+def drive(
+    args: argparse.Namespace,
+    url: str,
+    workload: Workload,
+    duration: float | None = None,
+    warmup: float | None = None,
+) -> dict[str, Any]:
     """Run one workload against a server from a separate process."""
     spec = LoadSpec(
         url=url,
         workload=workload,
         connections=workload.connections or args.connections,
-        duration=args.duration,
-        warmup=args.warmup,
+        duration=args.duration if duration is None else duration,
+        warmup=args.warmup if warmup is None else warmup,
     )
     if args.tool == "wrk":
         return wrk.drive(spec, args.work_dir)
@@ -121,6 +138,25 @@ def run_workloads(
         )
         say(f"  {load['rps']} req/s, non-2xx {load['non_2xx']}")
     return rows
+
+
+def soak_server(args: argparse.Namespace, server: Server, ids: Ids) -> dict[str, Any]:
+    say(f"folio: memory over {args.soak:,} requests of the mixed load")
+    mixed = next(w for w in app_workloads(ids) if w.name == "mixed 90/10")
+    runs = 0
+
+    def drive_once(workload: Workload, seconds: float) -> dict[str, Any]:
+        # Each load process numbers its new books from 1: give each run its own ISBNs.
+        nonlocal runs
+        runs += 1
+        fresh = replace(workload, isbn_base=SOAK_ISBN_BASE + runs * 10**6)
+        return drive(args, server.url, fresh, duration=seconds, warmup=0)
+
+    result = soak(server, mixed, args.soak, drive_once)
+    first, last = result["readings"]
+    say(f"  RSS {first['rss_mib']} MiB after {first['requests']:,} requests,")
+    say(f"  {last['rss_mib']} MiB after {last['requests']:,}; non-2xx {result['non_2xx']}")
+    return result
 
 
 def selected(workloads: list[Workload], only: str | None) -> list[Workload]:
@@ -188,6 +224,7 @@ def bench(args: argparse.Namespace) -> int:
         rss_at_start = server.rss_mib()
         app_answers = sample(server.url, ids)
         rows = run_workloads(args, server, workloads, "folio")
+        soaked = soak_server(args, server, ids) if args.soak else None
 
     say("counting SQL statements per request in-process")
     statements = asyncio.run(count_statements(folio_url, workloads))
@@ -209,6 +246,7 @@ def bench(args: argparse.Namespace) -> int:
         "rss_mib_at_start": rss_at_start,
         "baselines": by_kind,
         "workloads": rows,
+        "soak": soaked,
     }
     path = write_json(results, args.results_dir, started)
     sys.stdout.write(table(results) + "\n")

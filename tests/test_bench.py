@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient
@@ -10,7 +11,8 @@ from app.config import Settings
 from app.main import create_app
 from bench import baseline
 from bench.dataset import DatasetInfo, ensure_database, sqlite_url
-from bench.workloads import sample_ids
+from bench.soak import LONGEST_RUN_S, soak
+from bench.workloads import Workload, sample_ids
 
 pytestmark = pytest.mark.sqlite
 
@@ -58,3 +60,33 @@ async def test_bulk_loaded_rows_are_served_by_the_app_and_the_baseline(
     assert baseline_page["items"] == page["items"]
     assert baseline_page["meta"] == {key: page["meta"][key] for key in baseline_page["meta"]}
     assert json.loads(get_body) == book
+
+
+class FakeServer:
+    """Memory that grows by 1 MiB for every 1,000 requests answered."""
+
+    def __init__(self) -> None:
+        self.answered = 0
+
+    def rss_mib(self) -> float:
+        return 100 + self.answered / 1000
+
+
+def test_soak_reads_memory_at_a_tenth_and_at_the_end() -> None:
+    server = FakeServer()
+    lengths: list[float] = []
+
+    def drive(_workload: Workload, seconds: float) -> dict[str, Any]:
+        lengths.append(seconds)
+        answered = round(seconds * 500)
+        server.answered += answered
+        return {"requests": answered, "rps": 500.0, "non_2xx": 0, "transport_errors": 1}
+
+    result = soak(server, Workload("mixed", ["/books"]), 20_000, drive)  # type: ignore[arg-type]
+
+    first, last = result["readings"]
+    assert 2_000 <= first["requests"] < 20_000 <= last["requests"] == result["requests"]
+    assert first["rss_mib"] == 100 + first["requests"] / 1000
+    assert result["growth"] == round(last["rss_mib"] / first["rss_mib"] - 1, 4) > 0
+    assert result["non_2xx"] == len(lengths)
+    assert max(lengths) <= LONGEST_RUN_S
