@@ -1,0 +1,114 @@
+"""aiosqlite as SQLAlchemy drives it, with one thread round trip per statement instead of four.
+
+SQLAlchemy's adapter awaits aiosqlite for each step of a statement: make a cursor, execute,
+fetch the rows, close the cursor. Each await hands work to the connection's thread and back.
+Here the four steps run as one function on that thread. aiosqlite has no public call for
+"run this on the connection's thread", so this uses `Connection._execute`, as SQLAlchemy's own
+adapter uses aiosqlite's queue to set the isolation level; aiosqlite is pinned in pyproject.
+"""
+
+import collections
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
+
+Outcome = tuple[Any, list[Any], int, int | None]
+
+
+def run_statement(
+    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool
+) -> Outcome:
+    """Execute on the connection's own thread; return what SQLAlchemy reads from a cursor."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        else:
+            cursor.execute(operation, parameters if parameters is not None else ())
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class Cursor(AsyncAdapt_aiosqlite_cursor):
+    """A cursor whose statements each cost one round trip; rows are held, as SQLAlchemy's are."""
+
+    __slots__ = ("_description", "_rowcount", "_lastrowid")
+
+    def __init__(self, adapt_connection: AsyncAdapt_dbapi_connection) -> None:
+        # Unlike the base class, no aiosqlite cursor is made here: that was a round trip too.
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> Any:
+        return self._lastrowid
+
+    async def _async_soft_close(self) -> None:
+        """Nothing to close: the driver's cursor was closed on its thread."""
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        try:
+            return await_(self._run(operation, parameters, many=False))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
+        try:
+            return await_(self._run(operation, seq_of_parameters, many=True))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    async def _run(self, operation: str, parameters: Any, many: bool) -> None:
+        driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        async with self._adapt_connection._execute_mutex:
+            outcome: Outcome = await driver._execute(  # type: ignore[no-untyped-call]
+                run_statement, driver._conn, operation, parameters, many
+            )
+        self._description, rows, self._rowcount, self._lastrowid = outcome
+        self._rows = collections.deque(rows)
+
+
+class Connection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = Cursor
+
+
+class Driver(AsyncAdapt_aiosqlite_dbapi):
+    """aiosqlite, for SQLAlchemy's `module=` argument, handing out `Connection`s."""
+
+    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        adapted = super().connect(*arg, **kw)
+        return Connection(self, adapted._connection)
+
+
+def driver() -> Driver:
+    return Driver(aiosqlite, sqlite3)
