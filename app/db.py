@@ -123,7 +123,8 @@ def configure_sqlite(
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        # Sent with the transaction's first statement, in the same round trip.
+        connection.connection.dbapi_connection.begin(begin)
 
 
 def create_engine(

@@ -2,8 +2,10 @@
 
 import asyncio
 import sqlite3
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
 import pytest
 from sqlalchemy import event, text
@@ -67,19 +69,30 @@ async def test_writes_share_one_connection_before_sqlite_3_51_3(
 async def test_writes_begin_immediate_and_reads_begin_deferred(
     fresh_database: Callable[[], Settings],
 ) -> None:
-    async with serving(fresh_database()) as (client, database):
-        sent: dict[str, list[str]] = {"read": [], "write": []}
-        for role, engine in (("read", database.read_engine), ("write", database.write_engine)):
+    # What SQLite itself ran, per connection: the driver sends BEGIN with the first statement.
+    sent: defaultdict[int, list[str]] = defaultdict(list)
+    connect = sqlite3.connect
 
-            def record(*args: Any, into: list[str] = sent[role]) -> None:
-                into.append(args[2])
+    def traced(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection: sqlite3.Connection = connect(*args, **kwargs)
+        connection.set_trace_callback(sent[id(connection)].append)
+        return connection
 
-            event.listen(engine.sync_engine, "before_cursor_execute", record)
-        await client.post("/authors", json={"name": "Writer"})
-        await client.get("/authors")
-    assert sent["write"][0] == "BEGIN IMMEDIATE"
-    assert sent["read"][0] == "BEGIN"
-    assert not any("IMMEDIATE" in statement for statement in sent["read"])
+    with mock.patch.object(sqlite3, "connect", traced):
+        async with serving(fresh_database()) as (client, _database):
+            assert (await client.post("/authors", json={"name": "Writer"})).status_code == 201
+            assert (await client.get("/authors")).status_code == 200
+    readers = [ran for ran in sent.values() if "PRAGMA query_only = ON" in ran]
+    writers = [ran for ran in sent.values() if "PRAGMA query_only = ON" not in ran]
+    assert readers
+    assert writers
+    for ran, begin in [
+        *((ran, "BEGIN") for ran in readers),
+        *((ran, "BEGIN IMMEDIATE") for ran in writers),
+    ]:
+        statements = [statement for statement in ran if not statement.startswith("PRAGMA")]
+        assert statements[0] == begin, statements
+    assert not any("IMMEDIATE" in statement for ran in readers for statement in ran)
 
 
 @sqlite_only

@@ -1,5 +1,5 @@
 """The SQLite driver adapter: each statement costs one round trip to the connection's thread,
-and answers what SQLAlchemy reads from a cursor (rows, row counts, errors)."""
+a transaction one more (its commit), and SQLAlchemy reads what it expects from a cursor."""
 
 from collections.abc import Callable
 from typing import Any
@@ -50,6 +50,8 @@ async def test_a_statement_costs_one_round_trip(
     one = await trips_for(settings, 1, round_trips)
     four = await trips_for(settings, 4, round_trips)
     assert four - one == 3
+    # BEGIN travels with the statement, then the commit; the pool's rollback is not needed.
+    assert one == 2, round_trips
 
 
 async def test_rows_counts_and_errors_come_back_as_sqlalchemy_expects(
