@@ -284,7 +284,9 @@ async def insert_missing(
     dialect = session.get_bind().dialect.name
     # Both dialects spell ON CONFLICT DO NOTHING alike but through their own insert().
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.exec(insert(model).values(rows).on_conflict_do_nothing(index_elements=[key]))
+    statement = insert(model).on_conflict_do_nothing(index_elements=[key])
+    # The rows as parameters, not in VALUES: a statement of the same shape is compiled once.
+    await session.exec(statement, params=rows)
 
 
 async def lock_for_key(session: AsyncSession, key: str, wait_seconds: float) -> bool:
