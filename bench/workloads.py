@@ -3,15 +3,20 @@
 import math
 import random
 import sqlite3
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Literal
+from urllib.parse import quote
 
+from app.books.schemas import BookQuery
 from bench.dataset import TAGS, isbn13
 
 Baseline = Literal["list", "get"]
 # Pre-fetched ids per workload: enough that repeats stay rare within a run.
 SAMPLE = 2000
+PER_PAGE = 20  # the lists' default page size
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class Ids:
     books: list[str]
     authors: list[str]
     total_books: int
+    last_page_cursor: str  # `cursor` of the last page of GET /books in its default sort
 
 
 def dashed(hex_id: str) -> str:
@@ -52,20 +58,39 @@ def sample_ids(path: Path, seed: int) -> Ids:
         total = int(connection.execute("SELECT count(*) FROM book").fetchone()[0])
         books = [row[0] for row in connection.execute("SELECT id FROM book")]
         authors = [row[0] for row in connection.execute("SELECT id FROM author")]
+        # The row just before the last page, in the default sort (title, then id).
+        before_last = connection.execute(
+            "SELECT title, id FROM book ORDER BY title DESC, id DESC LIMIT 1 OFFSET ?",
+            (PER_PAGE,),
+        ).fetchone()
     finally:
         connection.close()
     pick_books = rng.sample(books, min(SAMPLE, len(books)))
     pick_authors = rng.sample(authors, min(SAMPLE, len(authors)))
-    return Ids([dashed(i) for i in pick_books], [dashed(i) for i in pick_authors], total)
+    return Ids(
+        [dashed(i) for i in pick_books],
+        [dashed(i) for i in pick_authors],
+        total,
+        cursor_after(before_last[0], before_last[1]) if before_last else "",
+    )
 
 
-def app_workloads(ids: Ids, per_page: int = 20) -> list[Workload]:
+def cursor_after(title: str, hex_id: str) -> str:
+    """The cursor the app gives for the page after this book, made by the app's own code."""
+    item = SimpleNamespace(title=title, id=uuid.UUID(hex_id))
+    return BookQuery(cursor="").cursor_after(item)
+
+
+def app_workloads(ids: Ids) -> list[Workload]:
     """Folio's workloads, in the order they run (reads first, so writes do not shift them)."""
-    middle = max(1, math.ceil(ids.total_books / per_page) // 2)
+    middle = max(1, math.ceil(ids.total_books / PER_PAGE) // 2)
     books = [f"/books/{book}" for book in ids.books]
+    last = quote(ids.last_page_cursor)
     return [
         Workload("list page 1", ["/books"], baseline="list"),
         Workload(f"list page {middle}", [f"/books?page={middle}"], baseline="list"),
+        Workload("list first page by cursor", ["/books?cursor="], baseline="list"),
+        Workload("list last page by cursor", [f"/books?cursor={last}"], baseline="list"),
         Workload(
             "list filtered+sorted", ["/books?year_from=1950&sort=-published_year"], baseline="list"
         ),

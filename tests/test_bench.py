@@ -41,6 +41,7 @@ async def test_bulk_loaded_rows_are_served_by_the_app_and_the_baseline(
             author = await client.get(f"/authors/{ids.authors[0]}")
             word = page["items"][0]["title"].split()[-1].upper()
             found = (await client.get("/books", params={"q": word})).json()
+            last = (await client.get("/books", params={"cursor": ids.last_page_cursor})).json()
 
     assert page["meta"]["total"] == BOOKS
     assert all(item["author"]["name"] for item in page["items"])
@@ -48,6 +49,9 @@ async def test_bulk_loaded_rows_are_served_by_the_app_and_the_baseline(
     assert book["id"] == ids.books[0]
     assert author.status_code == 200
     assert found["meta"]["total"] >= 1  # the migrations backfilled what matching reads
+    # The last-page workload's cursor leads to the last 20 books, with nothing after them.
+    assert last["items"] == page["items"][-20:]
+    assert last["meta"]["next_cursor"] is None
 
     monkeypatch.setenv("BENCH_DATABASE", str(path))
     try:
