@@ -8,18 +8,16 @@ checkpoint at once, so there all writes share one connection and queue for it in
 On PostgreSQL both roles share one engine; rows to be changed are locked with `FOR UPDATE`.
 """
 
-import asyncio
 import re
 import sqlite3 as sqlite3_driver
 from collections.abc import AsyncIterator, Callable
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Index, UniqueConstraint, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, ExceptionContext, make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
@@ -104,20 +102,6 @@ def configure_sqlite(
         if not writer:
             cursor.execute("PRAGMA query_only = ON")
         cursor.close()
-
-    @event.listens_for(engine.sync_engine, "handle_error")
-    def on_error(context: ExceptionContext) -> None:
-        # SQLAlchemy drops a connection whose query was cancelled without closing the cursor,
-        # and sqlite3 cannot really close a connection while a statement is unfinished: its
-        # transaction (a writer's lock, a reader's snapshot that blocks checkpoints) would stay
-        # open until the garbage collector ran. Closing the cursor lets the close go through.
-        if not isinstance(context.original_exception, asyncio.CancelledError):
-            return
-        # (ExceptionContext.cursor is never set in SQLAlchemy 2.1; the execution context has it.)
-        cursor = getattr(context.execution_context, "cursor", None)
-        if cursor is not None:
-            with suppress(Exception):
-                cursor.close()
 
     begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
 

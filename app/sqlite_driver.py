@@ -33,7 +33,12 @@ Outcome = tuple[Any, list[Any], int, int | None]
 def run_statement(
     connection: sqlite3.Connection, begin: str | None, operation: str, parameters: Any, many: bool
 ) -> Outcome:
-    """Execute on the connection's own thread; return what SQLAlchemy reads from a cursor."""
+    """Execute on the connection's own thread; return what SQLAlchemy reads from a cursor.
+
+    The cursor is closed here even when the request awaiting it was cancelled: sqlite3 cannot
+    really close a connection while a statement is unfinished, and its transaction (a writer's
+    lock, a reader's snapshot that blocks checkpoints) would stay open until garbage collection.
+    """
     cursor = connection.cursor()
     try:
         if begin is not None:
