@@ -105,12 +105,12 @@ async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
 
 
 @pytest.fixture
-def statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    """Every SQL statement the test sends, in order."""
-    sent: list[str] = []
+def statements(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
+    """Every SQL statement the test sends, in order, with its parameters as the driver got them."""
+    sent: list[tuple[str, Any]] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(statement)
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        sent.append((statement, parameters))
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     yield sent

@@ -9,12 +9,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from httpx import AsyncClient, Response
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.books.schemas import BookQuery
 from app.db import Database
-from tests.test_queries import count_queries, make_catalogue
+from tests.test_plans import sqlite_plan
+from tests.test_queries import Sent, count_queries, make_catalogue
 
 # A list small enough for one page by number, and long enough for several pages of two.
 AUTHORS = ["Zed Lee", "Ann Lee", "Bob", "ann lee", "Cy Twombly", "Émile", "Ann Lee"]
@@ -313,7 +312,7 @@ async def test_cursor_is_documented(client: AsyncClient) -> None:
 
 @pytest.mark.parametrize(("url", "expected"), [("/books", 3), ("/authors", 2), ("/tags", 2)])
 async def test_cursor_pages_send_the_same_statements_at_any_depth(
-    client: AsyncClient, statements: list[str], url: str, expected: int
+    client: AsyncClient, statements: Sent, url: str, expected: int
 ) -> None:
     await make_catalogue(client, tags_per_book=3)
     by_number = await count_queries(client, statements, url, per_page=1, page=2)
@@ -332,25 +331,14 @@ async def test_cursor_pages_send_the_same_statements_at_any_depth(
 @pytest.mark.sqlite
 @pytest.mark.usefixtures("catalogue")
 async def test_the_default_cursor_query_for_books_reads_the_title_index(
-    client: AsyncClient, engine: AsyncEngine, database: Database
+    client: AsyncClient, statements: Sent, database: Database
 ) -> None:
-    sent: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
-        sent.append((statement, parameters))
-
     cursor = cursor_of(await client.get("/books", params={"per_page": 2, "cursor": ""}))
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        response = await client.get("/books", params={"per_page": 2, "cursor": cursor})
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    statements.clear()
+    response = await client.get("/books", params={"per_page": 2, "cursor": cursor})
     assert response.status_code == 200, response.text
-    [(page_query, parameters)] = [(s, p) for s, p in sent if "ORDER BY book.title" in s]
+    [(page_query, parameters)] = [(s, p) for s, p in statements if "ORDER BY book.title" in s]
     # On the test's own connection: SQLite's writer pool may hold only that one.
-    async with database.reads() as session:
-        connection = await session.connection()
-        result = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {page_query}", parameters)
-        plan = [row[-1] for row in result]
+    plan = await sqlite_plan(database, page_query, parameters)
     assert any("ix_book_title_id" in step and "SEARCH book" in step for step in plan), plan
     assert not any("TEMP B-TREE" in step for step in plan), plan

@@ -9,15 +9,12 @@ The tag names of a page's books are sorted by the database, but only those: at m
 an index, then sorted: no index on `book_tag` can hold the books' sort keys.
 """
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from httpx import AsyncClient
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import Database
+from tests.test_queries import Sent
 
 LARGE_TABLES = ("book", "author", "book_tag")
 ISBN = "9780060512750"
@@ -26,36 +23,25 @@ TAGS_OF_PAGE = "WHERE book_tag.book_id IN ("
 # Filters whose matching rows the database sorts itself (see above).
 SORTED_AFTER_FILTER = ("tag",)
 
-Sent = list[tuple[str, Any]]
 
-
-@pytest.fixture
-def sent_selects(engine: AsyncEngine) -> Iterator[Sent]:
-    """Every SELECT the test sends, with its parameters, as the driver received them."""
-    sent: Sent = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            sent.append((statement, parameters))
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    yield sent
-    event.remove(engine.sync_engine, "before_cursor_execute", record)
+async def sqlite_plan(database: Database, statement: str, parameters: Any) -> list[str]:
+    """The detail of each step of SQLite's plan for the statement."""
+    async with database.reads() as session:
+        connection = await session.connection()
+        plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        return [str(row[-1]) for row in plan]
 
 
 async def plan_problems(database: Database, statement: str, parameters: Any) -> list[str]:
     """What in the statement's plan reads a large table whole or sorts rows itself."""
+    if database.read_engine.dialect.name == "sqlite":
+        return [
+            detail
+            for detail in await sqlite_plan(database, statement, parameters)
+            if "TEMP B-TREE" in detail or any(detail == f"SCAN {table}" for table in LARGE_TABLES)
+        ]
     async with database.reads() as session:
         connection = await session.connection()
-        if connection.dialect.name == "sqlite":
-            plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
-            details = [str(row[-1]) for row in plan]
-            return [
-                detail
-                for detail in details
-                if "TEMP B-TREE" in detail
-                or any(detail == f"SCAN {table}" for table in LARGE_TABLES)
-            ]
         await connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
         await connection.exec_driver_sql("SET LOCAL enable_sort = off")
         plan = await connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
@@ -116,18 +102,19 @@ def other_lists() -> list[tuple[str, dict[str, Any]]]:
 
 
 async def test_every_list_query_is_served_by_an_index(
-    client: AsyncClient, database: Database, sent_selects: Sent
+    client: AsyncClient, database: Database, statements: Sent
 ) -> None:
     ids = await catalogue(client)
     lists = [("/books", params) for params in book_lists(ids["author_id"])] + other_lists()
     problems: dict[str, list[str]] = {}
     for url, params in lists:
-        sent_selects.clear()
+        statements.clear()
         # One row a page, so that the page is full and its total is counted too.
         response = await client.get(url, params={**params, "per_page": 1})
         assert response.status_code == 200, response.text
-        assert len(sent_selects) >= 2, (url, params)  # the page and its count, at least
-        for statement, parameters in sent_selects:
+        selects = [(s, p) for s, p in statements if s.lstrip().upper().startswith("SELECT")]
+        assert len(selects) >= 2, (url, params)  # the page and its count, at least
+        for statement, parameters in selects:
             if TAGS_OF_PAGE in statement:
                 continue
             found = await plan_problems(database, statement, parameters)

@@ -8,13 +8,16 @@ from httpx import AsyncClient
 ROWS = 30
 
 
-def queries(statements: list[str]) -> list[str]:
+Sent = list[tuple[str, Any]]
+
+
+def queries(statements: Sent) -> list[str]:
     """The statements that read or write data, without transaction control."""
     control = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
-    return [s for s in statements if not s.lstrip().upper().startswith(control)]
+    return [s for s, _ in statements if not s.lstrip().upper().startswith(control)]
 
 
-async def count_queries(client: AsyncClient, statements: list[str], url: str, **params: Any) -> int:
+async def count_queries(client: AsyncClient, statements: Sent, url: str, **params: Any) -> int:
     statements.clear()
     answer = await client.get(url, params=params)
     assert answer.status_code == 200, answer.text
@@ -36,7 +39,7 @@ async def make_catalogue(client: AsyncClient, tags_per_book: int) -> tuple[str, 
 
 @pytest.mark.parametrize(("url", "expected"), [("/books", 3), ("/authors", 2), ("/tags", 2)])
 async def test_lists_send_the_same_statements_for_any_page_size(
-    client: AsyncClient, statements: list[str], url: str, expected: int
+    client: AsyncClient, statements: Sent, url: str, expected: int
 ) -> None:
     await make_catalogue(client, tags_per_book=3)
     small = await count_queries(client, statements, url, per_page=1)
@@ -47,7 +50,7 @@ async def test_lists_send_the_same_statements_for_any_page_size(
 
 
 async def test_book_lists_and_details_do_not_grow_with_tags(
-    client: AsyncClient, statements: list[str]
+    client: AsyncClient, statements: Sent
 ) -> None:
     few_author, few_book = await make_catalogue(client, tags_per_book=1)
     few_list = await count_queries(client, statements, "/books", author_id=few_author)
@@ -60,7 +63,7 @@ async def test_book_lists_and_details_do_not_grow_with_tags(
 
 
 async def test_author_detail_does_not_grow_with_books(
-    client: AsyncClient, statements: list[str]
+    client: AsyncClient, statements: Sent
 ) -> None:
     lonely = (await client.post("/authors", json={"name": "Lonely"})).json()["id"]
     busy, _ = await make_catalogue(client, tags_per_book=2)
