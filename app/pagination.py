@@ -8,9 +8,17 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cached_property
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import MISSING, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    MISSING,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+)
 from starlette.datastructures import URL
 
 from app.errors import Unprocessable
@@ -55,6 +63,15 @@ class PageQuery(BaseModel):
         ),
     )
 
+    count: Literal["exact", "none"] = Field(
+        default="exact",
+        description=(
+            "`exact` counts every matching row for `meta.total` and `meta.pages`. `none` skips "
+            "that count, which on a large list can cost more than the page: both are then null, "
+            "`Link` has no `last`, and `next` is there when another page follows."
+        ),
+    )
+
     _no_nul = field_validator("*")(no_nul)
 
     @field_validator("sort")
@@ -85,9 +102,14 @@ class PageQuery(BaseModel):
         return self.cursor is not None
 
     @property
+    def counts(self) -> bool:
+        """Whether the client asked for `meta.total`."""
+        return self.count == "exact"
+
+    @property
     def limit(self) -> int:
-        """Rows to fetch: by cursor, one more than the page, which tells if a next page exists."""
-        return self.per_page + 1 if self.by_cursor else self.per_page
+        """Rows to fetch: one more than the page when no page count tells if another follows."""
+        return self.per_page + 1 if self.by_cursor or not self.counts else self.per_page
 
     def sort_keys(self) -> list[tuple[str, bool]]:
         """Return `(field, descending)` pairs, the default sort when none was asked for."""
@@ -121,7 +143,9 @@ class PageQuery(BaseModel):
 
         Not a secret: it catches a cursor used with other filters, and one edited by hand.
         """
-        filters = self.model_dump(mode="json", exclude={"page", "per_page", "sort", "cursor"})
+        filters = self.model_dump(
+            mode="json", exclude={"page", "per_page", "sort", "cursor", "count"}
+        )
         made_with = [type(self).__name__, self.sort_keys(), filters, values]
         digest = hashlib.blake2b(json.dumps(made_with, sort_keys=True).encode(), digest_size=9)
         return base64.urlsafe_b64encode(digest.digest()).decode()
@@ -156,8 +180,8 @@ class PageMeta(BaseModel):
         description="The page number; null after a cursor, whose page number is not known."
     )
     per_page: int
-    total: int
-    pages: int
+    total: int | None = Field(description="Rows matching the filters; null with `count=none`.")
+    pages: int | None = Field(description="ceil(total / per_page); null with `count=none`.")
     # MISSING leaves the field out: lists paged by number show exactly the contract's fields.
     next_cursor: str | None | MISSING = Field(
         default=MISSING,
@@ -177,50 +201,63 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     meta: PageMeta
+    _has_next: bool = PrivateAttr(default=False)
 
     @classmethod
-    def of(cls, items: Sequence[T], total: int, query: PageQuery) -> "Page[T]":
-        """The page of `items` as the repository found them: one too many when by cursor."""
-        pages = math.ceil(total / query.per_page)
-        if not query.by_cursor:
-            meta = PageMeta(page=query.page, per_page=query.per_page, total=total, pages=pages)
-            return cls(items=list(items), meta=meta)
+    def of(cls, items: Sequence[T], total: int | None, query: PageQuery) -> "Page[T]":
+        """The page of `items` as the repository found them, one too many if `query.limit`
+        asked for it; `total` is None when the query did not count."""
         shown = list(items[: query.per_page])
         more = len(items) > query.per_page
+        pages = None if total is None else math.ceil(total / query.per_page)
         meta = PageMeta(
-            page=None if query.after is not None else 1,
+            page=None if query.after is not None else query.page,
             per_page=query.per_page,
             total=total,
             pages=pages,
-            next_cursor=query.cursor_after(shown[-1]) if more else None,
         )
-        return cls(items=shown, meta=meta)
+        if query.by_cursor:
+            meta.next_cursor = query.cursor_after(shown[-1]) if more else None
+        page = cls(items=shown, meta=meta)
+        if query.by_cursor or pages is None:
+            page._has_next = more
+        else:
+            page._has_next = query.page < pages
+        return page
+
+    @property
+    def has_next(self) -> bool:
+        return self._has_next
 
 
-def link_header(url: URL, meta: PageMeta) -> str:
+def link_header(url: URL, page: Page[Any]) -> str:
     """Build `first`, `last`, `prev` and `next` links that keep the request's filters and sort.
 
     By cursor, `first` starts a new cursor walk, `next` continues this one, and there is no
-    `prev`; `last` is by page number, since no cursor leads straight to it.
+    `prev`; `last` is by page number, since no cursor leads straight to it. Without a count
+    there is no `last`.
     """
+    meta = page.meta
     by_page = url.remove_query_params("cursor")
     by_cursor = url.remove_query_params("page")
-    last = max(meta.pages, 1)
     links = {
         "first": (
             by_cursor.include_query_params(cursor="")
             if meta.by_cursor
             else by_page.include_query_params(page=1)
-        ),
-        "last": by_page.include_query_params(page=last),
+        )
     }
+    last = None if meta.pages is None else max(meta.pages, 1)
+    if last is not None:
+        links["last"] = by_page.include_query_params(page=last)
     if meta.by_cursor:
         if meta.next_cursor is not None:
             links["next"] = by_cursor.include_query_params(cursor=meta.next_cursor)
     elif meta.page is not None:
         if meta.page > 1:
-            links["prev"] = by_page.include_query_params(page=min(meta.page - 1, last))
-        if meta.page < meta.pages:
+            previous = meta.page - 1 if last is None else min(meta.page - 1, last)
+            links["prev"] = by_page.include_query_params(page=previous)
+        if page.has_next:
             links["next"] = by_page.include_query_params(page=meta.page + 1)
     return ", ".join(
         f'<{target.path}?{target.query}>; rel="{rel}"' for rel, target in links.items()

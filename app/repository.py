@@ -127,13 +127,16 @@ async def count(session: AsyncSession, model: type[Any], filters: Sequence[Any])
 
 async def count_matching(
     session: AsyncSession, model: type[Any], filters: Sequence[Any], query: PageQuery, found: int
-) -> int:
-    """How many rows match in all, given that the page at `query` found `found` of them.
+) -> int | None:
+    """How many rows match in all, given that the page at `query` found `found` of them;
+    None if the client did not ask.
 
     A page that is not full, and not past the end, already tells when its position is known:
     by page number, or at the start of a cursor walk. After a cursor, how many rows come
     before it is not known, so it counts.
     """
+    if not query.counts:
+        return None
     if query.after is None and found < query.limit and (found > 0 or query.offset == 0):
         return query.offset + found
     return await count(session, model, filters)

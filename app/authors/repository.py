@@ -38,10 +38,12 @@ class AuthorRepository:
     def __init__(self, session: SessionDep) -> None:
         self.session = session
 
-    async def search(self, query: AuthorQuery) -> tuple[list[AuthorListItem], int]:
-        """Return one page of authors with their book counts, and how many match in all.
+    async def search(self, query: AuthorQuery) -> tuple[list[AuthorListItem], int | None]:
+        """Return one page of authors with their book counts, and how many match in all
+        (None with `count=none`).
 
-        By cursor, the page has one row more, which tells `Page.of` whether another follows.
+        By cursor or without a count, the page has one row more, which tells `Page.of` whether
+        another follows.
         """
         filters: list[Any] = []
         if query.name is not None:

@@ -71,7 +71,7 @@ async def list_authors(
     """List authors with their book counts, filtered, sorted and paginated."""
     found, total = await authors.search(query)
     page = Page[AuthorListItem].of(found, total, query)
-    response.headers["Link"] = link_header(request.url, page.meta)
+    response.headers["Link"] = link_header(request.url, page)
     return page
 
 

@@ -63,10 +63,12 @@ class BookRepository:
     def __init__(self, session: SessionDep) -> None:
         self.session = session
 
-    async def search(self, query: BookQuery) -> tuple[list[BookRead], int]:
-        """Return one page of books with authors and tags, and how many match in all.
+    async def search(self, query: BookQuery) -> tuple[list[BookRead], int | None]:
+        """Return one page of books with authors and tags, and how many match in all
+        (None with `count=none`).
 
-        By cursor, the page has one row more, which tells `Page.of` whether another follows.
+        By cursor or without a count, the page has one row more, which tells `Page.of` whether
+        another follows.
         """
         filters: list[Any] = []
         if query.author_id is not None:

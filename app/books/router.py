@@ -63,7 +63,7 @@ async def list_books(
     """List books with their authors and tags, filtered, sorted and paginated."""
     found, total = await books.search(query)
     page = Page[BookRead].of(found, total, query)
-    response.headers["Link"] = link_header(request.url, page.meta)
+    response.headers["Link"] = link_header(request.url, page)
     return page
 
 

@@ -13,10 +13,12 @@ class TagRepository:
     def __init__(self, session: SessionDep) -> None:
         self.session = session
 
-    async def search(self, query: TagQuery) -> tuple[list[TagRead], int]:
-        """Return one page of tags with how many books carry each, and how many match in all.
+    async def search(self, query: TagQuery) -> tuple[list[TagRead], int | None]:
+        """Return one page of tags with how many books carry each, and how many match in all
+        (None with `count=none`).
 
-        By cursor, the page has one row more, which tells `Page.of` whether another follows.
+        By cursor or without a count, the page has one row more, which tells `Page.of` whether
+        another follows.
         """
         # Names are stored lower-cased by Python; SQLite's lower() folds only ASCII, so the
         # query is folded the same way here, or "É" would never find "é".

@@ -20,5 +20,5 @@ async def list_tags(
     """List tags with how many books carry each."""
     found, total = await tags.search(query)
     page = Page[TagRead].of(found, total, query)
-    response.headers["Link"] = link_header(request.url, page.meta)
+    response.headers["Link"] = link_header(request.url, page)
     return page
