@@ -15,7 +15,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     sql_echo: bool = False
-    # Connections kept open; on SQLite this sizes the pool of reader connections.
+    # Connections kept open, plus those opened under load (which SQLite's readers keep too).
     pool_size: int = Field(default=5, ge=1)
     pool_max_overflow: int = Field(default=10, ge=0)
     pool_timeout: float = Field(default=30.0, gt=0)

@@ -85,6 +85,16 @@ def sqlite_writer_pool_size(settings: Settings) -> int:
     return settings.pool_size
 
 
+def sqlite_reader_pool_size(settings: Settings) -> int:
+    """Every reader connection opened is kept: POOL_SIZE plus POOL_MAX_OVERFLOW.
+
+    Opening one costs a thread and five statements, keeping it costs little. With overflow
+    connections closed on return, 8 s of 32 concurrent gets opened 97 connections instead of
+    15, and the mixed read/write load's read p99 was 1.1-3x higher in each of four runs.
+    """
+    return settings.pool_size + settings.pool_max_overflow
+
+
 def configure_sqlite(
     engine: AsyncEngine, settings: Settings, *, writer: bool, foreign_keys: bool = True
 ) -> None:
@@ -126,14 +136,14 @@ def create_engine(
             pool_recycle=settings.pool_recycle,
             pool_pre_ping=settings.pool_pre_ping,
         )
-    size = sqlite_writer_pool_size(settings) if writer else settings.pool_size
+    size = sqlite_writer_pool_size(settings) if writer else sqlite_reader_pool_size(settings)
     engine = create_async_engine(
         url,
         # One round trip to aiosqlite's thread per statement instead of four (see the module).
         module=sqlite_driver.driver(),
         echo=settings.sql_echo,
         pool_size=size,
-        max_overflow=0 if writer else settings.pool_max_overflow,
+        max_overflow=0,
         pool_timeout=settings.pool_timeout,
     )
     configure_sqlite(engine, settings, writer=writer, foreign_keys=foreign_keys)

@@ -54,6 +54,25 @@ async def test_reader_connections_cannot_write(fresh_database: Callable[[], Sett
 
 
 @sqlite_only
+async def test_reader_connections_opened_under_load_are_kept(
+    fresh_database: Callable[[], Settings],
+) -> None:
+    settings = fresh_database().model_copy(update={"pool_size": 2, "pool_max_overflow": 3})
+    async with serving(settings) as (_client, database):
+        pool: Any = database.read_engine.pool
+        connections = [await database.read_engine.connect() for _ in range(5)]
+        for connection in connections:
+            await connection.close()
+        assert pool.checkedin() == 5
+        # And no more than that are opened: the sixth waits for one of them.
+        held = [await database.read_engine.connect() for _ in range(5)]
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(database.read_engine.connect(), timeout=0.2)
+        for connection in held:
+            await connection.close()
+
+
+@sqlite_only
 async def test_writes_share_one_connection_before_sqlite_3_51_3(
     fresh_database: Callable[[], Settings],
 ) -> None:
