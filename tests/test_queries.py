@@ -69,3 +69,29 @@ async def test_author_detail_does_not_grow_with_books(
     busy, _ = await make_catalogue(client, tags_per_book=2)
     assert await count_queries(client, statements, f"/authors/{lonely}") == 2
     assert await count_queries(client, statements, f"/authors/{busy}") == 2
+
+
+async def test_a_new_book_inserts_only_the_tags_that_are_new(
+    client: AsyncClient, statements: Sent
+) -> None:
+    author = (await client.post("/authors", json={"name": "Tagger"})).json()["id"]
+    sent: dict[str, Sent] = {}
+    for title, tags in [("First", ["a", "b"]), ("Second", ["b", "a"]), ("Third", ["a", "c"])]:
+        statements.clear()
+        book = {"title": title, "author_id": author, "tags": tags}
+        response = await client.post("/books", json=book)
+        assert response.status_code == 201, response.text
+        assert response.json()["tags"] == sorted(tags)
+        sent[title] = [(s, p) for s, p in statements if s in queries(statements)]
+
+    def inserted_tags(title: str) -> list[list[str]]:
+        """The names each tag insert of the create sent (`name` is its first column)."""
+        inserts = [p for s, p in sent[title] if s.startswith("INSERT INTO tag (name,")]
+        # A single row goes as parameters, several as a list of them (executemany).
+        return [[row[0] for row in (p if isinstance(p, list) else [p])] for p in inserts]
+
+    assert inserted_tags("First") == [["a", "b"]]
+    # Tags that exist are only read: no insert, and no second read after it.
+    assert inserted_tags("Second") == []
+    assert len(sent["Second"]) == len(sent["First"]) - 2
+    assert inserted_tags("Third") == [["c"]]

@@ -153,15 +153,26 @@ class BookRepository:
         await self.session.flush()
 
     async def tags_named(self, names: list[str]) -> list[Tag]:
-        """Return the tags with these names, creating the missing ones."""
+        """Return the tags with these names, creating the missing ones.
+
+        Most tags exist already, so they are read first: one statement, not an insert and a
+        read, while the write holds SQLite's one write connection.
+        """
         if not names:
             return []
+        tags = await self.existing_tags(names)
+        missing = set(names) - {tag.name for tag in tags}
+        if not missing:
+            return tags
         now = utcnow()
         rows = [
             {"id": uuid7(), "name": name, "created_at": now, "updated_at": now, "version": 1}
-            for name in names
+            for name in sorted(missing)
         ]
         await insert_missing(self.session, Tag, rows, key="name")
+        return await self.existing_tags(names)
+
+    async def existing_tags(self, names: list[str]) -> list[Tag]:
         statement = select(Tag).where(col(Tag.name).in_(names)).order_by(Tag.name)
         return list((await self.session.exec(statement)).all())
 
