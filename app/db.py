@@ -90,7 +90,7 @@ def sqlite_reader_pool_size(settings: Settings) -> int:
 
     Opening one costs a thread and five statements, keeping it costs little. With overflow
     connections closed on return, 8 s of 32 concurrent gets opened 97 connections instead of
-    15, and the mixed read/write load's read p99 was 1.1-3x higher in each of four runs.
+    15, and the mixed read/write load's read p99 was higher in seven of eight paired runs.
     """
     return settings.pool_size + settings.pool_max_overflow
 
