@@ -6,12 +6,15 @@ from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import event
 
 from app.config import Settings
 from app.main import create_app
 from bench import baseline
 from bench.dataset import DatasetInfo, ensure_database, sqlite_url
+from bench.floor import floor_app
 from bench.soak import LONGEST_RUN_S, soak
+from bench.statements import traced_sqlite
 from bench.workloads import Workload, sample_ids
 
 pytestmark = pytest.mark.sqlite
@@ -94,3 +97,28 @@ def test_soak_reads_memory_at_a_tenth_and_at_the_end() -> None:
     assert result["growth"] == round(last["rss_mib"] / first["rss_mib"] - 1, 4) > 0
     assert result["non_2xx"] == len(lengths)
     assert max(lengths) <= LONGEST_RUN_S
+
+
+async def test_the_floor_checks_out_a_connection_and_sends_no_statement(
+    loaded: tuple[Path, DatasetInfo],
+) -> None:
+    path, _ = loaded
+    book = sample_ids(path, seed=1).books[0]
+    checkouts: list[object] = []
+    with traced_sqlite() as sent:
+        app = floor_app(Settings(database_url=sqlite_url(path)))
+        async with app.router.lifespan_context(app):
+            pool = app.state.database.read_engine.sync_engine.pool
+            event.listen(pool, "checkout", lambda *args: checkouts.append(args))
+            transport = ASGITransport(app=app)
+            async with AsyncClient(transport=transport, base_url="http://test") as client:
+                # The first request opens the connection, which runs its pragmas.
+                assert (await client.get(f"/floor/{book}")).status_code == 200
+                sent.clear()
+                checkouts.clear()
+                response = await client.get(f"/floor/{book}")
+                during = list(sent)  # before shutdown checkpoints the database
+    assert response.status_code == 200, response.text
+    assert (response.json()["id"], response.json()["title"]) == (book, "Floor")
+    assert len(checkouts) == 1
+    assert during == []
