@@ -19,10 +19,10 @@ from app.books.schemas import BookAuthor, BookRead
 from app.config import Settings
 from app.db import SessionDep
 from app.main import create_app
-from bench.dataset import copy_database, ensure_database, sqlite_url
+from bench.dataset import sqlite_url
 from bench.report import cell, machine
-from bench.run import drive, parse_args, say
-from bench.server import Server, baseline_command, free_port, uvicorn
+from bench.run import baseline_server, drive, parse_args, run_database, say
+from bench.server import Server, free_port, uvicorn
 from bench.workloads import Workload, sample_ids
 
 MADE_UP_TIME = datetime(2026, 1, 1, tzinfo=UTC)
@@ -58,18 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.postgres is not None:
         raise SystemExit("bench.floor measures SQLite only")
     started = datetime.now(UTC)
-    pristine, _ = ensure_database(args.work_dir, args.scale)
-    database = args.work_dir / f"run-scale{args.scale}.db"
-    copy_database(pristine, database)
+    database, _ = run_database(args.work_dir, args.scale)
     ids = sample_ids(database, seed=1)
     gets = [f"/books/{book}" for book in ids.books]
     loads: dict[str, dict[str, Any]] = {}
 
-    port = free_port()
-    env = {"BENCH_DATABASE": str(database)}
-    with Server(
-        baseline_command(args.workers, port), port, env, args.work_dir / "baseline.log"
-    ) as server:
+    with baseline_server(args, database) as server:
         say("baseline get book")
         loads["baseline get book"] = drive(args, server.url, Workload("baseline get book", gets))
 

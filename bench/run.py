@@ -198,23 +198,35 @@ def main(argv: list[str] | None = None) -> int:
             postgres.drop_run_database(args.postgres, args.scale)
 
 
+def run_database(work: Path, scale: int) -> tuple[Path, DatasetInfo]:
+    """A fresh copy of the pristine database, so that writes from one run never leak into the
+    next; built first if this scale has none yet."""
+    pristine, dataset = ensure_database(work, scale)
+    database = work / f"run-scale{scale}.db"
+    copy_database(pristine, database)
+    return database, dataset
+
+
+def baseline_server(args: argparse.Namespace, database: Path) -> Server:
+    """The baseline, served on `database` with the run's worker count; use as a context manager."""
+    port = free_port()
+    env = {"BENCH_DATABASE": str(database)}
+    return Server(baseline_command(args.workers, port), port, env, args.work_dir / "baseline.log")
+
+
 def bench(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     work: Path = args.work_dir
     clock = time.perf_counter()
     say(f"preparing the database with {args.scale:,} books in {work}")
-    pristine, dataset = ensure_database(work, args.scale)
-    database = work / f"run-scale{args.scale}.db"
-    copy_database(pristine, database)  # every run starts from the same rows
+    database, dataset = run_database(work, args.scale)
     folio_url = folio_database(args, database, dataset)
     say(f"database ready in {time.perf_counter() - clock:.1f} s")
     ids = sample_ids(database, seed=1)
     workloads = selected(app_workloads(ids), args.only)
     baselines = baseline_workloads(ids)
 
-    port = free_port()
-    env = {"BENCH_DATABASE": str(database)}
-    with Server(baseline_command(args.workers, port), port, env, work / "baseline.log") as server:
+    with baseline_server(args, database) as server:
         baseline_answers = sample(server.url, ids)
         baseline_rows = run_workloads(args, server, baselines, "baseline")
 
