@@ -23,7 +23,7 @@ from sqlmodel import SQLModel
 import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from app.config import Settings
 from app.db import create_engine, is_sqlite
-from app.main import schema_head
+from app.schema import schema_head
 
 BATCH_SIZE = 1000
 

@@ -8,40 +8,23 @@ checkpoint at once, so there all writes share one connection and queue for it in
 On PostgreSQL both roles share one engine; rows to be changed are locked with `FOR UPDATE`.
 """
 
-import re
 import sqlite3 as sqlite3_driver
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import Index, UniqueConstraint, event, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sqlite_driver
 from app.config import Settings
+from app.state import request_state
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SQLITE_SAFE_CONCURRENT_WRITERS = (3, 51, 3)
-LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout that ran out
-# Other PostgreSQL SQLSTATEs that mean "retry shortly": the request was fine, the moment was not.
-POSTGRES_BUSY = frozenset(
-    {
-        LOCK_NOT_AVAILABLE,
-        "57014",  # query_canceled: statement_timeout ran out
-        "40001",  # serialization_failure
-        "40P01",  # deadlock_detected: this transaction was the one rolled back
-        "53300",  # too_many_connections: the server's (or role's) connection limit
-    }
-)
-# SQLSTATE classes meaning the server cannot serve at all: connection exceptions,
-# insufficient resources, and the server shutting down, crashing or starting up.
-POSTGRES_UNREACHABLE = ("08", "53", "57P")
 
 
 @dataclass(frozen=True)
@@ -172,7 +155,7 @@ def create_database(settings: Settings) -> Database:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """Yield the request's one session: committed before the response is sent, else rolled back."""
-    database: Database = request.app.state.database
+    database = request_state(request).database
     factory = database.reads if request.method in SAFE_METHODS else database.writes
     async with factory() as session, session.begin():
         yield session
@@ -196,110 +179,3 @@ def on_session(repository: Callable[[AsyncSession], Repository]) -> Any:
         return repository(session)
 
     return Depends(build)
-
-
-def sqlstate(exc: BaseException) -> str | None:
-    """PostgreSQL's SQLSTATE for a database error; None on SQLite, which reports none."""
-    return getattr(getattr(exc, "orig", None), "sqlstate", None)
-
-
-def is_postgres_busy(exc: BaseException) -> bool:
-    """Tell whether PostgreSQL refused for a moment (a lock or statement timeout, a deadlock)."""
-    return sqlstate(exc) in POSTGRES_BUSY
-
-
-def is_postgres_unreachable(exc: BaseException) -> bool:
-    """Tell whether PostgreSQL could not serve at all (connection lost, shutting down, full)."""
-    code = sqlstate(exc)
-    return code is not None and code.startswith(POSTGRES_UNREACHABLE)
-
-
-def violated_constraint(exc: IntegrityError) -> str | None:
-    """Name the constraint an integrity error broke, reading each driver's own report."""
-    driver_error = getattr(exc.orig, "driver_exception", None)
-    name = getattr(driver_error, "constraint_name", None)  # asyncpg names it outright
-    if name is not None:
-        return str(name)
-    message = str(exc.orig)
-    # SQLite reports "UNIQUE constraint failed: book.isbn" for unique constraints ...
-    if match := re.match(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)", message):
-        return unique_constraint_on(match.group(1).split(", "))
-    # ... and only "FOREIGN KEY constraint failed" for foreign keys, so the statement's
-    # table tells which key: the one it holds (insert, update) or the one aimed at it (delete).
-    if message.startswith("FOREIGN KEY constraint failed"):
-        return foreign_key_for_statement(exc.statement or "")
-    if match := re.match(r"CHECK constraint failed: (\w+)", message):
-        return match.group(1)
-    return None
-
-
-def unique_constraint_on(columns: list[str]) -> str | None:
-    """Name the unique constraint or index covering exactly these `table.column`s."""
-    table_name = columns[0].split(".")[0]
-    wanted = {column.split(".")[1] for column in columns}
-    table = SQLModel.metadata.tables.get(table_name)
-    if table is None:
-        return None
-    candidates: list[UniqueConstraint | Index] = [
-        *(item for item in table.constraints if isinstance(item, UniqueConstraint)),
-        *(item for item in table.indexes if item.unique),
-    ]
-    for candidate in candidates:
-        if {column.name for column in candidate.columns} == wanted:
-            return str(candidate.name)
-    return None
-
-
-def foreign_key_for_statement(statement: str) -> str | None:
-    """Name the only foreign key a statement can have broken, if there is just one."""
-    match = re.match(r"\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)", statement, re.IGNORECASE)
-    if match is None:
-        return None
-    verb, table_name = match.group(1).upper(), match.group(2)
-    all_keys = [
-        key for table in SQLModel.metadata.tables.values() for key in table.foreign_key_constraints
-    ]
-    if verb == "DELETE FROM":
-        # A key that cascades cannot fail a delete.
-        keys = [
-            key
-            for key in all_keys
-            if key.referred_table.name == table_name and key.ondelete != "CASCADE"
-        ]
-    else:
-        keys = [key for key in all_keys if key.table.name == table_name]
-    return str(keys[0].name) if len(keys) == 1 else None
-
-
-async def insert_missing(
-    session: AsyncSession, model: type[SQLModel], rows: list[dict[str, Any]], key: str
-) -> None:
-    """Insert the rows whose `key` is still free; one that loses a race is skipped, not an error."""
-    dialect = session.get_bind().dialect.name
-    # Both dialects spell ON CONFLICT DO NOTHING alike but through their own insert().
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).on_conflict_do_nothing(index_elements=[key])
-    # The rows as parameters, not in VALUES: a statement of the same shape is compiled once.
-    await session.exec(statement, params=rows)
-
-
-async def lock_for_key(session: AsyncSession, key: str, wait_seconds: float) -> bool:
-    """Serialise transactions that use the same key; False if it stayed taken past the wait.
-
-    SQLite needs nothing: its writes are serialised already. PostgreSQL takes a
-    transaction-scoped advisory lock, so app processes on several hosts agree too.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    wait_ms = max(int(wait_seconds * 1000), 1)
-    await session.exec(text(f"SET LOCAL lock_timeout = {wait_ms}"))  # type: ignore[call-overload]
-    lock = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
-    try:
-        await session.exec(lock, params={"key": key})  # type: ignore[call-overload]
-    except DBAPIError as exc:
-        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
-            return False
-        raise
-    # Later row locks in this transaction wait as long as they usually would.
-    await session.exec(text("SET LOCAL lock_timeout = DEFAULT"))  # type: ignore[call-overload]
-    return True

@@ -12,7 +12,6 @@ Integrity errors from the database are turned into these by constraint name
 """
 
 import logging
-import re
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -27,7 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from app.db import is_postgres_busy, is_postgres_unreachable, violated_constraint
+from app.database_errors import is_busy, is_unreachable, violated_constraint
 
 logger = logging.getLogger(__name__)
 
@@ -196,31 +195,6 @@ async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
         return await on_unexpected_error(request, exc)
     logger.warning("database unavailable: %s", exc)
     return await on_folio_error(request, Unavailable(detail))
-
-
-def is_busy(exc: Exception) -> bool:
-    """Tell whether the database stayed locked, or no pooled connection came free, in time."""
-    if isinstance(exc, PoolTimeoutError) or is_postgres_busy(exc):
-        return True
-    message = str(exc.orig) if isinstance(exc, DBAPIError) else ""
-    return re.search(r"database( table)? is locked|database is busy", message) is not None
-
-
-def is_unreachable(exc: Exception) -> bool:
-    """Tell whether the database server or file could not be reached at all."""
-    # asyncpg raises OSError (connection refused, time-outs) without a DBAPI wrapper.
-    if isinstance(exc, OSError) or is_postgres_unreachable(exc):
-        return True
-    if not isinstance(exc, DBAPIError):
-        return False
-    message = str(exc.orig).lower()
-    return (
-        exc.connection_invalidated
-        or isinstance(exc.orig, OSError)
-        or "unable to open database" in message
-        or "connection" in message
-        and ("refused" in message or "closed" in message)
-    )
 
 
 async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -7,11 +7,21 @@ whenever the representation does.
 
 import hashlib
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Header
+from fastapi import Header, Response
 
-from app.errors import PreconditionFailed
+from app.errors import NotFound, PreconditionFailed
+
+
+class Tagged(Protocol):
+    """A representation that knows its own ETag."""
+
+    @property
+    def etag(self) -> str: ...
+
+
+Shown = TypeVar("Shown", bound=Tagged)
 
 
 def etag(version: int, *shown: tuple[uuid.UUID, int]) -> str:
@@ -41,6 +51,27 @@ def check_if_match(header: str | None, current: str) -> None:
     tags = listed_tags(header)
     if "*" not in tags and current not in tags:
         raise PreconditionFailed("The resource has changed since it was read (If-Match failed).")
+
+
+def found(shown: Shown | None, missing: str) -> Shown:
+    """The representation a loader found; a 404 saying `missing` if it found none."""
+    if shown is None:
+        raise NotFound(missing)
+    return shown
+
+
+def matching(shown: Shown | None, missing: str, if_match: str | None) -> Shown:
+    """What a write is about to change: a 404 if it is missing, a 412 if If-Match fails."""
+    check_if_match(if_match, found(shown, missing).etag)
+    return found(shown, missing)
+
+
+def tagged(shown: Shown, response: Response, if_none_match: str | None) -> Shown | Response:
+    """The representation with its ETag, or a 304 if If-None-Match names that tag."""
+    if none_match(if_none_match, shown.etag):
+        return Response(status_code=304, headers={"ETag": shown.etag})
+    response.headers["ETag"] = shown.etag
+    return shown
 
 
 IfMatch = Annotated[

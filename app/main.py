@@ -4,10 +4,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from pathlib import Path
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from fastapi import Depends, FastAPI
 
 from app.authors.router import router as authors_router
@@ -16,23 +13,13 @@ from app.config import Settings, get_settings
 from app.db import Database, create_database
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
-from app.idempotency.guard import InFlight
 from app.idempotency.purge import purge_periodically
+from app.schema import schema_head
 from app.schemas import utf8_query_string
+from app.state import State, state_of
 from app.tags.router import router as tags_router
 
 logger = logging.getLogger(__name__)
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def schema_head() -> str:
-    """The newest migration, read once so that readiness checks do no file work."""
-    config = Config(PROJECT_ROOT / "alembic.ini")
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    head = ScriptDirectory.from_config(config).get_current_head()
-    assert head is not None, "no migrations found"
-    return head
 
 
 async def close_database(database: Database) -> None:
@@ -53,16 +40,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.database = create_database(settings)
-        app.state.schema_head = schema_head()
-        purging = asyncio.create_task(purge_periodically(app.state.database))
+        database = state_of(app).database
+        purging = asyncio.create_task(purge_periodically(database))
         try:
             yield
         finally:
             purging.cancel()
             with suppress(asyncio.CancelledError):
                 await purging
-            await close_database(app.state.database)
+            await close_database(database)
 
     app = FastAPI(
         title="Folio",
@@ -71,8 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         dependencies=[Depends(utf8_query_string)],
     )
-    app.state.settings = settings
-    app.state.in_flight = InFlight()
+    # Engines connect on first use, so building them here costs no I/O.
+    app.state.folio = State(settings, create_database(settings), schema_head())
     install_error_handlers(app)
     for router in (authors_router, books_router, tags_router, health_router):
         app.include_router(router)

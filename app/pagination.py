@@ -4,27 +4,34 @@ import base64
 import hashlib
 import json
 import math
-import uuid
 from collections.abc import Sequence
-from datetime import datetime
-from functools import cached_property
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Literal, Self, TypeVar
 
+from fastapi import Request, Response
 from pydantic import (
     MISSING,
     BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
+    ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
+from pydantic.fields import FieldInfo
+from pydantic_core import InitErrorDetails, PydanticCustomError
+from sqlalchemy import func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import URL
 
-from app.errors import Unprocessable
 from app.schemas import no_nul
+from app.sorting import Sorting, SortKey, after, json_value, order_by
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 MAX_PER_PAGE = 100
 # Keeps page * per_page inside a 64-bit OFFSET on every database.
@@ -39,11 +46,14 @@ OTHER_LIST = (
 
 
 class PageQuery(BaseModel):
-    """Query parameters shared by every list; subclasses add filters and name their sort fields."""
+    """Query parameters shared by every list; subclasses add filters and name their sorting.
+
+    Validation resolves everything a repository needs: the sort keys, and the cursor's values,
+    decoded, checked against the list's digest and typed as the sort columns compare them.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    sort_fields: ClassVar[tuple[str, ...]]
-    default_sort: ClassVar[str]
+    sorting: ClassVar[Sorting]
 
     page: int = Field(default=1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
     per_page: int = Field(default=20, ge=1, le=MAX_PER_PAGE, description="Items per page.")
@@ -72,15 +82,27 @@ class PageQuery(BaseModel):
         ),
     )
 
+    _keys: list[SortKey] = PrivateAttr(default_factory=list)
+    _after: list[Any] | None = PrivateAttr(default=None)
     _no_nul = field_validator("*")(no_nul)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Document `sort` as a comma-separated list of the subclass's own sort fields."""
+        super().__pydantic_init_subclass__(**kwargs)
+        if "sorting" not in cls.__dict__:
+            return
+        items = {"type": "string", "enum": cls.sorting.enum}
+        cls.model_fields["sort"] = FieldInfo.merge_field_infos(
+            cls.model_fields["sort"],
+            json_schema_extra={"type": "array", "items": items, "anyOf": None},
+        )
+        cls.model_rebuild(force=True)
 
     @field_validator("sort")
     @classmethod
     def known_sort_fields(cls, value: str | None) -> str | None:
-        for name in (value or "").split(","):
-            if name.strip().removeprefix("-") not in cls.sort_fields:
-                allowed = ", ".join(cls.sort_fields)
-                raise ValueError(f"unknown sort field {name.strip()!r}; allowed: {allowed}")
+        cls.sorting.parse(value)
         return value
 
     @field_validator("cursor")
@@ -91,6 +113,20 @@ class PageQuery(BaseModel):
         if value:
             decode_cursor(value)
         return value
+
+    @model_validator(mode="after")
+    def resolve(self) -> Self:
+        """Resolve the sort and the cursor, once every filter the cursor was made for is known."""
+        self._keys = self.sorting.parse(self.sort)
+        if self.cursor:
+            values, check = decode_cursor(self.cursor)
+            try:
+                if check != self.fingerprint(values):
+                    raise ValueError(OTHER_LIST)
+                self._after = self.sorting.cursor_values(self._keys, values)
+            except ValueError:
+                raise cursor_error(self.cursor) from None
+        return self
 
     @property
     def offset(self) -> int:
@@ -107,34 +143,20 @@ class PageQuery(BaseModel):
         return self.count == "exact"
 
     @property
-    def limit(self) -> int:
-        """Rows to fetch: one more than the page when no page count tells if another follows."""
-        return self.per_page + 1 if self.by_cursor or not self.counts else self.per_page
+    def sort_keys(self) -> list[SortKey]:
+        """`(field, descending)` pairs, the default sort when none was asked for."""
+        return self._keys
 
-    def sort_keys(self) -> list[tuple[str, bool]]:
-        """Return `(field, descending)` pairs, the default sort when none was asked for."""
-        names = (self.sort or self.default_sort).split(",")
-        return [(name.strip().removeprefix("-"), name.strip().startswith("-")) for name in names]
-
-    @cached_property
+    @property
     def after(self) -> list[Any] | None:
-        """The sort values and id of the row the cursor continues after, as JSON gave them.
+        """The sort values and id of the row the cursor continues after; None without one."""
+        return self._after
 
-        None without a cursor (or with an empty one); a 422 if it was made for another list.
-        """
-        if not self.cursor:
-            return None
-        values, check = decode_cursor(self.cursor)
-        if len(values) != len(self.sort_keys()) + 1 or check != self.fingerprint(values):
-            raise Unprocessable.at(["query", "cursor"], OTHER_LIST, "cursor_mismatch")
-        return values
-
-    def cursor_after(self, item: Any) -> str:
-        """The cursor that continues after `item`, whose fields are named like the sort fields."""
-        names = [name for name, _ in self.sort_keys()] + ["id"]
-        values = [json_value(getattr(item, name)) for name in names]
+    def cursor_after(self, values: Sequence[Any]) -> str:
+        """The cursor that continues after the row with these sort values and id."""
+        shown = [json_value(value) for value in values]
         compact = json.dumps(
-            {"v": values, "f": self.fingerprint(values)}, separators=(",", ":"), ensure_ascii=False
+            {"v": shown, "f": self.fingerprint(shown)}, separators=(",", ":"), ensure_ascii=False
         )
         return base64.urlsafe_b64encode(compact.encode()).decode().rstrip("=")
 
@@ -146,18 +168,18 @@ class PageQuery(BaseModel):
         filters = self.model_dump(
             mode="json", exclude={"page", "per_page", "sort", "cursor", "count"}
         )
-        made_with = [type(self).__name__, self.sort_keys(), filters, values]
+        sort_keys = [list(key) for key in self.sorting.parse(self.sort)]
+        made_with = [type(self).__name__, sort_keys, filters, values]
         digest = hashlib.blake2b(json.dumps(made_with, sort_keys=True).encode(), digest_size=9)
         return base64.urlsafe_b64encode(digest.digest()).decode()
 
 
-def json_value(value: Any) -> Any:
-    """A sort value as a cursor holds it: timestamps as ISO 8601, ids as strings."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
+def cursor_error(cursor: str) -> ValidationError:
+    """The 422 of a cursor made for another list, at `["query", "cursor"]`."""
+    error = PydanticCustomError("cursor_mismatch", OTHER_LIST)
+    return ValidationError.from_exception_data(
+        "PageQuery", [InitErrorDetails(type=error, loc=("cursor",), input=cursor)]
+    )
 
 
 def decode_cursor(cursor: str) -> tuple[list[Any], str]:
@@ -173,6 +195,82 @@ def decode_cursor(cursor: str) -> tuple[list[Any], str]:
     ):
         raise ValueError(NOT_A_CURSOR)
     return decoded["v"], decoded["f"]
+
+
+@dataclass(frozen=True)
+class Slice(Generic[T]):
+    """The rows of one page as a list found them, how many match in all (None when not
+    counted), whether another page follows, and the cursor of that page when paging by one."""
+
+    items: list[T]
+    total: int | None
+    has_next: bool
+    next_cursor: str | None
+
+    def with_items(self, items: list[U]) -> "Slice[U]":
+        """The same page, its rows turned into what the list shows."""
+        return Slice(items, self.total, self.has_next, self.next_cursor)
+
+
+async def paginate(
+    session: AsyncSession,
+    query: PageQuery,
+    statement: Any,
+    filters: Sequence[Any],
+    counted: type[Any],
+) -> Slice[Any]:
+    """The rows of `statement` (a select) that match `filters`, at the query's page or cursor,
+    in its sort.
+
+    When no count tells whether another page follows (by cursor, or with `count=none`), one
+    row more than the page is read to know. `total` counts the rows of `counted` that match.
+    """
+    columns = query.sorting.sort_columns(query.sort_keys)
+    keyset = [] if query.after is None else after(columns, query.after)
+    reads_ahead = query.by_cursor or not query.counts
+    limit = query.per_page + 1 if reads_ahead else query.per_page
+    page = (
+        statement.where(*filters, *keyset)
+        .order_by(*order_by(columns))
+        .offset(query.offset)
+        .limit(limit)
+    )
+    rows = list((await session.exec(page)).all())
+    shown = rows[: query.per_page]
+    total = await count_matching(session, query, counted, filters, len(rows), limit)
+    if reads_ahead or total is None:
+        has_next = len(rows) > query.per_page
+    else:
+        has_next = query.page < math.ceil(total / query.per_page)
+    next_cursor = None
+    if query.by_cursor and has_next:
+        # The cursor's values are the sort columns of the last row, as the statement read them.
+        last = shown[-1]._mapping
+        next_cursor = query.cursor_after([last[column] for column, _ in columns])
+    return Slice(shown, total, has_next, next_cursor)
+
+
+async def count_matching(
+    session: AsyncSession,
+    query: PageQuery,
+    counted: type[Any],
+    filters: Sequence[Any],
+    found: int,
+    limit: int,
+) -> int | None:
+    """How many rows match in all, given that the page found `found` of at most `limit`;
+    None if the client did not ask.
+
+    A page that is not full, and not past the end, already tells when its position is known:
+    by page number, or at the start of a cursor walk. After a cursor, how many rows come
+    before it is not known, so it counts.
+    """
+    if not query.counts:
+        return None
+    if query.after is None and found < limit and (found > 0 or query.offset == 0):
+        return query.offset + found
+    total = await session.exec(select(func.count()).select_from(counted).where(*filters))
+    return total.one()
 
 
 class PageMeta(BaseModel):
@@ -201,36 +299,22 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     meta: PageMeta
-    _has_next: bool = PrivateAttr(default=False)
 
     @classmethod
-    def of(cls, items: Sequence[T], total: int | None, query: PageQuery) -> "Page[T]":
-        """The page of `items` as the repository found them, one too many if `query.limit`
-        asked for it; `total` is None when the query did not count."""
-        shown = list(items[: query.per_page])
-        more = len(items) > query.per_page
-        pages = None if total is None else math.ceil(total / query.per_page)
+    def of(cls, found: "Slice[T]", query: PageQuery) -> "Page[T]":
+        """The answer for what `paginate` found at the query's position."""
+        cursor = {"next_cursor": found.next_cursor} if query.by_cursor else {}
         meta = PageMeta(
             page=None if query.after is not None else query.page,
             per_page=query.per_page,
-            total=total,
-            pages=pages,
+            total=found.total,
+            pages=None if found.total is None else math.ceil(found.total / query.per_page),
+            **cursor,
         )
-        if query.by_cursor:
-            meta.next_cursor = query.cursor_after(shown[-1]) if more else None
-        page = cls(items=shown, meta=meta)
-        if query.by_cursor or pages is None:
-            page._has_next = more
-        else:
-            page._has_next = query.page < pages
-        return page
-
-    @property
-    def has_next(self) -> bool:
-        return self._has_next
+        return cls(items=found.items, meta=meta)
 
 
-def link_header(url: URL, page: Page[Any]) -> str:
+def link_header(url: URL, page: Page[Any], has_next: bool) -> str:
     """Build `first`, `last`, `prev` and `next` links that keep the request's filters and sort.
 
     By cursor, `first` starts a new cursor walk, `next` continues this one, and there is no
@@ -257,7 +341,7 @@ def link_header(url: URL, page: Page[Any]) -> str:
         if meta.page > 1:
             previous = meta.page - 1 if last is None else min(meta.page - 1, last)
             links["prev"] = by_page.include_query_params(page=previous)
-        if page.has_next:
+        if has_next:
             links["next"] = by_page.include_query_params(page=meta.page + 1)
     return ", ".join(
         f'<{target.path}?{target.query}>; rel="{rel}"' for rel, target in links.items()
@@ -273,3 +357,10 @@ LIST_HEADERS = {
         "schema": {"type": "string"},
     }
 }
+
+
+def answer(found: Slice[T], query: PageQuery, request: Request, response: Response) -> Page[T]:
+    """The page, with the `Link` header that leads to the others."""
+    page = Page[T].of(found, query)
+    response.headers["Link"] = link_header(request.url, page, found.has_next)
+    return page

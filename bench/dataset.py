@@ -16,9 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic import command
-from alembic.config import Config
 
-from app.main import PROJECT_ROOT, schema_head
+from app.schema import alembic_config, schema_head
 
 # The schema that `insert_rows` writes: the first migration's tables.
 LOAD_REVISION = "df5cc3852f0d"
@@ -77,14 +76,6 @@ class DatasetInfo:
 
 def authors_for(scale: int) -> int:
     return max(1, scale // 3)
-
-
-def alembic_config(url: str) -> Config:
-    """Alembic's configuration for one database URL, without touching the logging set-up."""
-    config = Config(PROJECT_ROOT / "alembic.ini")
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    config.attributes["configure_logging"] = False
-    return config
 
 
 def sqlite_url(path: Path) -> str:

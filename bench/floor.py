@@ -38,7 +38,7 @@ async def floor(book_id: uuid.UUID, session: SessionDep) -> BookRead:
         published_year=None,
         description=None,
         author_id=book_id,
-        author=BookAuthor(id=book_id, name="Floor"),
+        author=BookAuthor(id=book_id, name="Floor", version=1),
         tags=[],
         created_at=MADE_UP_TIME,
         updated_at=MADE_UP_TIME,

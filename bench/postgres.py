@@ -20,8 +20,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.copy_database import copy_database as copy_rows
-from app.main import schema_head
-from bench.dataset import DatasetInfo, alembic_config, sqlite_url
+from app.schema import alembic_config, schema_head
+from bench.dataset import DatasetInfo, sqlite_url
 
 # The collation the README's "Scaling out" asks for: names sort by code point, as on SQLite.
 CREATE = "TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C.UTF-8'"

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.main import PROJECT_ROOT
+from app.schema import PROJECT_ROOT
 
 
 def git(*args: str) -> subprocess.CompletedProcess[str] | None:

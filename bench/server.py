@@ -11,7 +11,7 @@ from types import TracebackType
 
 import httpx
 
-from app.main import PROJECT_ROOT
+from app.schema import PROJECT_ROOT
 
 READY_TIMEOUT = 120.0
 

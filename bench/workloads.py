@@ -6,7 +6,6 @@ import sqlite3
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -77,8 +76,7 @@ def sample_ids(path: Path, seed: int) -> Ids:
 
 def cursor_after(title: str, hex_id: str) -> str:
     """The cursor the app gives for the page after this book, made by the app's own code."""
-    item = SimpleNamespace(title=title, id=uuid.UUID(hex_id))
-    return BookQuery(cursor="").cursor_after(item)
+    return BookQuery(cursor="").cursor_after([title, uuid.UUID(hex_id)])
 
 
 FILTERED = "/books?year_from=1950&sort=-published_year"

@@ -15,7 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.config import Settings
 from app.db import Database, create_engine
-from app.main import create_app, schema_head
+from app.main import create_app
+from app.state import state_of
 from tests.databases import ScratchDatabase, scratch_database
 
 # TEST_DATABASE_URL picks the server to test against (PostgreSQL); SQLite files otherwise.
@@ -92,8 +93,7 @@ async def database(engine: AsyncEngine) -> AsyncIterator[Database]:
 def app(database: Database, migrated: ScratchDatabase) -> FastAPI:
     """The app, its database swapped for the test's rolled-back one."""
     app = create_app(Settings(database_url=migrated.url))
-    app.state.database = database
-    app.state.schema_head = schema_head()
+    state_of(app).database = database
     return app
 
 

@@ -9,6 +9,7 @@ from httpx import ASGITransport, AsyncClient
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
+from app.state import state_of
 
 
 @asynccontextmanager
@@ -18,4 +19,4 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[AsyncClient, Databa
     async with app.router.lifespan_context(app):
         transport = ASGITransport(app=app, raise_app_exceptions=False)
         async with AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client, app.state.database
+            yield client, state_of(app).database

@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from app.config import Settings
 from app.main import create_app
+from app.state import state_of
 from bench import baseline
 from bench.dataset import DatasetInfo, ensure_database, sqlite_url
 from bench.floor import floor_app
@@ -108,7 +109,7 @@ async def test_the_floor_checks_out_a_connection_and_sends_no_statement(
     with traced_sqlite() as sent:
         app = floor_app(Settings(database_url=sqlite_url(path)))
         async with app.router.lifespan_context(app):
-            pool = app.state.database.read_engine.sync_engine.pool
+            pool = state_of(app).database.read_engine.sync_engine.pool
             event.listen(pool, "checkout", lambda *args: checkouts.append(args))
             transport = ASGITransport(app=app)
             async with AsyncClient(transport=transport, base_url="http://test") as client:

@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 from app.config import Settings
 from app.copy_database import CopyError, copy_database
 from app.db import create_engine
-from app.main import PROJECT_ROOT
+from app.schema import PROJECT_ROOT
 from app.seed import seed
 from tests.databases import ScratchDatabase
 from tests.serving import serving

@@ -31,7 +31,7 @@ BOOKS: list[tuple[str, int | None, list[str]]] = [
 ]
 BOOK_SORTS = [
     None,
-    *(f"{sign}{field}" for field in BookQuery.sort_fields for sign in ("", "-")),
+    *(f"{sign}{field}" for field in BookQuery.sorting.names for sign in ("", "-")),
     "-published_year,title",
     "published_year,-title",
     "title,-published_year",

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient, Response
 
 from app.config import Settings
-from tests.databases import alembic_config
+from app.schema import alembic_config
 from tests.serving import serving
 
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance"}

@@ -12,6 +12,7 @@ from sqlmodel import select
 from app.config import Settings
 from app.idempotency.purge import purge_expired_keys
 from app.models import IdempotencyKey, utcnow
+from app.state import state_of
 from tests.serving import serving
 
 AUTHOR = {"name": "Octavia E. Butler"}
@@ -106,9 +107,11 @@ async def test_sixteen_concurrent_posts_with_one_key_create_one_row(
 async def test_a_key_still_in_flight_past_the_wait_is_a_409(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    app.state.settings = app.state.settings.model_copy(update={"idempotency_wait_seconds": 0.2})
+    state_of(app).settings = state_of(app).settings.model_copy(
+        update={"idempotency_wait_seconds": 0.2}
+    )
     # Another request of this process holds the key for longer than the wait.
-    async with app.state.in_flight.hold("busy", 1):
+    async with state_of(app).in_flight.hold("busy", 1):
         answer = await post(client, "busy", AUTHOR)
     assert answer.status_code == 409
     assert answer.headers["content-type"] == "application/problem+json"
@@ -132,6 +135,6 @@ async def test_expired_keys_are_purged_and_no_longer_replay(
 
 async def test_keys_live_at_least_a_day(app: FastAPI, client: AsyncClient) -> None:
     await post(client, "day", AUTHOR)
-    async with app.state.database.reads() as session:
+    async with state_of(app).database.reads() as session:
         stored = (await session.exec(select(IdempotencyKey))).one()
     assert stored.expires_at - utcnow() > timedelta(hours=23, minutes=59)

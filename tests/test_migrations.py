@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 
 from app.config import Settings
 from app.db import create_engine
-from app.main import schema_head
+from app.schema import schema_head
 from tests.conftest import SERVER_URL
 from tests.databases import scratch_database
 

@@ -6,13 +6,25 @@ from sqlalchemy import bindparam, func
 # SQLModel's select() and exec() are typed for at most four columns.
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, delete, select
 
-from app.authors.schemas import AuthorCreate, AuthorListItem, AuthorQuery, AuthorUpdate
+from app.authors.schemas import (
+    AuthorCreate,
+    AuthorDetail,
+    AuthorListItem,
+    AuthorQuery,
+    AuthorUpdate,
+)
 from app.db import SessionDep, on_session
 from app.models import Author, Book, fold
-from app.repository import after_cursor, contains_text, count_matching, order_by, relation
+from app.pagination import Slice, paginate
+from app.repository import contains_text, relation
 
+BOOK_COUNT = (
+    select(func.count()).where(Book.author_id == Author.id).correlate(Author)
+).scalar_subquery()
+# Plain columns, not ORM objects: see BOOK_COLUMNS in app/books/repository.py.
 AUTHOR_COLUMNS: tuple[Any, ...] = (
     Author.id,
     Author.name,
@@ -20,84 +32,84 @@ AUTHOR_COLUMNS: tuple[Any, ...] = (
     Author.created_at,
     Author.updated_at,
     Author.version,
+    BOOK_COUNT.label("book_count"),
 )
+AUTHORS = select_columns(*AUTHOR_COLUMNS)
+WITH_BOOKS = selectinload(relation(Author.books))
 # Built once, as BOOK_BY_ID in app/books/repository.py is, for the same measured reason.
 AUTHOR_WITH_BOOKS = (
-    select(Author)
-    .where(col(Author.id) == bindparam("author_id"))
-    .options(selectinload(relation(Author.books)))
+    select(Author).where(col(Author.id) == bindparam("author_id")).options(WITH_BOOKS)
 )
-SORT_COLUMNS: dict[str, Any] = {
-    "name": Author.name,
-    "created_at": Author.created_at,
-    "updated_at": Author.updated_at,
-}
 
 
 class AuthorRepository:
     def __init__(self, session: SessionDep) -> None:
         self.session = session
+        # The authors this transaction locked, kept so that changing one needs no second read.
+        self.locked: dict[uuid.UUID, Author] = {}
 
-    async def search(self, query: AuthorQuery) -> tuple[list[AuthorListItem], int | None]:
-        """Return one page of authors with their book counts, and how many match in all
-        (None with `count=none`).
-
-        By cursor or without a count, the page has one row more, which tells `Page.of` whether
-        another follows.
-        """
+    async def search(self, query: AuthorQuery) -> Slice[AuthorListItem]:
+        """One page of authors with their book counts."""
         filters: list[Any] = []
         if query.name is not None:
             filters.append(col(Author.name_folded) == fold(query.name))
         if query.q is not None:
             filters.append(contains_text(Author.name_folded, fold(query.q)))
-        book_count = (
-            select(func.count()).where(Book.author_id == Author.id).correlate(Author)
-        ).scalar_subquery()
-        # Plain columns, not ORM objects: see BOOK_COLUMNS in app/books/repository.py.
-        statement = (
-            select_columns(*AUTHOR_COLUMNS, book_count.label("book_count"))
-            .where(*filters, *after_cursor(query, SORT_COLUMNS, Author.id))
-            .order_by(*order_by(query, SORT_COLUMNS, Author.id))
-            .offset(query.offset)
-            .limit(query.limit)
+        found = await paginate(self.session, query, AUTHORS, filters, Author)
+        return found.with_items(
+            [AuthorListItem.model_validate(row._mapping) for row in found.items]
         )
-        rows = (await self.session.exec(statement)).all()  # type: ignore[call-overload]
-        authors = [AuthorListItem.model_validate(row._mapping) for row in rows]
-        return authors, await count_matching(self.session, Author, filters, query, len(rows))
 
-    async def get(self, author_id: uuid.UUID) -> Author | None:
-        """Return the author with all of their books, or None."""
+    async def get(self, author_id: uuid.UUID) -> AuthorDetail | None:
+        """The author with all of their books, or None."""
         found = await self.session.exec(AUTHOR_WITH_BOOKS, params={"author_id": author_id})
-        return found.one_or_none()
+        author = found.one_or_none()
+        return None if author is None else AuthorDetail.model_validate(author)
 
-    async def get_for_update(self, author_id: uuid.UUID) -> Author | None:
-        """Return the author with their books (for the ETag), locked where the database can."""
-        statement = (
-            select(Author)
-            .where(Author.id == author_id)
-            .options(selectinload(relation(Author.books)))
-            .with_for_update()
-        )
-        return (await self.session.exec(statement)).one_or_none()
+    async def get_for_update(self, author_id: uuid.UUID) -> AuthorDetail | None:
+        """The author with their books, locked for the rest of the transaction where the
+        database can."""
+        author = await self.lock(author_id)
+        return None if author is None else AuthorDetail.model_validate(author)
 
-    async def create(self, data: AuthorCreate) -> Author:
+    async def lock(self, author_id: uuid.UUID) -> Author | None:
+        if (author := self.locked.get(author_id)) is not None:
+            return author
+        statement = select(Author).where(Author.id == author_id).options(WITH_BOOKS)
+        author = (await self.session.exec(statement.with_for_update())).one_or_none()
+        if author is not None:
+            self.locked[author_id] = author
+        return author
+
+    async def create(self, data: AuthorCreate) -> AuthorDetail:
         author = Author.model_validate(data)
         self.session.add(author)
         await self.session.flush()
-        return author
+        # A new author has no books: nothing to load.
+        set_committed_value(author, "books", [])
+        return AuthorDetail.model_validate(author)
 
-    async def update(self, author: Author, data: AuthorUpdate) -> Author:
+    async def update(self, shown: AuthorDetail, data: AuthorUpdate) -> AuthorDetail:
+        """Apply the fields sent to the author locked by `get_for_update`."""
+        author = await self.locked_author(shown)
         author.sqlmodel_update(data.model_dump(exclude_unset=True))
         author.touch()
         await self.session.flush()
-        return author
+        return AuthorDetail.model_validate(author)
 
-    async def delete(self, author: Author, *, cascade: bool) -> None:
+    async def delete(self, shown: AuthorDetail, *, cascade: bool) -> None:
         """Delete the author; with `cascade`, their books go too, in the same transaction."""
+        author = await self.locked_author(shown)
         if cascade:
             await self.session.exec(delete(Book).where(col(Book.author_id) == author.id))
         await self.session.delete(author)
         await self.session.flush()
+
+    async def locked_author(self, shown: AuthorDetail) -> Author:
+        author = await self.lock(shown.id)
+        # An author who was shown and locked cannot vanish before the transaction ends.
+        assert author is not None, "the author was deleted while locked"
+        return author
 
 
 AuthorRepositoryDep = Annotated[AuthorRepository, on_session(AuthorRepository)]

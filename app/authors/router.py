@@ -1,8 +1,8 @@
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.authors.dependencies import AuthorDep, AuthorToChangeDep
 from app.authors.repository import AuthorRepositoryDep
 from app.authors.schemas import (
     AuthorCreate,
@@ -12,29 +12,12 @@ from app.authors.schemas import (
     AuthorRead,
     AuthorUpdate,
 )
-from app.errors import NotFound, problem_responses
-from app.etag import (
-    CREATED_HEADERS,
-    NOT_MODIFIED,
-    READ_HEADERS,
-    IfMatch,
-    IfNoneMatch,
-    check_if_match,
-    etag,
-    none_match,
-)
+from app.errors import problem_responses
+from app.etag import CREATED_HEADERS, NOT_MODIFIED, READ_HEADERS, IfNoneMatch, tagged
 from app.idempotency.guard import IdempotencyDep
-from app.models import Author
-from app.pagination import LIST_HEADERS, Page, link_header
+from app.pagination import LIST_HEADERS, Page, answer
 
 router = APIRouter(prefix="/authors", tags=["authors"])
-
-NOT_AN_AUTHOR = "No author has this id."
-
-
-def author_etag(author: Author) -> str:
-    """The tag of the author as `GET /authors/{id}` shows it, books included."""
-    return etag(author.version, *((book.id, book.version) for book in author.books))
 
 
 @router.post(
@@ -53,12 +36,10 @@ async def create_author(
     if (replay := await idempotency.replay()) is not None:
         return replay
     author = await authors.create(data)
-    created = AuthorRead.model_validate(author)
-    # A new author has no books yet.
-    headers = {"Location": f"/authors/{author.id}", "ETag": etag(author.version)}
-    await idempotency.save(201, created, headers)
+    headers = {"Location": f"/authors/{author.id}", "ETag": author.etag}
+    await idempotency.save(201, AuthorRead.model_validate(author, from_attributes=True), headers)
     response.headers.update(headers)
-    return created
+    return author
 
 
 @router.get("", responses={200: {"headers": LIST_HEADERS}, **problem_responses()})
@@ -69,10 +50,7 @@ async def list_authors(
     response: Response,
 ) -> Page[AuthorListItem]:
     """List authors with their book counts, filtered, sorted and paginated."""
-    found, total = await authors.search(query)
-    page = Page[AuthorListItem].of(found, total, query)
-    response.headers["Link"] = link_header(request.url, page)
-    return page
+    return answer(await authors.search(query), query, request, response)
 
 
 @router.get(
@@ -81,41 +59,24 @@ async def list_authors(
     responses={200: {"headers": READ_HEADERS}, **NOT_MODIFIED, **problem_responses(404)},
 )
 async def get_author(
-    author_id: uuid.UUID,
-    authors: AuthorRepositoryDep,
-    response: Response,
-    if_none_match: IfNoneMatch = None,
+    author: AuthorDep, response: Response, if_none_match: IfNoneMatch = None
 ) -> AuthorDetail | Response:
     """Get one author with all of their books."""
-    author = await authors.get(author_id)
-    if author is None:
-        raise NotFound(NOT_AN_AUTHOR)
-    tag = author_etag(author)
-    if none_match(if_none_match, tag):
-        return Response(status_code=304, headers={"ETag": tag})
-    response.headers["ETag"] = tag
-    return AuthorDetail.model_validate(author)
+    return tagged(author, response, if_none_match)
 
 
 @router.patch(
     "/{author_id}",
+    response_model=AuthorRead,
     responses={200: {"headers": READ_HEADERS}, **problem_responses(404, 412)},
 )
 async def update_author(
-    author_id: uuid.UUID,
-    data: AuthorUpdate,
-    authors: AuthorRepositoryDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> AuthorRead:
+    author: AuthorToChangeDep, data: AuthorUpdate, authors: AuthorRepositoryDep, response: Response
+) -> AuthorDetail:
     """Change some of an author's fields; `null` clears `bio`."""
-    author = await authors.get_for_update(author_id)
-    if author is None:
-        raise NotFound(NOT_AN_AUTHOR)
-    check_if_match(if_match, author_etag(author))
-    await authors.update(author, data)
-    response.headers["ETag"] = author_etag(author)
-    return AuthorRead.model_validate(author)
+    changed = await authors.update(author, data)
+    response.headers["ETag"] = changed.etag
+    return changed
 
 
 @router.delete(
@@ -125,14 +86,9 @@ async def update_author(
     responses=problem_responses(404, 409, 412),
 )
 async def delete_author(
-    author_id: uuid.UUID,
+    author: AuthorToChangeDep,
     authors: AuthorRepositoryDep,
     cascade: Annotated[bool, Query(description="Delete the author's books too.")] = False,
-    if_match: IfMatch = None,
 ) -> None:
     """Delete an author; one who still has books needs `cascade=true`."""
-    author = await authors.get_for_update(author_id)
-    if author is None:
-        raise NotFound(NOT_AN_AUTHOR)
-    check_if_match(if_match, author_etag(author))
     await authors.delete(author, cascade=cascade)

@@ -2,21 +2,23 @@ import uuid
 from datetime import datetime
 
 from pydantic import field_validator
+from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Field, SQLModel
 
-from app.models import AuthorBase
+from app.etag import etag
+from app.models import Author, AuthorBase, AuthorBio, AuthorName
 from app.pagination import PageQuery
 from app.schemas import RequestBody, required
+from app.sorting import Sorting
 
 
 class AuthorCreate(RequestBody, AuthorBase):
-    name: str = Field(min_length=1, max_length=200)
-    bio: str | None = Field(default=None, min_length=1, max_length=5000)
+    pass
 
 
 class AuthorUpdate(RequestBody):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    bio: str | None = Field(default=None, min_length=1, max_length=5000)
+    name: AuthorName | None = None
+    bio: AuthorBio = None
 
     _name_not_null = field_validator("name")(required)
 
@@ -37,19 +39,25 @@ class AuthorBook(SQLModel):
     title: str
     isbn: str | None
     published_year: int | None
+    # Not shown: the author's ETag changes with each of their books.
+    version: SkipJsonSchema[int] = Field(exclude=True)
 
 
 class AuthorDetail(AuthorRead):
     books: list[AuthorBook]
 
+    @property
+    def etag(self) -> str:
+        """The tag of the author as `GET /authors/{id}` shows it, books included."""
+        return etag(self.version, *((book.id, book.version) for book in self.books))
+
 
 class AuthorQuery(PageQuery):
-    sort_fields = ("name", "created_at", "updated_at")
-    default_sort = "name"
+    sorting = Sorting(
+        {"name": Author.name, "created_at": Author.created_at, "updated_at": Author.updated_at},
+        default="name",
+        tie_breaker=Author.id,
+    )
 
-    name: str | None = Field(
-        default=None, min_length=1, max_length=200, description="Exact name, any case."
-    )
-    q: str | None = Field(
-        default=None, min_length=1, max_length=200, description="Part of the name, any case."
-    )
+    name: AuthorName | None = Field(default=None, description="Exact name, any case.")
+    q: AuthorName | None = Field(default=None, description="Part of the name, any case.")

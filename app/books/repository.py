@@ -1,26 +1,22 @@
 import uuid
 from collections import defaultdict
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 
 # SQLModel's select() takes at most four columns, and its exec() is typed for no more;
 # a book row has eleven.
 from sqlalchemy import bindparam
 from sqlalchemy import select as select_columns
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
 from app.books.schemas import BookAuthor, BookCreate, BookQuery, BookRead, BookUpdate
-from app.db import SessionDep, insert_missing, on_session
+from app.db import SessionDep, on_session
 from app.models import Author, Book, BookTag, Tag, fold, utcnow, uuid7
-from app.repository import after_cursor, contains_text, count_matching, order_by, relation
+from app.pagination import Slice, paginate
+from app.repository import contains_text, relation
 
-SORT_COLUMNS: dict[str, Any] = {
-    "title": Book.title,
-    "published_year": Book.published_year,
-    "created_at": Book.created_at,
-    "updated_at": Book.updated_at,
-}
 # What an ORM-loaded book answer shows: its author (one join) and its tags (one query).
 WITH_AUTHOR_AND_TAGS = (
     joinedload(relation(Book.author), innerjoin=True),
@@ -54,22 +50,14 @@ TAG_NAMES = (
 )
 
 
-class FoundBook(NamedTuple):
-    book: BookRead
-    author_version: int
-
-
 class BookRepository:
     def __init__(self, session: SessionDep) -> None:
         self.session = session
+        # The books this transaction locked, kept so that changing one needs no second read.
+        self.locked: dict[uuid.UUID, Book] = {}
 
-    async def search(self, query: BookQuery) -> tuple[list[BookRead], int | None]:
-        """Return one page of books with authors and tags, and how many match in all
-        (None with `count=none`).
-
-        By cursor or without a count, the page has one row more, which tells `Page.of` whether
-        another follows.
-        """
+    async def search(self, query: BookQuery) -> Slice[BookRead]:
+        """One page of books with their authors and tags."""
         filters: list[Any] = []
         if query.author_id is not None:
             filters.append(Book.author_id == query.author_id)
@@ -84,25 +72,18 @@ class BookRepository:
             filters.append(col(Book.published_year) <= query.year_to)
         if query.q is not None:
             filters.append(contains_text(Book.title_folded, fold(query.q)))
-        statement = (
-            BOOKS_WITH_AUTHOR.where(*filters, *after_cursor(query, SORT_COLUMNS, Book.id))
-            .order_by(*order_by(query, SORT_COLUMNS, Book.id))
-            .offset(query.offset)
-            .limit(query.limit)
-        )
-        rows = (await self.session.exec(statement)).all()  # type: ignore[call-overload]
-        tags = await self.tag_names([row.id for row in rows])
-        books = [book_read(row, tags[row.id]) for row in rows]
-        return books, await count_matching(self.session, Book, filters, query, len(rows))
+        found = await paginate(self.session, query, BOOKS_WITH_AUTHOR, filters, Book)
+        tags = await self.tag_names([row.id for row in found.items])
+        return found.with_items([book_read(row, tags[row.id]) for row in found.items])
 
-    async def get(self, book_id: uuid.UUID) -> FoundBook | None:
-        """Return the book as shown, with its author's version for the ETag, or None."""
+    async def get(self, book_id: uuid.UUID) -> BookRead | None:
+        """The book as shown, or None."""
         found = await self.session.exec(BOOK_BY_ID, params={"book_id": book_id})  # type: ignore[call-overload]
         row = found.one_or_none()
         if row is None:
             return None
         tags = await self.tag_names([row.id])
-        return FoundBook(book_read(row, tags[row.id]), row.author_version)
+        return book_read(row, tags[row.id])
 
     async def tag_names(self, book_ids: list[uuid.UUID]) -> defaultdict[uuid.UUID, list[str]]:
         """The sorted tag names of each of these books, in one query."""
@@ -114,17 +95,26 @@ class BookRepository:
             names[book_id].append(name)
         return names
 
-    async def get_for_update(self, book_id: uuid.UUID) -> Book | None:
-        """Return the book, locked for the rest of the transaction where the database can."""
+    async def get_for_update(self, book_id: uuid.UUID) -> BookRead | None:
+        """The book as shown, locked for the rest of the transaction where the database can."""
+        book = await self.lock(book_id)
+        return None if book is None else BookRead.model_validate(book)
+
+    async def lock(self, book_id: uuid.UUID) -> Book | None:
+        if (book := self.locked.get(book_id)) is not None:
+            return book
         statement = (
             select(Book)
             .where(Book.id == book_id)
             .options(*WITH_AUTHOR_AND_TAGS)
             .with_for_update(of=Book)
         )
-        return (await self.session.exec(statement)).one_or_none()
+        book = (await self.session.exec(statement)).one_or_none()
+        if book is not None:
+            self.locked[book_id] = book
+        return book
 
-    async def create(self, data: BookCreate) -> Book:
+    async def create(self, data: BookCreate) -> BookRead:
         """Insert the book, creating tags that do not exist yet."""
         book = Book.model_validate(data.model_dump(exclude={"tags"}))
         book.tags = await self.tags_named(data.tags)
@@ -132,9 +122,11 @@ class BookRepository:
         # A missing author fails this flush on the foreign key; errors.py answers 422.
         await self.session.flush()
         await self.load_author(book)
-        return book
+        return BookRead.model_validate(book)
 
-    async def update(self, book: Book, data: BookUpdate) -> Book:
+    async def update(self, shown: BookRead, data: BookUpdate) -> BookRead:
+        """Apply the fields sent to the book (locked by `get_for_update`); `tags` replaces all."""
+        book = await self.locked_book(shown)
         changes = data.model_dump(exclude_unset=True, exclude={"tags"})
         book.sqlmodel_update(changes)
         if "tags" in data.model_fields_set:
@@ -146,11 +138,17 @@ class BookRepository:
         await self.session.flush()
         if "author_id" in changes:
             await self.load_author(book)
-        return book
+        return BookRead.model_validate(book)
 
-    async def delete(self, book: Book) -> None:
-        await self.session.delete(book)
+    async def delete(self, shown: BookRead) -> None:
+        await self.session.delete(await self.locked_book(shown))
         await self.session.flush()
+
+    async def locked_book(self, shown: BookRead) -> Book:
+        book = await self.lock(shown.id)
+        # A book that was shown and locked cannot vanish before the transaction ends.
+        assert book is not None, "the book was deleted while locked"
+        return book
 
     async def tags_named(self, names: list[str]) -> list[Tag]:
         """Return the tags with these names, creating the missing ones.
@@ -169,7 +167,13 @@ class BookRepository:
             {"id": uuid7(), "name": name, "created_at": now, "updated_at": now, "version": 1}
             for name in sorted(missing)
         ]
-        await insert_missing(self.session, Tag, rows, key="name")
+        # One that another transaction inserted meanwhile is skipped, not an error. Both
+        # dialects spell ON CONFLICT DO NOTHING alike, but through their own insert().
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(Tag).on_conflict_do_nothing(index_elements=["name"])
+        # The rows as parameters, not in VALUES: a statement of the same shape is compiled once.
+        await self.session.exec(statement, params=rows)
         return await self.existing_tags(names)
 
     async def existing_tags(self, names: list[str]) -> list[Tag]:
@@ -194,7 +198,7 @@ def book_read(row: Any, tags: list[str]) -> BookRead:
         published_year=row.published_year,
         description=row.description,
         author_id=row.author_id,
-        author=BookAuthor(id=row.author_id, name=row.author_name),
+        author=BookAuthor(id=row.author_id, name=row.author_name, version=row.author_version),
         tags=tags,
         created_at=row.created_at,
         updated_at=row.updated_at,

@@ -2,21 +2,33 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import StrictInt, StringConstraints, field_validator
+from pydantic import Field as Limits
+from pydantic import StrictInt, field_validator
+from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Field, SQLModel
 
 from app.books.isbn import normalize_isbn
-from app.models import BookBase, Tag
+from app.etag import etag
+from app.models import (
+    MAX_ISBN_INPUT,
+    MAX_TAG_LENGTH,
+    MIN_YEAR,
+    Book,
+    BookBase,
+    BookDescription,
+    BookTitle,
+    Tag,
+    TagName,
+)
 from app.pagination import PageQuery
 from app.schemas import RequestBody, required
+from app.sorting import Sorting
 
-MAX_TAG_LENGTH = 50
-TagName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TAG_LENGTH)
-]
-MIN_YEAR = -3000
-# Room for hyphens and spaces around the 13 digits.
-MAX_ISBN_INPUT = 32
+MAX_TAGS = 20
+# Strict: "1999", true and 1999.0 are refused rather than quietly converted.
+Year = Annotated[StrictInt, Limits(ge=MIN_YEAR)]
+IsbnInput = Annotated[str, Limits(max_length=MAX_ISBN_INPUT)]
+TagNames = Annotated[list[TagName], Limits(max_length=MAX_TAGS)]
 
 
 def isbn_or_none(value: str | None) -> str | None:
@@ -39,13 +51,10 @@ def tag_names(value: list[str] | None) -> list[str]:
 
 
 class BookCreate(RequestBody, BookBase):
-    title: str = Field(min_length=1, max_length=500)
-    isbn: str | None = Field(default=None, max_length=MAX_ISBN_INPUT)
-    # Strict: "1999", true and 1999.0 are refused rather than quietly converted.
-    published_year: StrictInt | None = Field(default=None, ge=MIN_YEAR)
-    description: str | None = Field(default=None, min_length=1, max_length=20000)
+    isbn: IsbnInput | None = None
+    published_year: Year | None = None
     author_id: uuid.UUID
-    tags: list[TagName] = Field(default_factory=list, max_length=20)
+    tags: TagNames = Field(default_factory=list)
 
     _isbn = field_validator("isbn")(isbn_or_none)
     _year = field_validator("published_year")(not_after_next_year)
@@ -53,12 +62,12 @@ class BookCreate(RequestBody, BookBase):
 
 
 class BookUpdate(RequestBody):
-    title: str | None = Field(default=None, min_length=1, max_length=500)
-    isbn: str | None = Field(default=None, max_length=MAX_ISBN_INPUT)
-    published_year: StrictInt | None = Field(default=None, ge=MIN_YEAR)
-    description: str | None = Field(default=None, min_length=1, max_length=20000)
+    title: BookTitle | None = None
+    isbn: IsbnInput | None = None
+    published_year: Year | None = None
+    description: BookDescription = None
     author_id: uuid.UUID | None = None
-    tags: list[TagName] | None = Field(default=None, max_length=20)
+    tags: TagNames | None = None
 
     _required = field_validator("title", "author_id")(required)
     _isbn = field_validator("isbn")(isbn_or_none)
@@ -69,6 +78,8 @@ class BookUpdate(RequestBody):
 class BookAuthor(SQLModel):
     id: uuid.UUID
     name: str
+    # Not shown: the book's ETag changes with its author's name, so it carries the version.
+    version: SkipJsonSchema[int] = Field(exclude=True)
 
 
 class BookRead(BookBase):
@@ -85,24 +96,33 @@ class BookRead(BookBase):
     def names_of_tags(cls, value: list[Any]) -> list[Any]:
         return [tag.name if isinstance(tag, Tag) else tag for tag in value]
 
+    @property
+    def etag(self) -> str:
+        """The tag of the book as it is shown, its author's name included."""
+        return etag(self.version, (self.author.id, self.author.version))
+
 
 class BookQuery(PageQuery):
-    sort_fields = ("title", "published_year", "created_at", "updated_at")
-    default_sort = "title"
+    sorting = Sorting(
+        {
+            "title": Book.title,
+            "published_year": Book.published_year,
+            "created_at": Book.created_at,
+            "updated_at": Book.updated_at,
+        },
+        default="title",
+        tie_breaker=Book.id,
+    )
 
     author_id: uuid.UUID | None = Field(default=None, description="Books by this author.")
     tag: TagName | None = Field(default=None, description="Books carrying this tag, any case.")
-    isbn: str | None = Field(
-        default=None, max_length=MAX_ISBN_INPUT, description="Any accepted ISBN spelling."
-    )
+    isbn: IsbnInput | None = Field(default=None, description="Any accepted ISBN spelling.")
     year_from: int | None = Field(
         default=None, ge=-(2**31), le=2**31 - 1, description="Published in or after this year."
     )
     year_to: int | None = Field(
         default=None, ge=-(2**31), le=2**31 - 1, description="Published in or before this year."
     )
-    q: str | None = Field(
-        default=None, min_length=1, max_length=500, description="Part of the title, any case."
-    )
+    q: BookTitle | None = Field(default=None, description="Part of the title, any case.")
 
     _isbn = field_validator("isbn")(isbn_or_none)

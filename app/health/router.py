@@ -6,6 +6,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.errors import Unavailable, problem_responses
 from app.health.repository import HealthRepositoryDep
+from app.state import request_state
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -23,7 +24,7 @@ async def live() -> Health:
 @router.get("/ready", responses={503: problem_responses()[503]})
 async def ready(health: HealthRepositoryDep, request: Request) -> Health:
     """Answer 200 when the database answers and its schema is at the newest migration."""
-    expected: str = request.app.state.schema_head
+    expected = request_state(request).schema_head
     try:
         revision = await health.schema_revision()
     except DBAPIError as exc:

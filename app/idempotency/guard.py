@@ -7,11 +7,9 @@ still working on waits for it (at most IDEMPOTENCY_WAIT_SECONDS) and then replay
 answer, or gets a 409 if it is still in flight.
 """
 
-import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated
 
@@ -19,32 +17,10 @@ from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 
 from app.errors import Conflict, Unprocessable
+from app.idempotency.in_flight import IN_FLIGHT
 from app.idempotency.repository import IdempotencyRepository, IdempotencyRepositoryDep
 from app.models import IdempotencyKey, utcnow
-
-IN_FLIGHT = "A request with this Idempotency-Key is still in flight; retry later."
-
-
-class InFlight:
-    """The keys this process is working on right now."""
-
-    def __init__(self) -> None:
-        self.done: dict[str, asyncio.Event] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: str, wait_seconds: float) -> AsyncIterator[None]:
-        """Hold the key for the block, after waiting for whoever holds it now."""
-        try:
-            async with asyncio.timeout(wait_seconds):
-                while (event := self.done.get(key)) is not None:
-                    await event.wait()
-        except TimeoutError:
-            raise Conflict(IN_FLIGHT) from None
-        self.done[key] = asyncio.Event()
-        try:
-            yield
-        finally:
-            self.done.pop(key).set()
+from app.state import request_state
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -118,9 +94,9 @@ async def idempotency(
     if key is None:
         yield Idempotency(repository)
         return
-    settings = request.app.state.settings
-    in_flight: InFlight = request.app.state.in_flight
-    async with in_flight.hold(key, settings.idempotency_wait_seconds):
+    state = request_state(request)
+    settings = state.settings
+    async with state.in_flight.hold(key, settings.idempotency_wait_seconds):
         if not await repository.lock(key, settings.idempotency_wait_seconds):
             raise Conflict(IN_FLIGHT)
         yield Idempotency(

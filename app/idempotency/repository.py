@@ -1,10 +1,12 @@
 from datetime import datetime
 from typing import Annotated
 
-from sqlalchemy import func
+from sqlalchemy import func, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, delete, select
 
-from app.db import SessionDep, lock_for_key, on_session
+from app.database_errors import LOCK_NOT_AVAILABLE, sqlstate
+from app.db import SessionDep, on_session
 from app.models import IdempotencyKey, utcnow
 
 
@@ -13,8 +15,27 @@ class IdempotencyRepository:
         self.session = session
 
     async def lock(self, key: str, wait_seconds: float) -> bool:
-        """Hold the key until this transaction ends, so other processes wait their turn."""
-        return await lock_for_key(self.session, key, wait_seconds)
+        """Hold the key until this transaction ends, so other processes wait their turn;
+        False if it stayed taken past the wait.
+
+        SQLite needs nothing: its writes are serialised already. PostgreSQL takes a
+        transaction-scoped advisory lock, so app processes on several hosts agree too.
+        """
+        if self.session.get_bind().dialect.name != "postgresql":
+            return True
+        wait_ms = max(int(wait_seconds * 1000), 1)
+        # Plain SQL: SET LOCAL and advisory locks have no SQLModel or SQLAlchemy construct.
+        await self.session.exec(text(f"SET LOCAL lock_timeout = {wait_ms}"))  # type: ignore[call-overload]
+        lock = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+        try:
+            await self.session.exec(lock, params={"key": key})  # type: ignore[call-overload]
+        except DBAPIError as exc:
+            if sqlstate(exc) == LOCK_NOT_AVAILABLE:
+                return False
+            raise
+        # Later row locks in this transaction wait as long as they usually would.
+        await self.session.exec(text("SET LOCAL lock_timeout = DEFAULT"))  # type: ignore[call-overload]
+        return True
 
     async def find(self, key: str) -> IdempotencyKey | None:
         """Return the stored answer for an unexpired key, or None."""

@@ -1,5 +1,6 @@
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+from pydantic import Field as Limits
 from sqlalchemy import Index, event
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -8,12 +9,17 @@ from app.models.base import Entity, fold, version_column
 if TYPE_CHECKING:
     from app.models.book import Book
 
+# Each field's limits, written once: the table's column lengths, the request bodies and the
+# query parameters all use these.
+AuthorName = Annotated[str, Limits(min_length=1, max_length=200)]
+AuthorBio = Annotated[str | None, Limits(min_length=1, max_length=5000)]
+
 _version = version_column()
 
 
 class AuthorBase(SQLModel):
-    name: str = Field(max_length=200)
-    bio: str | None = Field(default=None, max_length=5000)
+    name: AuthorName
+    bio: AuthorBio = None
 
 
 class Author(Entity, AuthorBase, table=True):

@@ -1,6 +1,7 @@
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+from pydantic import Field as Limits
 from sqlalchemy import Index, event
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -11,14 +12,22 @@ if TYPE_CHECKING:
     from app.models.author import Author
     from app.models.tag import Tag
 
+# Each field's limits, written once (see AuthorName).
+BookTitle = Annotated[str, Limits(min_length=1, max_length=500)]
+BookDescription = Annotated[str | None, Limits(min_length=1, max_length=20000)]
+# An ISBN is stored as 13 digits; what clients send may have hyphens and spaces around them.
+ISBN_LENGTH = 13
+MAX_ISBN_INPUT = 32
+MIN_YEAR = -3000
+
 _version = version_column()
 
 
 class BookBase(SQLModel):
-    title: str = Field(max_length=500)
-    isbn: str | None = Field(default=None, max_length=13, unique=True)
+    title: BookTitle
+    isbn: str | None = Field(default=None, max_length=ISBN_LENGTH, unique=True)
     published_year: int | None = None
-    description: str | None = Field(default=None, max_length=20000)
+    description: BookDescription = None
 
 
 class Book(Entity, BookBase, table=True):

@@ -1,5 +1,6 @@
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
+from pydantic import Field as Limits
 from sqlalchemy import Index
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -9,11 +10,15 @@ from app.models.book_tag import BookTag
 if TYPE_CHECKING:
     from app.models.book import Book
 
+# The limits of a tag name, written once (see AuthorName).
+MAX_TAG_LENGTH = 50
+TagName = Annotated[str, Limits(min_length=1, max_length=MAX_TAG_LENGTH)]
+
 _version = version_column()
 
 
 class TagBase(SQLModel):
-    name: str = Field(max_length=50, unique=True)
+    name: TagName = Field(unique=True)
 
 
 class Tag(Entity, TagBase, table=True):

@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.errors import problem_responses
-from app.pagination import LIST_HEADERS, Page, link_header
+from app.pagination import LIST_HEADERS, Page, answer
 from app.tags.repository import TagRepositoryDep
 from app.tags.schemas import TagQuery, TagRead
 
@@ -18,7 +18,4 @@ async def list_tags(
     response: Response,
 ) -> Page[TagRead]:
     """List tags with how many books carry each."""
-    found, total = await tags.search(query)
-    page = Page[TagRead].of(found, total, query)
-    response.headers["Link"] = link_header(request.url, page)
-    return page
+    return answer(await tags.search(query), query, request, response)

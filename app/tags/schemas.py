@@ -1,8 +1,20 @@
 import uuid
 
-from sqlmodel import Field, SQLModel
+from sqlalchemy import func
+from sqlmodel import Field, SQLModel, select
 
+from app.models import BookTag, Tag, TagName
 from app.pagination import PageQuery
+from app.sorting import Sorting
+
+# How many books carry the tag, counted by the database for each listed tag.
+BOOK_COUNT = (
+    select(func.count())
+    .where(BookTag.tag_id == Tag.id)
+    .correlate(Tag)
+    .scalar_subquery()
+    .label("book_count")
+)
 
 
 class TagRead(SQLModel):
@@ -12,9 +24,6 @@ class TagRead(SQLModel):
 
 
 class TagQuery(PageQuery):
-    sort_fields = ("name", "book_count")
-    default_sort = "name"
+    sorting = Sorting({"name": Tag.name, "book_count": BOOK_COUNT}, "name", Tag.id)
 
-    q: str | None = Field(
-        default=None, min_length=1, max_length=50, description="Part of the name, any case."
-    )
+    q: TagName | None = Field(default=None, description="Part of the name, any case.")

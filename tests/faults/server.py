@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy.engine import make_url
 
-from app.main import PROJECT_ROOT
+from app.schema import PROJECT_ROOT
 
 HOST = "127.0.0.1"
 READY_TIMEOUT = 20.0

@@ -16,7 +16,7 @@ import pytest
 
 from app.backup import BackupError, backup, default_target
 from app.config import Settings
-from app.main import PROJECT_ROOT
+from app.schema import PROJECT_ROOT
 from tests.faults.server import integrity_check, running_server
 from tests.faults.workload import Writer, list_all, wait_until
 

@@ -1,0 +1,116 @@
+"""What a database error means: the database is busy, cannot be reached, or a named constraint
+was violated. errors.py turns these readings into answers.
+
+PostgreSQL reports a SQLSTATE and names the constraint; SQLite reports neither, so its
+messages are read, and the statement tells which foreign key failed.
+"""
+
+import re
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlmodel import SQLModel
+
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout that ran out
+# Other PostgreSQL SQLSTATEs that mean "retry shortly": the request was fine, the moment was not.
+POSTGRES_BUSY = frozenset(
+    {
+        LOCK_NOT_AVAILABLE,
+        "57014",  # query_canceled: statement_timeout ran out
+        "40001",  # serialization_failure
+        "40P01",  # deadlock_detected: this transaction was the one rolled back
+        "53300",  # too_many_connections: the server's (or role's) connection limit
+    }
+)
+# SQLSTATE classes meaning the server cannot serve at all: connection exceptions,
+# insufficient resources, and the server shutting down, crashing or starting up.
+POSTGRES_UNREACHABLE = ("08", "53", "57P")
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """PostgreSQL's SQLSTATE for a database error; None on SQLite, which reports none."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None)
+
+
+def is_busy(exc: Exception) -> bool:
+    """Tell whether the database stayed locked, or no pooled connection came free, in time."""
+    if isinstance(exc, PoolTimeoutError) or sqlstate(exc) in POSTGRES_BUSY:
+        return True
+    message = str(exc.orig) if isinstance(exc, DBAPIError) else ""
+    return re.search(r"database( table)? is locked|database is busy", message) is not None
+
+
+def is_unreachable(exc: Exception) -> bool:
+    """Tell whether the database server or file could not be reached at all."""
+    # asyncpg raises OSError (connection refused, time-outs) without a DBAPI wrapper.
+    code = sqlstate(exc)
+    if isinstance(exc, OSError) or (code is not None and code.startswith(POSTGRES_UNREACHABLE)):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    message = str(exc.orig).lower()
+    return (
+        exc.connection_invalidated
+        or isinstance(exc.orig, OSError)
+        or "unable to open database" in message
+        or "connection" in message
+        and ("refused" in message or "closed" in message)
+    )
+
+
+def violated_constraint(exc: IntegrityError) -> str | None:
+    """Name the constraint an integrity error broke, reading each driver's own report."""
+    driver_error = getattr(exc.orig, "driver_exception", None)
+    name = getattr(driver_error, "constraint_name", None)  # asyncpg names it outright
+    if name is not None:
+        return str(name)
+    message = str(exc.orig)
+    # SQLite reports "UNIQUE constraint failed: book.isbn" for unique constraints ...
+    if match := re.match(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)", message):
+        return unique_constraint_on(match.group(1).split(", "))
+    # ... and only "FOREIGN KEY constraint failed" for foreign keys, so the statement's
+    # table tells which key: the one it holds (insert, update) or the one aimed at it (delete).
+    if message.startswith("FOREIGN KEY constraint failed"):
+        return foreign_key_for_statement(exc.statement or "")
+    if match := re.match(r"CHECK constraint failed: (\w+)", message):
+        return match.group(1)
+    return None
+
+
+def unique_constraint_on(columns: list[str]) -> str | None:
+    """Name the unique constraint or index covering exactly these `table.column`s."""
+    table_name = columns[0].split(".")[0]
+    wanted = {column.split(".")[1] for column in columns}
+    table = SQLModel.metadata.tables.get(table_name)
+    if table is None:
+        return None
+    candidates: list[UniqueConstraint | Index] = [
+        *(item for item in table.constraints if isinstance(item, UniqueConstraint)),
+        *(item for item in table.indexes if item.unique),
+    ]
+    for candidate in candidates:
+        if {column.name for column in candidate.columns} == wanted:
+            return str(candidate.name)
+    return None
+
+
+def foreign_key_for_statement(statement: str) -> str | None:
+    """Name the only foreign key a statement can have broken, if there is just one."""
+    match = re.match(r"\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)", statement, re.IGNORECASE)
+    if match is None:
+        return None
+    verb, table_name = match.group(1).upper(), match.group(2)
+    all_keys = [
+        key for table in SQLModel.metadata.tables.values() for key in table.foreign_key_constraints
+    ]
+    if verb == "DELETE FROM":
+        # A key that cascades cannot fail a delete.
+        keys = [
+            key
+            for key in all_keys
+            if key.referred_table.name == table_name and key.ondelete != "CASCADE"
+        ]
+    else:
+        keys = [key for key in all_keys if key.table.name == table_name]
+    return str(keys[0].name) if len(keys) == 1 else None

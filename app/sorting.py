@@ -1,0 +1,151 @@
+"""Sort definitions: each resource names its sortable columns once, and everything else about
+sorting (the allowed `sort` values, the OpenAPI enum, ORDER BY, keyset conditions and the type
+of each cursor value) is derived from that one mapping."""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_
+
+# A sort field and whether it is descending.
+SortKey = tuple[str, bool]
+# A column of the statement and whether it is descending.
+SortColumn = tuple[Any, bool]
+
+
+def nullable(column: Any) -> bool:
+    return bool(getattr(getattr(column, "expression", column), "nullable", False))
+
+
+@dataclass(frozen=True)
+class Sorting:
+    """The sortable columns of one list, by the names clients use, and the default order.
+
+    Each column must be one the list's statement selects (or a label it selects), since a
+    cursor takes its values from the page's last row.
+    """
+
+    columns: Mapping[str, Any]
+    default: str
+    tie_breaker: Any  # the id column, which ends every order
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.columns)
+
+    @property
+    def enum(self) -> list[str]:
+        """Every value one item of `sort` may take."""
+        return [*self.names, *(f"-{name}" for name in self.names)]
+
+    def parse(self, text: str | None) -> list[SortKey]:
+        """`(field, descending)` pairs of a `sort` value, or of the default when none is given;
+        ValueError naming the allowed fields for an unknown one."""
+        keys: list[SortKey] = []
+        for item in (self.default if text is None else text).split(","):
+            name = item.strip()
+            if name.removeprefix("-") not in self.columns:
+                allowed = ", ".join(self.names)
+                raise ValueError(f"unknown sort field {name!r}; allowed: {allowed}")
+            keys.append((name.removeprefix("-"), name.startswith("-")))
+        return keys
+
+    def sort_columns(self, keys: Sequence[SortKey]) -> list[SortColumn]:
+        """The columns of the order, ending with the id in the direction of the last field,
+        so the order is total."""
+        columns = [(self.columns[name], descending) for name, descending in keys]
+        return [*columns, (self.tie_breaker, columns[-1][1])]
+
+    def cursor_values(self, keys: Sequence[SortKey], values: Sequence[Any]) -> list[Any]:
+        """A cursor's JSON values as the columns compare them; ValueError if one cannot be.
+
+        The digest only shows that a cursor was not edited by accident, so values are checked as
+        strictly as query parameters: what the database would refuse must not become a 500.
+        """
+        columns = self.sort_columns(keys)
+        if len(values) != len(columns):
+            raise ValueError("a cursor of another list")
+        return [
+            column_value(column, value) for (column, _), value in zip(columns, values, strict=True)
+        ]
+
+
+def order_by(columns: Sequence[SortColumn]) -> list[Any]:
+    """ORDER BY terms for the columns; NULLs sort as if larger than any value on every database."""
+    terms: list[Any] = []
+    for column, descending in columns:
+        term = column.desc() if descending else column.asc()
+        if nullable(column):
+            term = term.nulls_first() if descending else term.nulls_last()
+        terms.append(term)
+    return terms
+
+
+def after(columns: Sequence[SortColumn], values: Sequence[Any]) -> list[ColumnElement[bool]]:
+    """WHERE terms keeping the rows that `order_by` puts after the row with these values.
+
+    For a sort `(a, b, id)` that is `a after x OR (a = x AND b after y) OR (a = x AND b = y AND
+    id after z)`, where "after" follows each direction, and NULLs sort as larger than any value.
+    """
+    alternatives: list[ColumnElement[bool]] = []
+    equal: list[ColumnElement[bool]] = []
+    for (column, descending), value in zip(columns, values, strict=True):
+        if (beyond := later(column, descending, value)) is not None:
+            alternatives.append(and_(*equal, beyond))
+        equal.append(column.is_(None) if value is None else column == value)
+    return [*leading_bound(*columns[0], values[0]), or_(*alternatives)]
+
+
+def later(column: Any, descending: bool, value: Any) -> ColumnElement[bool] | None:
+    """Rows whose `column` sorts strictly after `value`; None if no value does."""
+    if value is None:
+        # NULL is the largest: nothing follows it ascending, every value follows it descending.
+        return column.is_not(None) if descending else None
+    if descending:
+        return column < value  # type: ignore[no-any-return]
+    return or_(column > value, column.is_(None)) if nullable(column) else column > value
+
+
+def leading_bound(column: Any, descending: bool, value: Any) -> list[ColumnElement[bool]]:
+    """A range on the first sort column, implied by the OR that follows: it lets the database
+    start reading an index at the cursor instead of filtering every row before it."""
+    if value is None:
+        return [] if descending else [column.is_(None)]
+    if descending:
+        return [column <= value]
+    return [] if nullable(column) else [column >= value]
+
+
+def column_value(column: Any, value: Any) -> Any:
+    """A JSON value as `column` compares it; ValueError if it cannot be one."""
+    sql_type = getattr(column, "expression", column).type
+    # A TypeDecorator (UTCDateTime, SQLModel's AutoString) knows its Python type by its impl.
+    kind = getattr(sql_type, "impl_instance", sql_type).python_type
+    if value is None and nullable(column):
+        return None
+    try:
+        if kind is datetime and isinstance(value, str):
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is not None:
+                return moment.astimezone(UTC)
+        elif kind is uuid.UUID and isinstance(value, str):
+            return uuid.UUID(value)
+        elif kind is int and type(value) is int and abs(value) < 2**31:
+            return value
+        elif kind is str and isinstance(value, str) and "\x00" not in value:
+            return value
+    except (ValueError, OverflowError):
+        pass
+    raise ValueError(f"not a value of {column}")
+
+
+def json_value(value: Any) -> Any:
+    """A sort value as a cursor holds it: timestamps as ISO 8601, ids as strings."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value

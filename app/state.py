@@ -1,0 +1,36 @@
+"""What the application keeps while it runs, as one typed object on `app.state.folio`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, Request
+
+from app.config import Settings
+from app.idempotency.in_flight import InFlight
+
+if TYPE_CHECKING:
+    # app.db reads the state to open each request's session.
+    from app.db import Database
+
+
+@dataclass
+class State:
+    """The settings, the database, the schema the code expects and the keys in flight."""
+
+    settings: Settings
+    database: Database
+    schema_head: str
+    in_flight: InFlight = field(default_factory=InFlight)
+
+
+def state_of(app: FastAPI) -> State:
+    """The application's state."""
+    state: State = app.state.folio
+    return state
+
+
+def request_state(request: Request) -> State:
+    """The state of the application serving the request."""
+    return state_of(request.app)
