@@ -9,9 +9,9 @@ import hashlib
 import uuid
 from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Header, Response
+from fastapi import Depends, Header, Response
 
-from app.errors import NotFound, PreconditionFailed
+from app.errors import NotFound, PreconditionFailed, problem_responses
 
 
 class Tagged(Protocol):
@@ -66,14 +66,6 @@ def matching(shown: Shown | None, missing: str, if_match: str | None) -> Shown:
     return found(shown, missing)
 
 
-def tagged(shown: Shown, response: Response, if_none_match: str | None) -> Shown | Response:
-    """The representation with its ETag, or a 304 if If-None-Match names that tag."""
-    if none_match(if_none_match, shown.etag):
-        return Response(status_code=304, headers={"ETag": shown.etag})
-    response.headers["ETag"] = shown.etag
-    return shown
-
-
 IfMatch = Annotated[
     str | None,
     Header(max_length=1000, description="Apply only if the resource still has this ETag."),
@@ -98,3 +90,27 @@ CREATED_HEADERS = {
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "If-None-Match names the current ETag; no body.", "headers": READ_HEADERS}
 }
+
+
+class Conditional:
+    """How a GET of one resource answers: with the representation and its ETag, or a 304."""
+
+    def __init__(self, response: Response, if_none_match: str | None) -> None:
+        self.response = response
+        self.if_none_match = if_none_match
+
+    def answer(self, shown: Shown) -> Shown | Response:
+        if none_match(self.if_none_match, shown.etag):
+            return Response(status_code=304, headers={"ETag": shown.etag})
+        self.response.headers["ETag"] = shown.etag
+        return shown
+
+
+async def conditional(response: Response, if_none_match: IfNoneMatch = None) -> Conditional:
+    return Conditional(response, if_none_match)
+
+
+ConditionalDep = Annotated[Conditional, Depends(conditional)]
+# What OpenAPI says of the answers to a GET, a POST and a PATCH of one resource.
+READ_RESPONSES = {200: {"headers": READ_HEADERS}, **NOT_MODIFIED, **problem_responses(404)}
+CREATED_RESPONSES = {201: {"headers": CREATED_HEADERS}, **problem_responses(409)}

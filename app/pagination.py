@@ -6,9 +6,9 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, Literal, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from pydantic import (
     MISSING,
     BaseModel,
@@ -27,6 +27,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import URL
 
+from app.errors import problem_responses
 from app.schemas import no_nul
 from app.sorting import Sorting, SortKey, after, json_value, order_by
 
@@ -357,10 +358,29 @@ LIST_HEADERS = {
         "schema": {"type": "string"},
     }
 }
+# What OpenAPI says of every list's answers.
+LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"headers": LIST_HEADERS},
+    **problem_responses(),
+}
 
 
-def answer(found: Slice[T], query: PageQuery, request: Request, response: Response) -> Page[T]:
-    """The page, with the `Link` header that leads to the others."""
-    page = Page[T].of(found, query)
-    response.headers["Link"] = link_header(request.url, page, found.has_next)
-    return page
+class Pager:
+    """How a list route answers: with the page, and a `Link` header leading to the others."""
+
+    def __init__(self, request: Request, response: Response) -> None:
+        self.url = request.url
+        self.response = response
+
+    def answer(self, found: Slice[T], query: PageQuery) -> Page[T]:
+        page = Page[T].of(found, query)
+        self.response.headers["Link"] = link_header(self.url, page, found.has_next)
+        return page
+
+
+async def pager(request: Request, response: Response) -> Pager:
+    # Async, so that FastAPI builds it on the event loop rather than in a worker thread.
+    return Pager(request, response)
+
+
+PagerDep = Annotated[Pager, Depends(pager)]

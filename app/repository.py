@@ -1,9 +1,16 @@
 """Small pieces of SQL shared by the repositories."""
 
-from typing import Any, cast
+import uuid
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import QueryableAttribute
+from sqlmodel import col, select
+
+from app.db import SessionDep
+from app.models import Entity
+
+Row = TypeVar("Row", bound=Entity)
 
 
 def contains_text(column: Any, text: str) -> ColumnElement[bool]:
@@ -14,3 +21,38 @@ def contains_text(column: Any, text: str) -> ColumnElement[bool]:
 def relation(attribute: Any) -> QueryableAttribute[Any]:
     """A relationship as loader options need it; SQLModel types it as the related objects."""
     return cast(QueryableAttribute[Any], attribute)
+
+
+class Repository(Generic[Row]):
+    """What every resource's repository holds: the request's session, and the rows of `model`
+    this transaction locked, kept so that changing one after showing it needs no second read."""
+
+    model: type[Row]
+    # What a locked read loads with the row, for the answer after a change.
+    loads: tuple[Any, ...] = ()
+
+    def __init__(self, session: SessionDep) -> None:
+        self.session = session
+        self.locked: dict[uuid.UUID, Row] = {}
+
+    async def lock(self, row_id: uuid.UUID) -> Row | None:
+        """The row, locked for the rest of the transaction where the database can; None if
+        there is none."""
+        if (row := self.locked.get(row_id)) is not None:
+            return row
+        statement = (
+            select(self.model)
+            .where(col(self.model.id) == row_id)
+            .options(*self.loads)
+            .with_for_update(of=self.model)
+        )
+        found = (await self.session.exec(statement)).one_or_none()
+        if found is not None:
+            self.locked[row_id] = found
+        return found
+
+    async def locked_row(self, row_id: uuid.UUID) -> Row:
+        """A row this transaction showed and locked, which cannot have gone since."""
+        row = await self.lock(row_id)
+        assert row is not None, f"{self.model.__name__} {row_id} went while locked"
+        return row

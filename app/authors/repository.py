@@ -16,10 +16,10 @@ from app.authors.schemas import (
     AuthorQuery,
     AuthorUpdate,
 )
-from app.db import SessionDep, on_session
+from app.db import on_session
 from app.models import Author, Book, fold
 from app.pagination import Slice, paginate
-from app.repository import contains_text, relation
+from app.repository import Repository, contains_text, relation
 
 BOOK_COUNT = (
     select(func.count()).where(Book.author_id == Author.id).correlate(Author)
@@ -42,11 +42,9 @@ AUTHOR_WITH_BOOKS = (
 )
 
 
-class AuthorRepository:
-    def __init__(self, session: SessionDep) -> None:
-        self.session = session
-        # The authors this transaction locked, kept so that changing one needs no second read.
-        self.locked: dict[uuid.UUID, Author] = {}
+class AuthorRepository(Repository[Author]):
+    model = Author
+    loads = (WITH_BOOKS,)
 
     async def search(self, query: AuthorQuery) -> Slice[AuthorListItem]:
         """One page of authors with their book counts."""
@@ -72,15 +70,6 @@ class AuthorRepository:
         author = await self.lock(author_id)
         return None if author is None else AuthorDetail.model_validate(author)
 
-    async def lock(self, author_id: uuid.UUID) -> Author | None:
-        if (author := self.locked.get(author_id)) is not None:
-            return author
-        statement = select(Author).where(Author.id == author_id).options(WITH_BOOKS)
-        author = (await self.session.exec(statement.with_for_update())).one_or_none()
-        if author is not None:
-            self.locked[author_id] = author
-        return author
-
     async def create(self, data: AuthorCreate) -> AuthorDetail:
         author = Author.model_validate(data)
         self.session.add(author)
@@ -91,7 +80,7 @@ class AuthorRepository:
 
     async def update(self, shown: AuthorDetail, data: AuthorUpdate) -> AuthorDetail:
         """Apply the fields sent to the author locked by `get_for_update`."""
-        author = await self.locked_author(shown)
+        author = await self.locked_row(shown.id)
         author.sqlmodel_update(data.model_dump(exclude_unset=True))
         author.touch()
         await self.session.flush()
@@ -99,17 +88,11 @@ class AuthorRepository:
 
     async def delete(self, shown: AuthorDetail, *, cascade: bool) -> None:
         """Delete the author; with `cascade`, their books go too, in the same transaction."""
-        author = await self.locked_author(shown)
+        author = await self.locked_row(shown.id)
         if cascade:
             await self.session.exec(delete(Book).where(col(Book.author_id) == author.id))
         await self.session.delete(author)
         await self.session.flush()
-
-    async def locked_author(self, shown: AuthorDetail) -> Author:
-        author = await self.lock(shown.id)
-        # An author who was shown and locked cannot vanish before the transaction ends.
-        assert author is not None, "the author was deleted while locked"
-        return author
 
 
 AuthorRepositoryDep = Annotated[AuthorRepository, on_session(AuthorRepository)]

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from app.authors.dependencies import AuthorDep, AuthorToChangeDep
 from app.authors.repository import AuthorRepositoryDep
@@ -8,61 +8,38 @@ from app.authors.schemas import (
     AuthorCreate,
     AuthorDetail,
     AuthorListItem,
-    AuthorQuery,
+    AuthorQueryDep,
     AuthorRead,
     AuthorUpdate,
 )
 from app.errors import problem_responses
-from app.etag import CREATED_HEADERS, NOT_MODIFIED, READ_HEADERS, IfNoneMatch, tagged
+from app.etag import CREATED_RESPONSES, READ_HEADERS, READ_RESPONSES, ConditionalDep
 from app.idempotency.guard import IdempotencyDep
-from app.pagination import LIST_HEADERS, Page, answer
+from app.pagination import LIST_RESPONSES, Page, PagerDep
 
 router = APIRouter(prefix="/authors", tags=["authors"])
 
 
-@router.post(
-    "",
-    status_code=201,
-    response_model=AuthorRead,
-    responses={201: {"headers": CREATED_HEADERS}, **problem_responses(409)},
-)
+@router.post("", status_code=201, response_model=AuthorRead, responses=CREATED_RESPONSES)
 async def create_author(
-    data: AuthorCreate,
-    authors: AuthorRepositoryDep,
-    idempotency: IdempotencyDep,
-    response: Response,
-) -> AuthorRead | Response:
+    data: AuthorCreate, authors: AuthorRepositoryDep, idempotency: IdempotencyDep
+) -> AuthorDetail | Response:
     """Create an author; a retry with the same `Idempotency-Key` replays the first answer."""
-    if (replay := await idempotency.replay()) is not None:
-        return replay
-    author = await authors.create(data)
-    headers = {"Location": f"/authors/{author.id}", "ETag": author.etag}
-    await idempotency.save(201, AuthorRead.model_validate(author, from_attributes=True), headers)
-    response.headers.update(headers)
-    return author
+    return await idempotency.create(lambda: authors.create(data), "/authors", AuthorRead)
 
 
-@router.get("", responses={200: {"headers": LIST_HEADERS}, **problem_responses()})
+@router.get("", responses=LIST_RESPONSES)
 async def list_authors(
-    query: Annotated[AuthorQuery, Query()],
-    authors: AuthorRepositoryDep,
-    request: Request,
-    response: Response,
+    query: AuthorQueryDep, authors: AuthorRepositoryDep, pager: PagerDep
 ) -> Page[AuthorListItem]:
     """List authors with their book counts, filtered, sorted and paginated."""
-    return answer(await authors.search(query), query, request, response)
+    return pager.answer(await authors.search(query), query)
 
 
-@router.get(
-    "/{author_id}",
-    response_model=AuthorDetail,
-    responses={200: {"headers": READ_HEADERS}, **NOT_MODIFIED, **problem_responses(404)},
-)
-async def get_author(
-    author: AuthorDep, response: Response, if_none_match: IfNoneMatch = None
-) -> AuthorDetail | Response:
+@router.get("/{author_id}", response_model=AuthorDetail, responses=READ_RESPONSES)
+async def get_author(author: AuthorDep, conditional: ConditionalDep) -> AuthorDetail | Response:
     """Get one author with all of their books."""
-    return tagged(author, response, if_none_match)
+    return conditional.answer(author)
 
 
 @router.patch(

@@ -1,6 +1,8 @@
 import uuid
 from datetime import datetime
+from typing import Annotated
 
+from fastapi import Query
 from pydantic import field_validator
 from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Field, SQLModel
@@ -61,3 +63,6 @@ class AuthorQuery(PageQuery):
 
     name: AuthorName | None = Field(default=None, description="Exact name, any case.")
     q: AuthorName | None = Field(default=None, description="Part of the name, any case.")
+
+
+AuthorQueryDep = Annotated[AuthorQuery, Query()]

@@ -12,10 +12,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
 from app.books.schemas import BookAuthor, BookCreate, BookQuery, BookRead, BookUpdate
-from app.db import SessionDep, on_session
+from app.db import on_session
 from app.models import Author, Book, BookTag, Tag, fold, utcnow, uuid7
 from app.pagination import Slice, paginate
-from app.repository import contains_text, relation
+from app.repository import Repository, contains_text, relation
 
 # What an ORM-loaded book answer shows: its author (one join) and its tags (one query).
 WITH_AUTHOR_AND_TAGS = (
@@ -50,11 +50,9 @@ TAG_NAMES = (
 )
 
 
-class BookRepository:
-    def __init__(self, session: SessionDep) -> None:
-        self.session = session
-        # The books this transaction locked, kept so that changing one needs no second read.
-        self.locked: dict[uuid.UUID, Book] = {}
+class BookRepository(Repository[Book]):
+    model = Book
+    loads = WITH_AUTHOR_AND_TAGS
 
     async def search(self, query: BookQuery) -> Slice[BookRead]:
         """One page of books with their authors and tags."""
@@ -100,20 +98,6 @@ class BookRepository:
         book = await self.lock(book_id)
         return None if book is None else BookRead.model_validate(book)
 
-    async def lock(self, book_id: uuid.UUID) -> Book | None:
-        if (book := self.locked.get(book_id)) is not None:
-            return book
-        statement = (
-            select(Book)
-            .where(Book.id == book_id)
-            .options(*WITH_AUTHOR_AND_TAGS)
-            .with_for_update(of=Book)
-        )
-        book = (await self.session.exec(statement)).one_or_none()
-        if book is not None:
-            self.locked[book_id] = book
-        return book
-
     async def create(self, data: BookCreate) -> BookRead:
         """Insert the book, creating tags that do not exist yet."""
         book = Book.model_validate(data.model_dump(exclude={"tags"}))
@@ -126,7 +110,7 @@ class BookRepository:
 
     async def update(self, shown: BookRead, data: BookUpdate) -> BookRead:
         """Apply the fields sent to the book (locked by `get_for_update`); `tags` replaces all."""
-        book = await self.locked_book(shown)
+        book = await self.locked_row(shown.id)
         changes = data.model_dump(exclude_unset=True, exclude={"tags"})
         book.sqlmodel_update(changes)
         if "tags" in data.model_fields_set:
@@ -141,14 +125,8 @@ class BookRepository:
         return BookRead.model_validate(book)
 
     async def delete(self, shown: BookRead) -> None:
-        await self.session.delete(await self.locked_book(shown))
+        await self.session.delete(await self.locked_row(shown.id))
         await self.session.flush()
-
-    async def locked_book(self, shown: BookRead) -> Book:
-        book = await self.lock(shown.id)
-        # A book that was shown and locked cannot vanish before the transaction ends.
-        assert book is not None, "the book was deleted while locked"
-        return book
 
     async def tags_named(self, names: list[str]) -> list[Tag]:
         """Return the tags with these names, creating the missing ones.
@@ -191,16 +169,5 @@ BookRepositoryDep = Annotated[BookRepository, on_session(BookRepository)]
 
 def book_read(row: Any, tags: list[str]) -> BookRead:
     """The answer for one row of BOOK_COLUMNS."""
-    return BookRead(
-        id=row.id,
-        title=row.title,
-        isbn=row.isbn,
-        published_year=row.published_year,
-        description=row.description,
-        author_id=row.author_id,
-        author=BookAuthor(id=row.author_id, name=row.author_name, version=row.author_version),
-        tags=tags,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        version=row.version,
-    )
+    author = BookAuthor(id=row.author_id, name=row.author_name, version=row.author_version)
+    return BookRead.model_validate({**row._mapping, "author": author, "tags": tags})

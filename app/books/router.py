@@ -1,58 +1,36 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Response
 
 from app.books.dependencies import BookDep, BookToChangeDep
 from app.books.repository import BookRepositoryDep
-from app.books.schemas import BookCreate, BookQuery, BookRead, BookUpdate
+from app.books.schemas import BookCreate, BookQueryDep, BookRead, BookUpdate
 from app.errors import problem_responses
-from app.etag import CREATED_HEADERS, NOT_MODIFIED, READ_HEADERS, IfNoneMatch, tagged
+from app.etag import CREATED_RESPONSES, READ_HEADERS, READ_RESPONSES, ConditionalDep
 from app.idempotency.guard import IdempotencyDep
-from app.pagination import LIST_HEADERS, Page, answer
+from app.pagination import LIST_RESPONSES, Page, PagerDep
 
 router = APIRouter(prefix="/books", tags=["books"])
 
 
-@router.post(
-    "",
-    status_code=201,
-    response_model=BookRead,
-    responses={201: {"headers": CREATED_HEADERS}, **problem_responses(409)},
-)
+@router.post("", status_code=201, response_model=BookRead, responses=CREATED_RESPONSES)
 async def create_book(
-    data: BookCreate, books: BookRepositoryDep, idempotency: IdempotencyDep, response: Response
+    data: BookCreate, books: BookRepositoryDep, idempotency: IdempotencyDep
 ) -> BookRead | Response:
     """Create a book and any new tags it names; `Idempotency-Key` replays as for authors."""
-    if (replay := await idempotency.replay()) is not None:
-        return replay
-    book = await books.create(data)
-    headers = {"Location": f"/books/{book.id}", "ETag": book.etag}
-    await idempotency.save(201, book, headers)
-    response.headers.update(headers)
-    return book
+    return await idempotency.create(lambda: books.create(data), "/books", BookRead)
 
 
-@router.get("", responses={200: {"headers": LIST_HEADERS}, **problem_responses()})
+@router.get("", responses=LIST_RESPONSES)
 async def list_books(
-    query: Annotated[BookQuery, Query()],
-    books: BookRepositoryDep,
-    request: Request,
-    response: Response,
+    query: BookQueryDep, books: BookRepositoryDep, pager: PagerDep
 ) -> Page[BookRead]:
     """List books with their authors and tags, filtered, sorted and paginated."""
-    return answer(await books.search(query), query, request, response)
+    return pager.answer(await books.search(query), query)
 
 
-@router.get(
-    "/{book_id}",
-    response_model=BookRead,
-    responses={200: {"headers": READ_HEADERS}, **NOT_MODIFIED, **problem_responses(404)},
-)
-async def get_book(
-    book: BookDep, response: Response, if_none_match: IfNoneMatch = None
-) -> BookRead | Response:
+@router.get("/{book_id}", response_model=BookRead, responses=READ_RESPONSES)
+async def get_book(book: BookDep, conditional: ConditionalDep) -> BookRead | Response:
     """Get one book with its author and tags."""
-    return tagged(book, response, if_none_match)
+    return conditional.answer(book)
 
 
 @router.patch(

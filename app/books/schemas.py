@@ -2,6 +2,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import Field as Limits
 from pydantic import StrictInt, field_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -126,3 +127,6 @@ class BookQuery(PageQuery):
     q: BookTitle | None = Field(default=None, description="Part of the title, any case.")
 
     _isbn = field_validator("isbn")(isbn_or_none)
+
+
+BookQueryDep = Annotated[BookQuery, Query()]

@@ -9,9 +9,10 @@ answer, or gets a 409 if it is still in flight.
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Mapping
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
@@ -21,6 +22,19 @@ from app.idempotency.in_flight import IN_FLIGHT
 from app.idempotency.repository import IdempotencyRepository, IdempotencyRepositoryDep
 from app.models import IdempotencyKey, utcnow
 from app.state import request_state
+
+
+class Shown(Protocol):
+    """A created resource as its answer shows it."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def etag(self) -> str: ...
+
+
+Created = TypeVar("Created", bound=Shown)
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -35,14 +49,29 @@ class Idempotency:
     def __init__(
         self,
         repository: IdempotencyRepository,
+        response: Response,
         key: str | None = None,
         fingerprint: str = "",
         ttl: timedelta = timedelta(hours=24),
     ) -> None:
         self.repository = repository
+        self.response = response
         self.key = key
         self.fingerprint = fingerprint
         self.ttl = ttl
+
+    async def create(
+        self, make: Callable[[], Awaitable[Created]], collection: str, shown_as: type[BaseModel]
+    ) -> Created | Response:
+        """Create once per key: the stored answer for a retry, else what `make` creates, with
+        its `Location` and `ETag`, stored as `shown_as` shows it."""
+        if (replay := await self.replay()) is not None:
+            return replay
+        created = await make()
+        headers = {"Location": f"{collection}/{created.id}", "ETag": created.etag}
+        await self.save(201, shown_as.model_validate(created, from_attributes=True), headers)
+        self.response.headers.update(headers)
+        return created
 
     async def replay(self) -> Response | None:
         """The stored answer for this key, or None when the request should run."""
@@ -79,6 +108,7 @@ class Idempotency:
 
 async def idempotency(
     request: Request,
+    response: Response,
     repository: IdempotencyRepositoryDep,
     key: Annotated[
         str | None,
@@ -92,7 +122,7 @@ async def idempotency(
 ) -> AsyncIterator[Idempotency]:
     """Hold the request's key, if it has one, from before its reads until after its writes."""
     if key is None:
-        yield Idempotency(repository)
+        yield Idempotency(repository, response)
         return
     state = request_state(request)
     settings = state.settings
@@ -101,6 +131,7 @@ async def idempotency(
             raise Conflict(IN_FLIGHT)
         yield Idempotency(
             repository,
+            response,
             key,
             fingerprint(request.method, request.url.path, await request.body()),
             timedelta(hours=settings.idempotency_ttl_hours),

@@ -2,18 +2,17 @@ from typing import Annotated
 
 from sqlmodel import select
 
-from app.db import SessionDep, on_session
+from app.db import on_session
 from app.models import Tag
 from app.pagination import Slice, paginate
-from app.repository import contains_text
+from app.repository import Repository, contains_text
 from app.tags.schemas import BOOK_COUNT, TagQuery, TagRead
 
 TAGS = select(Tag.id, Tag.name, BOOK_COUNT)
 
 
-class TagRepository:
-    def __init__(self, session: SessionDep) -> None:
-        self.session = session
+class TagRepository(Repository[Tag]):
+    model = Tag
 
     async def search(self, query: TagQuery) -> Slice[TagRead]:
         """One page of tags with how many books carry each."""

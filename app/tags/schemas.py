@@ -1,5 +1,7 @@
 import uuid
+from typing import Annotated
 
+from fastapi import Query
 from sqlalchemy import func
 from sqlmodel import Field, SQLModel, select
 
@@ -27,3 +29,6 @@ class TagQuery(PageQuery):
     sorting = Sorting({"name": Tag.name, "book_count": BOOK_COUNT}, "name", Tag.id)
 
     q: TagName | None = Field(default=None, description="Part of the name, any case.")
+
+
+TagQueryDep = Annotated[TagQuery, Query()]
