@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from typing import Any
 
 from fastapi import Depends, FastAPI
 
@@ -14,6 +15,7 @@ from app.db import Database, create_database
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.idempotency.purge import purge_periodically
+from app.pagination import sort_sent_comma_separated
 from app.schema import schema_head
 from app.schemas import utf8_query_string
 from app.state import State, state_of
@@ -60,6 +62,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Engines connect on first use, so building them here costs no I/O.
     app.state.folio = State(settings, create_database(settings), schema_head())
     install_error_handlers(app)
+    generated_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            sort_sent_comma_separated(generated_openapi())
+        return app.openapi_schema or generated_openapi()
+
+    app.openapi = openapi  # type: ignore[method-assign]
     for router in (authors_router, books_router, tags_router, health_router):
         app.include_router(router)
     return app

@@ -7,23 +7,12 @@ from pathlib import Path
 import pytest
 from alembic import command
 from fastapi import FastAPI
-from httpx import AsyncClient, Response
+from httpx import AsyncClient
 
 from app.config import Settings
 from app.schema import alembic_config
+from tests.problems import assert_problem
 from tests.serving import serving
-
-PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance"}
-
-
-def assert_problem(answer: Response, status: int) -> dict[str, object]:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"] == "application/problem+json"
-    body = answer.json()
-    assert PROBLEM_FIELDS <= body.keys()
-    assert body["status"] == status
-    assert body["instance"] == answer.request.url.path
-    return dict(body)
 
 
 async def test_an_unexpected_error_is_a_500_that_leaks_nothing(

@@ -6,6 +6,8 @@ from typing import Any
 
 from httpx import AsyncClient, Response
 
+from tests.problems import assert_problem
+
 
 async def create_author(client: AsyncClient, name: str = "Le Guin", **fields: Any) -> Any:
     response = await client.post("/authors", json={"name": name, **fields})
@@ -29,23 +31,8 @@ async def names(client: AsyncClient, **params: Any) -> list[str]:
     return [author["name"] for author in (await list_authors(client, **params))["items"]]
 
 
-def assert_problem(response: Response, status: int, instance: str) -> Any:
-    """Check the RFC 9457 shape every error shares, and return the body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["type"] == "about:blank"
-    assert body["status"] == status
-    assert body["instance"] == instance
-    assert isinstance(body["title"], str)
-    assert body["title"]
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    return body
-
-
 def assert_invalid(response: Response, instance: str, loc: list[Any], type_: str) -> Any:
-    body = assert_problem(response, 422, instance)
+    body = assert_problem(response, 422, instance=instance)
     assert body["title"] == "Unprocessable Content"
     assert [{"loc": loc, "type": type_}] == [
         {"loc": error["loc"], "type": error["type"]} for error in body["errors"]

@@ -9,7 +9,6 @@ from httpx import AsyncClient
 
 from tests.authors.helpers import (
     assert_invalid,
-    assert_problem,
     create_author,
     create_book,
     links,
@@ -17,6 +16,7 @@ from tests.authors.helpers import (
     names,
     utc,
 )
+from tests.problems import assert_problem
 
 ALLOWED_SORTS = "name, created_at, updated_at"
 
@@ -71,7 +71,7 @@ async def test_create_rejects_malformed_json(client: AsyncClient) -> None:
     response = await client.post(
         "/authors", content=b'{"name": "Le', headers={"content-type": "application/json"}
     )
-    body = assert_problem(response, 422, "/authors")
+    body = assert_problem(response, 422, instance="/authors")
     assert [(error["loc"][0], error["type"]) for error in body["errors"]] == [
         ("body", "json_invalid")
     ]

@@ -7,11 +7,11 @@ from httpx import AsyncClient
 
 from tests.authors.helpers import (
     assert_invalid,
-    assert_problem,
     create_author,
     create_book,
     utc,
 )
+from tests.problems import assert_problem
 
 UNKNOWN_ID = "01900000-0000-7000-8000-000000000000"
 # Valid ISBN-13s (checksums verified by the app).
@@ -69,10 +69,10 @@ async def test_unknown_ids_and_ids_of_other_resources_are_404(client: AsyncClien
     book = await create_book(client, author["id"], "Earthsea")
     for missing in (UNKNOWN_ID, book["id"]):
         path = f"/authors/{missing}"
-        body = assert_problem(await client.get(path), 404, path)
+        body = assert_problem(await client.get(path), 404, instance=path)
         assert (body["title"], body["detail"]) == ("Not Found", "No author has this id.")
-        assert_problem(await client.patch(path, json={"bio": "x"}), 404, path)
-        assert_problem(await client.delete(path), 404, path)
+        assert_problem(await client.patch(path, json={"bio": "x"}), 404, instance=path)
+        assert_problem(await client.delete(path), 404, instance=path)
     assert (await client.get(f"/books/{book['id']}")).status_code == 200
 
 
@@ -189,7 +189,7 @@ async def test_patch_with_stale_if_match_changes_nothing(
     author = await create_author(client, bio="old")
     path = f"/authors/{author['id']}"
     response = await client.patch(path, json={"bio": "new"}, headers={"If-Match": if_match})
-    body = assert_problem(response, 412, path)
+    body = assert_problem(response, 412, instance=path)
     assert body["title"] == "Precondition Failed"
     assert (await client.get(path)).json() == {**author, "books": []}
 
@@ -200,8 +200,8 @@ async def test_delete(client: AsyncClient) -> None:
     path = f"/authors/{author['id']}"
     response = await client.delete(path)
     assert (response.status_code, response.content) == (204, b"")
-    assert_problem(await client.get(path), 404, path)
-    assert_problem(await client.delete(path), 404, path)
+    assert_problem(await client.get(path), 404, instance=path)
+    assert_problem(await client.delete(path), 404, instance=path)
     assert (await client.get(f"/authors/{keep['id']}")).status_code == 200
 
 
@@ -210,7 +210,7 @@ async def test_delete_author_with_books_is_a_conflict(client: AsyncClient) -> No
     book = await create_book(client, author["id"], "Earthsea", tags=["fantasy"])
     path = f"/authors/{author['id']}"
     for query in ("", "?cascade=false"):
-        body = assert_problem(await client.delete(path + query), 409, path)
+        body = assert_problem(await client.delete(path + query), 409, instance=path)
         assert body["title"] == "Conflict"
         assert "cascade=true" in body["detail"]
     assert [b["id"] for b in (await client.get(path)).json()["books"]] == [book["id"]]
@@ -252,7 +252,9 @@ async def test_delete_with_if_match(client: AsyncClient) -> None:
     author = await create_author(client)
     path = f"/authors/{author['id']}"
     await client.patch(path, json={"bio": "v2"})
-    body = assert_problem(await client.delete(path, headers={"If-Match": '"1"'}), 412, path)
+    body = assert_problem(
+        await client.delete(path, headers={"If-Match": '"1"'}), 412, instance=path
+    )
     assert body["title"] == "Precondition Failed"
     assert (await client.get(path)).json()["version"] == 2
     assert (await client.delete(path, headers={"If-Match": '"2"'})).status_code == 204
@@ -265,7 +267,7 @@ async def test_method_not_allowed_is_a_problem(
 ) -> None:
     path = path.format(id=UNKNOWN_ID)
     response = await client.request(method, path, json={"name": "x"})
-    body = assert_problem(response, 405, path)
+    body = assert_problem(response, 405, instance=path)
     assert body["title"] == "Method Not Allowed"
     allowed = set(response.headers["allow"].split(", "))
     assert allowed
@@ -287,5 +289,5 @@ async def test_method_not_allowed_names_every_allowed_method(
 
 @pytest.mark.parametrize("path", ["/nowhere", "/tags/extra", "/authors/a/b"])
 async def test_unknown_path_is_a_problem(client: AsyncClient, path: str) -> None:
-    body = assert_problem(await client.get(path), 404, path)
+    body = assert_problem(await client.get(path), 404, instance=path)
     assert body["title"] == "Not Found"

@@ -7,6 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from httpx import AsyncClient, Response
 
+from tests.problems import assert_problem
+
 NEXT_YEAR = datetime.now(UTC).year + 1
 # Valid ISBN-13s, checked by hand against the ISBN-10 and ISBN-13 check-digit rules.
 ISBNS = ["9780306406157", "9780060512750", "9780804429573", "9781861972712", "9780198534532"]
@@ -68,17 +70,6 @@ async def book_counts(client: AsyncClient) -> dict[str, int]:
     response = await client.get("/authors", params={"per_page": 100})
     assert response.status_code == 200, response.text
     return {author["id"]: author["book_count"] for author in response.json()["items"]}
-
-
-def assert_problem(response: Response, status: int) -> dict[str, Any]:
-    """Check that the answer is problem+json with this status, and return its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["instance"] == response.request.url.path
-    assert {"type", "title", "detail"} <= body.keys()
-    return body
 
 
 def error_locs(response: Response) -> list[list[str | int]]:

@@ -11,7 +11,6 @@ from httpx import AsyncClient
 from tests.books.helpers import (
     MISSING_ID,
     NEXT_YEAR,
-    assert_problem,
     create_author,
     create_book,
     error_locs,
@@ -20,6 +19,7 @@ from tests.books.helpers import (
     list_books,
     tag_counts,
 )
+from tests.problems import assert_problem
 
 
 async def test_create_returns_the_book_with_location_and_etag(client: AsyncClient) -> None:

@@ -10,7 +10,6 @@ from tests.books.helpers import (
     ISBNS,
     MISSING_ID,
     NEXT_YEAR,
-    assert_problem,
     book_counts,
     create_author,
     create_book,
@@ -20,6 +19,7 @@ from tests.books.helpers import (
     tag_counts,
     titles,
 )
+from tests.problems import assert_problem
 
 FULL_BOOK: dict[str, Any] = {
     "title": "The Dispossessed",

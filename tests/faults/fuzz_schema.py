@@ -20,9 +20,9 @@ from app.config import Settings
 from app.main import create_app
 from tests.databases import ScratchDatabase
 from tests.faults.server import ServerProcess, running_server
+from tests.problems import PROBLEM_FIELDS
 
 MAX_EXAMPLES = 30  # per operation and generation mode
-PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance"}
 
 
 @pytest.fixture(scope="module")

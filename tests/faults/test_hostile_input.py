@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient, Response
+from httpx import AsyncClient
 
-PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance"}
+from tests.problems import PROBLEM_FIELDS, assert_problem
+
 SQL_META = ["'; DROP TABLE book; --", '" OR 1=1 --', "1; DELETE FROM author", "\\'; --"]
 MEGABYTE = "x" * 1_000_000
 UNICODE = [
@@ -30,14 +31,6 @@ async def snapshot(client: AsyncClient) -> dict[str, Any]:
         assert answer.status_code == 200, answer.text
         state[path] = answer.json()
     return state
-
-
-def assert_problem(answer: Response, *statuses: int) -> None:
-    assert answer.status_code in (statuses or range(400, 500)), answer.text
-    assert answer.headers["content-type"] == "application/problem+json"
-    body = answer.json()
-    assert PROBLEM_FIELDS <= body.keys(), body
-    assert body["status"] == answer.status_code
 
 
 @pytest.fixture

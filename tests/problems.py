@@ -1,0 +1,23 @@
+"""The check every error answer of the suite goes through: RFC 9457 problem details."""
+
+from typing import Any
+
+from httpx import Response
+
+PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance"}
+
+
+def assert_problem(response: Response, *statuses: int, instance: str | None = None) -> Any:
+    """Check that the answer is a complete problem with one of these statuses (any 4xx when
+    none is named) about `instance` (the request's path unless given), and return its body."""
+    assert response.status_code in (statuses or range(400, 500)), response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert PROBLEM_FIELDS <= body.keys(), body
+    assert body["type"] == "about:blank"
+    assert body["status"] == response.status_code
+    assert body["instance"] == (response.request.url.path if instance is None else instance)
+    for field in ("title", "detail"):
+        assert isinstance(body[field], str), body
+        assert body[field], body
+    return body
