@@ -15,9 +15,9 @@ from app.db import Database, create_database
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.idempotency.purge import purge_periodically
-from app.pagination import sort_sent_comma_separated
 from app.schema import schema_head
 from app.schemas import utf8_query_string
+from app.sorting import sort_sent_comma_separated
 from app.state import State, state_of
 from app.tags.router import router as tags_router
 

@@ -15,18 +15,17 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic.fields import FieldInfo
-from pydantic_core import InitErrorDetails, PydanticCustomError
 from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import URL
 
+from app.cursor import MAX_CURSOR_LENGTH, OTHER_LIST, cursor_error, decode_cursor, encode_cursor
 from app.errors import problem_responses
 from app.schemas import no_nul
 from app.sorting import Sorting, SortKey, after, json_value, order_by
@@ -37,15 +36,9 @@ U = TypeVar("U")
 MAX_PER_PAGE = 100
 # Keeps page * per_page inside a 64-bit OFFSET on every database.
 MAX_PAGE = 2**31 - 1
+
+
 # Room for a 500-character title of 4-byte characters, base64-encoded, and the other keys.
-MAX_CURSOR_LENGTH = 4096
-NOT_A_CURSOR = "not a cursor this list gave; use meta.next_cursor as it came"
-OTHER_LIST = (
-    "the cursor belongs to another list: send it with the filters and sort of the request "
-    "that gave it"
-)
-
-
 class PageQuery(BaseModel):
     """Query parameters shared by every list; subclasses add filters and name their sorting.
 
@@ -156,10 +149,7 @@ class PageQuery(BaseModel):
     def cursor_after(self, values: Sequence[Any]) -> str:
         """The cursor that continues after the row with these sort values and id."""
         shown = [json_value(value) for value in values]
-        compact = json.dumps(
-            {"v": shown, "f": self.fingerprint(shown)}, separators=(",", ":"), ensure_ascii=False
-        )
-        return base64.urlsafe_b64encode(compact.encode()).decode().rstrip("=")
+        return encode_cursor(shown, self.fingerprint(shown))
 
     def fingerprint(self, values: list[Any]) -> str:
         """A short digest of the list (its filters and sort) and the position in it.
@@ -173,29 +163,6 @@ class PageQuery(BaseModel):
         made_with = [type(self).__name__, sort_keys, filters, values]
         digest = hashlib.blake2b(json.dumps(made_with, sort_keys=True).encode(), digest_size=9)
         return base64.urlsafe_b64encode(digest.digest()).decode()
-
-
-def cursor_error(cursor: str) -> ValidationError:
-    """The 422 of a cursor made for another list, at `["query", "cursor"]`."""
-    error = PydanticCustomError("cursor_mismatch", OTHER_LIST)
-    return ValidationError.from_exception_data(
-        "PageQuery", [InitErrorDetails(type=error, loc=("cursor",), input=cursor)]
-    )
-
-
-def decode_cursor(cursor: str) -> tuple[list[Any], str]:
-    """Return a cursor's values and fingerprint; ValueError if it is not one."""
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, RecursionError):  # binascii.Error and JSONDecodeError are ValueErrors
-        raise ValueError(NOT_A_CURSOR) from None
-    if (
-        not isinstance(decoded, dict)
-        or not isinstance(decoded.get("v"), list)
-        or not isinstance(decoded.get("f"), str)
-    ):
-        raise ValueError(NOT_A_CURSOR)
-    return decoded["v"], decoded["f"]
 
 
 @dataclass(frozen=True)
@@ -384,13 +351,3 @@ async def pager(request: Request, response: Response) -> Pager:
 
 
 PagerDep = Annotated[Pager, Depends(pager)]
-
-
-def sort_sent_comma_separated(document: dict[str, Any]) -> None:
-    """Say in the OpenAPI document that `sort`, a list of fields, is sent as `a,-b`: OpenAPI's
-    form style without explode, which FastAPI cannot declare on a parameter itself."""
-    for operations in document.get("paths", {}).values():
-        for operation in operations.values():
-            for parameter in operation.get("parameters", []):
-                if parameter["in"] == "query" and parameter["name"] == "sort":
-                    parameter.update(style="form", explode=False)

@@ -1,0 +1,45 @@
+"""Cursors: opaque, URL-safe tokens holding the sort values and id of the row a page ends
+after, with a digest of the list they were made for."""
+
+import base64
+import json
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+MAX_CURSOR_LENGTH = 4096
+NOT_A_CURSOR = "not a cursor this list gave; use meta.next_cursor as it came"
+OTHER_LIST = (
+    "the cursor belongs to another list: send it with the filters and sort of the request "
+    "that gave it"
+)
+
+
+def encode_cursor(values: list[Any], check: str) -> str:
+    """The cursor of these JSON values and the digest of the list they belong to."""
+    compact = json.dumps({"v": values, "f": check}, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(compact.encode()).decode().rstrip("=")
+
+
+def cursor_error(cursor: str) -> ValidationError:
+    """The 422 of a cursor made for another list, at `["query", "cursor"]`."""
+    error = PydanticCustomError("cursor_mismatch", OTHER_LIST)
+    return ValidationError.from_exception_data(
+        "PageQuery", [InitErrorDetails(type=error, loc=("cursor",), input=cursor)]
+    )
+
+
+def decode_cursor(cursor: str) -> tuple[list[Any], str]:
+    """Return a cursor's values and fingerprint; ValueError if it is not one."""
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, RecursionError):  # binascii.Error and JSONDecodeError are ValueErrors
+        raise ValueError(NOT_A_CURSOR) from None
+    if (
+        not isinstance(decoded, dict)
+        or not isinstance(decoded.get("v"), list)
+        or not isinstance(decoded.get("f"), str)
+    ):
+        raise ValueError(NOT_A_CURSOR)
+    return decoded["v"], decoded["f"]
