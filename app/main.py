@@ -14,10 +14,12 @@ from app.authors.router import router as authors_router
 from app.books.router import router as books_router
 from app.config import Settings, get_settings
 from app.db import Database, create_database
-from app.errors import install_error_handlers
+from app.docs import install_docs, operation_id
+from app.errors import every_route_problem_responses, install_error_handlers
 from app.health.router import router as health_router
 from app.idempotency.guard import InFlight
 from app.idempotency.purge import purge_periodically
+from app.responses import install_response_middleware
 from app.schemas import utf8_query_string
 from app.tags.router import router as tags_router
 
@@ -70,10 +72,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         lifespan=lifespan,
         dependencies=[Depends(utf8_query_string)],
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
+        responses=every_route_problem_responses(),
     )
     app.state.settings = settings
     app.state.in_flight = InFlight()
     install_error_handlers(app)
     for router in (authors_router, books_router, tags_router, health_router):
         app.include_router(router)
+    install_docs(app)
+    install_response_middleware(app)
     return app

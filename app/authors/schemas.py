@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator
 from sqlmodel import Field, SQLModel
 
 from app.models import AuthorBase
@@ -10,11 +10,23 @@ from app.schemas import RequestBody, required
 
 
 class AuthorCreate(RequestBody, AuthorBase):
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={
+            "examples": [
+                {"name": "Ursula K. Le Guin", "bio": "Wrote of Earthsea and the Hainish worlds."}
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=200)
     bio: str | None = Field(default=None, min_length=1, max_length=5000)
 
 
 class AuthorUpdate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"bio": "American author of speculative fiction."}]}
+    )
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     bio: str | None = Field(default=None, min_length=1, max_length=5000)
 

@@ -2,7 +2,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import StrictInt, StringConstraints, field_validator
+from pydantic import ConfigDict, StrictInt, StringConstraints, field_validator
 from sqlmodel import Field, SQLModel
 
 from app.books.isbn import normalize_isbn
@@ -39,6 +39,21 @@ def tag_names(value: list[str] | None) -> list[str]:
 
 
 class BookCreate(RequestBody, BookBase):
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "A Wizard of Earthsea",
+                    "isbn": "978-0-547-72202-3",
+                    "published_year": 1968,
+                    "description": "A young wizard sets loose a shadow and must hunt it down.",
+                    "author_id": "019385f2-7c4e-7a51-9d2b-2f6a3c1e8b40",
+                    "tags": ["fantasy", "coming of age"],
+                }
+            ]
+        }
+    )
+
     title: str = Field(min_length=1, max_length=500)
     isbn: str | None = Field(default=None, max_length=MAX_ISBN_INPUT)
     # Strict: "1999", true and 1999.0 are refused rather than quietly converted.
@@ -53,6 +68,10 @@ class BookCreate(RequestBody, BookBase):
 
 
 class BookUpdate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"published_year": 1968, "tags": ["fantasy"]}]}
+    )
+
     title: str | None = Field(default=None, min_length=1, max_length=500)
     isbn: str | None = Field(default=None, max_length=MAX_ISBN_INPUT)
     published_year: StrictInt | None = Field(default=None, ge=MIN_YEAR)
