@@ -66,6 +66,8 @@ def install_docs(app: FastAPI) -> None:
             swagger_css_url=local(request, f"{ASSETS_PATH}/swagger-ui.css"),
             swagger_favicon_url=local(request, f"{ASSETS_PATH}/favicon.png"),
             oauth2_redirect_url=local(request, OAUTH2_REDIRECT_PATH),
+            # The ids are what generated clients call their methods, so show them.
+            swagger_ui_parameters={"displayOperationId": True},
         )
 
     @app.get(OAUTH2_REDIRECT_PATH, include_in_schema=False)
