@@ -19,6 +19,7 @@ from fastapi.openapi.docs import (
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import PROBLEM_SCHEMA
 
@@ -27,6 +28,32 @@ ASSETS_DIRECTORY = Path(str(files("fastapi_offline") / "static"))
 SWAGGER_PATH = "/docs"
 OAUTH2_REDIRECT_PATH = "/docs/oauth2-redirect"
 REDOC_PATH = "/redoc"
+
+
+class WholeFiles:
+    """Serve files whole, never by byte range.
+
+    Large answers are gzipped with the ETag kept, so a range of one coding resumed against the
+    other would mix bytes; without ranges no client can ask for that.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        ranges = (b"range", b"if-range")
+        headers = [(name, value) for name, value in scope["headers"] if name not in ranges]
+
+        async def send_without_accept_ranges(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message["headers"] if k.lower() != b"accept-ranges"]
+                message = {**message, "headers": kept}
+            await send(message)
+
+        await self.app({**scope, "headers": headers}, receive, send_without_accept_ranges)
 
 
 def operation_id(route: APIRoute) -> str:
@@ -51,7 +78,8 @@ def install_docs(app: FastAPI) -> None:
     """Serve `/docs` (Swagger UI) and `/redoc` from local assets; the app must be built with
     docs_url=None and redoc_url=None."""
     app.openapi = with_problem_component(app)  # type: ignore[method-assign]
-    app.mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIRECTORY), name="docs-assets")
+    assets = WholeFiles(StaticFiles(directory=ASSETS_DIRECTORY))
+    app.mount(ASSETS_PATH, assets, name="docs-assets")
 
     def local(request: Request, path: str) -> str:
         # Behind a proxy that strips a prefix, every link must carry it back.

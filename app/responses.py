@@ -6,8 +6,9 @@ so the two can never disagree (Content-Length and Content-Encoding included).
 
 Compressed answers keep the route's strong ETag. RFC 9110 (section 8.8.3) would have a
 content-coded representation carry a tag of its own, for caches that keep both codings and
-for byte ranges; Folio serves no ranges, its tags name the stored state of a resource, and a
-tag read from a compressed GET must stay usable in `If-Match` (which compares strongly).
+for byte ranges. Folio serves no byte ranges (not even of its docs assets), its tags name the
+stored state of a resource, and a tag read from a compressed GET must stay usable in
+`If-Match`, which compares strongly: a weakened W/ tag would make every such write a 412.
 """
 
 from fastapi import FastAPI

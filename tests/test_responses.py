@@ -141,3 +141,14 @@ async def test_a_gzipped_answer_keeps_its_strong_etag_for_conditional_requests(
     assert patched.status_code == 200
     stale = await client.patch(path, json={"bio": "Lost"}, headers={**GZIP, "If-Match": tag})
     assert stale.status_code == 412
+
+
+async def test_docs_assets_are_sent_whole_even_when_a_range_is_asked(client: AsyncClient) -> None:
+    path = "/docs/assets/swagger-ui.css"
+    whole = await client.get(path, headers=IDENTITY)
+    ranged = await client.get(path, headers={**IDENTITY, "Range": "bytes=0-99"})
+
+    assert ranged.status_code == 200
+    assert ranged.content == whole.content
+    assert "accept-ranges" not in ranged.headers
+    assert "content-range" not in ranged.headers
