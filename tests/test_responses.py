@@ -1,13 +1,18 @@
 """HEAD wherever GET is, and gzip above 1 KB for clients that accept it."""
 
 import gzip
+import socket
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from httpx import AsyncClient, Response
 
+from app.config import Settings
 from app.responses import GZIP_MINIMUM_BYTES
 from tests.books.helpers import MISSING_ID, create_author, create_book
+from tests.faults.server import HOST, running_server
 
 GZIP = {"Accept-Encoding": "gzip"}
 IDENTITY = {"Accept-Encoding": "identity"}
@@ -152,3 +157,22 @@ async def test_docs_assets_are_sent_whole_even_when_a_range_is_asked(client: Asy
     assert ranged.content == whole.content
     assert "accept-ranges" not in ranged.headers
     assert "content-range" not in ranged.headers
+
+
+def test_head_on_a_real_server_sends_headers_and_not_one_byte_more(
+    fresh_database: Callable[[], Settings], tmp_path: Path
+) -> None:
+    with running_server(fresh_database().database_url, tmp_path / "server.log") as server:
+        for path in ("/health/live", "/openapi.json"):
+            with socket.create_connection((HOST, server.port), timeout=10) as connection:
+                connection.sendall(
+                    f"HEAD {path} HTTP/1.1\r\nHost: folio\r\nAccept-Encoding: gzip\r\n"
+                    "Connection: close\r\n\r\n".encode()
+                )
+                answer = b""
+                while chunk := connection.recv(65536):
+                    answer += chunk
+            head, _, rest = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200"), answer
+            assert rest == b"", path
+            assert b"content-length: " in head.lower(), head
