@@ -166,7 +166,9 @@ def allowed_methods(request: Request) -> list[str]:
         method
         for method in HTTP_METHODS
         if any(
-            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            # HEAD is answered wherever GET is (app/responses.py).
+            route.matches({**request.scope, "method": "GET" if method == "HEAD" else method})[0]
+            == Match.FULL
             for route in request.app.routes
         )
     ]
@@ -242,16 +244,26 @@ STATUS_DESCRIPTIONS = {
     409: "The request conflicts with stored data.",
     412: "If-Match does not match the current ETag; nothing was changed.",
     422: "The request is not valid; `errors` says where.",
+    500: "An unexpected error; the body tells nothing of its cause.",
     503: "The database is busy or unreachable; retry after `Retry-After` seconds.",
 }
 
 
+# The OpenAPI document holds PROBLEM_SCHEMA once, under this name (app/docs.py puts it there).
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """Describe error answers for OpenAPI; 422 and 503 can come from any route."""
+    """Describe error answers for OpenAPI; 422, 500 and 503 can come from any database route."""
     return {
         status: {
             "description": STATUS_DESCRIPTIONS[status],
-            "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+            "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}},
         }
-        for status in sorted({*statuses, 422, 503})
+        for status in sorted({*statuses, 422, 500, 503})
     }
+
+
+def every_route_problem_responses() -> dict[int | str, dict[str, Any]]:
+    """The error answers of any route at all: a query string that is not UTF-8, a bug."""
+    return {status: problem_responses()[status] for status in (422, 500)}

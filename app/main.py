@@ -4,7 +4,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from typing import Any
 
 from fastapi import Depends, FastAPI
 
@@ -12,12 +11,13 @@ from app.authors.router import router as authors_router
 from app.books.router import router as books_router
 from app.config import Settings, get_settings
 from app.db import Database, create_database
-from app.errors import install_error_handlers
+from app.docs import install_docs, operation_id
+from app.errors import every_route_problem_responses, install_error_handlers
 from app.health.router import router as health_router
 from app.idempotency.purge import purge_periodically
+from app.responses import install_response_middleware
 from app.schema import schema_head
 from app.schemas import utf8_query_string
-from app.sorting import sort_sent_comma_separated
 from app.state import State, state_of
 from app.tags.router import router as tags_router
 
@@ -58,18 +58,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         lifespan=lifespan,
         dependencies=[Depends(utf8_query_string)],
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
+        responses=every_route_problem_responses(),
     )
     # Engines connect on first use, so building them here costs no I/O.
     app.state.folio = State(settings, create_database(settings), schema_head())
     install_error_handlers(app)
-    generated_openapi = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            sort_sent_comma_separated(generated_openapi())
-        return app.openapi_schema or generated_openapi()
-
-    app.openapi = openapi  # type: ignore[method-assign]
     for router in (authors_router, books_router, tags_router, health_router):
         app.include_router(router)
+    install_docs(app)
+    install_response_middleware(app)
     return app

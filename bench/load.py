@@ -67,12 +67,16 @@ class Connection:
         self.host, self.port = host, port
         self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
-    async def request(self, method: str, path: str, body: bytes | None = None) -> int:
-        """Send one request and read the whole answer; return its status."""
+    async def request(
+        self, method: str, path: str, body: bytes | None = None, *, gzip: bool = False
+    ) -> int:
+        """Send one request and read the whole answer (compressed, if gzip); return its status."""
         if self.streams is None:
             self.streams = await asyncio.open_connection(self.host, self.port)
         reader, writer = self.streams
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+        if gzip:
+            head += "Accept-Encoding: gzip\r\n"
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         writer.write(head.encode() + b"\r\n" + (body or b""))
@@ -144,7 +148,8 @@ class Driver:
                     body = json.dumps(new_book(rng, workload.authors, number)).encode()
                     status = await connection.request("POST", "/books", body)
                 else:
-                    status = await connection.request("GET", rng.choice(workload.paths))
+                    path = rng.choice(workload.paths)
+                    status = await connection.request("GET", path, gzip=workload.gzip)
             except (OSError, EOFError, ValueError, asyncio.IncompleteReadError):
                 connection.close()
                 if measure_from <= time.perf_counter() <= stop_at:

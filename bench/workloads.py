@@ -27,6 +27,7 @@ class Workload:
     write_share: float = 0.0
     connections: int | None = None  # None: the run's --connections
     baseline: Baseline | None = None  # which baseline workload its requests/s is compared to
+    gzip: bool = False  # send Accept-Encoding: gzip, as browsers and most HTTP clients do
     # Author ids that new books are written for, and where their ISBN numbers start.
     authors: list[str] = field(default_factory=list)
     isbn_base: int = 0
@@ -89,6 +90,7 @@ def app_workloads(ids: Ids) -> list[Workload]:
     last = quote(ids.last_page_cursor)
     return [
         Workload("list page 1", ["/books"], baseline="list"),
+        Workload("list page 1 gzip", ["/books"], baseline="list", gzip=True),
         Workload(f"list page {middle}", [f"/books?page={middle}"], baseline="list"),
         Workload("list first page by cursor", ["/books?cursor="], baseline="list"),
         Workload("list last page by cursor", [f"/books?cursor={last}"], baseline="list"),

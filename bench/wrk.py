@@ -19,6 +19,7 @@ local authors = {%(authors)s}
 local tags = {%(tags)s}
 local write_share = %(write_share)s
 local isbn_base = %(isbn_base)d
+local read_headers = %(read_headers)s
 local next_index = 0
 
 function setup(thread)
@@ -63,7 +64,7 @@ function request()
       number, isbn(number), math.random(1900, 2025), authors[math.random(#authors)], some_tags())
     return wrk.format("POST", "/books", {["Content-Type"] = "application/json"}, body)
   end
-  return wrk.format("GET", paths[math.random(#paths)])
+  return wrk.format("GET", paths[math.random(#paths)], read_headers)
 end
 
 function done(summary, latency, requests)
@@ -96,6 +97,7 @@ def write_script(spec: LoadSpec, path: Path, isbn_offset: int) -> None:
             "tags": lua_strings(list(TAGS)),
             "write_share": repr(workload.write_share),
             "isbn_base": workload.isbn_base + isbn_offset,
+            "read_headers": '{["Accept-Encoding"] = "gzip"}' if workload.gzip else "{}",
         }
     )
 

@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator
 from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Field, SQLModel
 
@@ -15,10 +15,20 @@ from app.sorting import Sorting
 
 
 class AuthorCreate(RequestBody, AuthorBase):
-    pass
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={
+            "examples": [
+                {"name": "Ursula K. Le Guin", "bio": "Wrote of Earthsea and the Hainish worlds."}
+            ]
+        }
+    )
 
 
 class AuthorUpdate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"bio": "American author of speculative fiction."}]}
+    )
+
     name: AuthorName | None = None
     bio: AuthorBio = None
 

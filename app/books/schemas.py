@@ -3,8 +3,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Query
+from pydantic import ConfigDict, StrictInt, field_validator
 from pydantic import Field as Limits
-from pydantic import StrictInt, field_validator
 from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Field, SQLModel
 
@@ -52,6 +52,21 @@ def tag_names(value: list[str] | None) -> list[str]:
 
 
 class BookCreate(RequestBody, BookBase):
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "A Wizard of Earthsea",
+                    "isbn": "978-0-547-72202-3",
+                    "published_year": 1968,
+                    "description": "A young wizard sets loose a shadow and must hunt it down.",
+                    "author_id": "019385f2-7c4e-7a51-9d2b-2f6a3c1e8b40",
+                    "tags": ["fantasy", "coming of age"],
+                }
+            ]
+        }
+    )
+
     isbn: IsbnInput | None = None
     published_year: Year | None = None
     author_id: uuid.UUID
@@ -63,6 +78,10 @@ class BookCreate(RequestBody, BookBase):
 
 
 class BookUpdate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"published_year": 1968, "tags": ["fantasy"]}]}
+    )
+
     title: BookTitle | None = None
     isbn: IsbnInput | None = None
     published_year: Year | None = None

@@ -16,7 +16,10 @@ from tests.problems import assert_problem
 UNKNOWN_ID = "01900000-0000-7000-8000-000000000000"
 # Valid ISBN-13s (checksums verified by the app).
 ISBN_A, ISBN_B = "9780553293357", "9780547928210"
-WRONG_METHODS = [("PUT", "/authors", "GET, POST"), ("POST", "/authors/{id}", "DELETE, GET, PATCH")]
+WRONG_METHODS = [
+    ("PUT", "/authors", "GET, HEAD, POST"),
+    ("POST", "/authors/{id}", "DELETE, GET, HEAD, PATCH"),
+]
 
 
 async def tag_counts(client: AsyncClient) -> dict[str, int]:
