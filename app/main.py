@@ -18,6 +18,8 @@ from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.idempotency.guard import InFlight
 from app.idempotency.purge import purge_periodically
+from app.observe.logs import configure_logging
+from app.observe.middleware import install_observability
 from app.schemas import utf8_query_string
 from app.tags.router import router as tags_router
 
@@ -76,4 +78,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (authors_router, books_router, tags_router, health_router):
         app.include_router(router)
+    install_observability(app, settings)
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The app as a server process runs it: logging set up first, in every worker process."""
+    settings = get_settings()
+    configure_logging(settings)
+    return create_app(settings)
