@@ -6,10 +6,21 @@ import sys
 import uvicorn
 
 from app.config import get_settings
+from app.observe.logs import configure_logging
 
 if __name__ == "__main__":
     settings = get_settings()
+    configure_logging(settings)
     # uvicorn finishes in-flight requests and the lifespan on SIGTERM, then re-raises the
     # signal to the handler it found; exiting 0 there tells supervisors the stop was clean.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    uvicorn.run("app.main:create_app", factory=True, host=settings.host, port=settings.port)
+    uvicorn.run(
+        "app.main:create_served_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        # Logging is Folio's (one format for every line), and so is the access line.
+        log_config=None,
+        access_log=False,
+    )

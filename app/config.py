@@ -1,8 +1,9 @@
 """Settings read from the environment (and an optional `.env` file)."""
 
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +27,24 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: float = Field(default=24, gt=0)
     # How long a request waits for another one with the same key before answering 409.
     idempotency_wait_seconds: float = Field(default=10, ge=0)
+    # Operations: log format and level, the metrics endpoint, the slow-statement log (0 = off).
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    metrics_enabled: bool = True
+    slow_query_ms: float = Field(default=200, ge=0)
+    workers: int = Field(default=1, ge=1)
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def lower_case(cls, value: object) -> object:
+        """Accept `JSON` as well as `json`."""
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def upper_case(cls, value: object) -> object:
+        """Accept `info` as well as `INFO`, as the logging module's own names are upper-case."""
+        return value.strip().upper() if isinstance(value, str) else value
 
 
 @lru_cache

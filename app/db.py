@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sqlite_driver
 from app.config import Settings
+from app.observe.database import observe_engine, pool_class
 from app.state import request_state
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -110,26 +111,32 @@ def create_engine(
     """Build one engine for the configured database; migrations switch SQLite's keys off."""
     url = settings.database_url
     if not is_sqlite(url):
-        return create_async_engine(
+        engine = create_async_engine(
             url,
             echo=settings.sql_echo,
+            poolclass=pool_class(settings, "shared"),
             pool_size=settings.pool_size,
             max_overflow=settings.pool_max_overflow,
             pool_timeout=settings.pool_timeout,
             pool_recycle=settings.pool_recycle,
             pool_pre_ping=settings.pool_pre_ping,
         )
+        observe_engine(engine, settings, "shared")
+        return engine
+    role = "writer" if writer else "reader"
     size = sqlite_writer_pool_size(settings) if writer else sqlite_reader_pool_size(settings)
     engine = create_async_engine(
         url,
         # One round trip to aiosqlite's thread per statement instead of four (see the module).
         module=sqlite_driver.driver(),
         echo=settings.sql_echo,
+        poolclass=pool_class(settings, role),
         pool_size=size,
         max_overflow=0,
         pool_timeout=settings.pool_timeout,
     )
     configure_sqlite(engine, settings, writer=writer, foreign_keys=foreign_keys)
+    observe_engine(engine, settings, role)
     return engine
 
 

@@ -27,6 +27,8 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from app.database_errors import is_busy, is_unreachable, violated_constraint
+from app.observe.request_id import HEADER as REQUEST_ID_HEADER
+from app.observe.request_id import current_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +123,10 @@ def problem(
     }
     if errors is not None:
         body["errors"] = errors
+    if (request_id := current_request_id()) is not None:
+        body["request_id"] = request_id
+        # A 500 is sent from outside the request middleware, which would otherwise add this.
+        headers = {**(headers or {}), REQUEST_ID_HEADER: request_id}
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
@@ -225,6 +231,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "instance": {"type": "string"},
+        "request_id": {"type": "string"},
         "errors": {
             "type": "array",
             "items": {

@@ -15,6 +15,8 @@ from app.docs import install_docs, operation_id
 from app.errors import every_route_problem_responses, install_error_handlers
 from app.health.router import router as health_router
 from app.idempotency.purge import purge_periodically
+from app.observe.logs import configure_logging
+from app.observe.middleware import install_observability
 from app.responses import install_response_middleware
 from app.schema import schema_head
 from app.schemas import utf8_query_string
@@ -70,4 +72,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     install_docs(app)
     install_response_middleware(app)
+    install_observability(app, settings)
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The app as a server process runs it: logging set up first, in every worker process."""
+    settings = get_settings()
+    configure_logging(settings)
+    return create_app(settings)

@@ -29,6 +29,9 @@ from bench.workloads import Ids, Workload, app_workloads, baseline_workloads, sa
 BENCH_DIR = Path(__file__).resolve().parent
 # ISBNs of the books the soak writes, clear of those the workloads write.
 SOAK_ISBN_BASE = 3 * 10**8
+# ISBNs of the books written with metrics off (--metrics-cost), clear of both.
+METRICS_OFF_ISBN_BASE = 4 * 10**8
+METRICS_OFF = " (metrics off)"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -59,6 +62,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="N",
         help="then send N requests of the mixed load and compare the server's memory after"
         " the first tenth of them with the end (the target uses 100000)",
+    )
+    parser.add_argument(
+        "--metrics-cost",
+        action="store_true",
+        help="then serve Folio again with METRICS_ENABLED=false and run the same workloads,"
+        " reported as '<workload> (metrics off)'",
     )
     parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
@@ -159,6 +168,21 @@ def soak_server(args: argparse.Namespace, server: Server, ids: Ids) -> dict[str,
     return result
 
 
+def metrics_off_rows(
+    args: argparse.Namespace, folio_url: str, workloads: list[Workload]
+) -> list[dict[str, Any]]:
+    """The same workloads on a server without metrics, to price them against the first run."""
+    port = free_port()
+    env = {"DATABASE_URL": folio_url, "WORKERS": str(args.workers), "METRICS_ENABLED": "false"}
+    off = [
+        replace(w, name=w.name + METRICS_OFF, isbn_base=w.isbn_base + METRICS_OFF_ISBN_BASE)
+        for w in workloads
+    ]
+    log = args.work_dir / "server-metrics-off.log"
+    with Server(app_command(), port, env, log) as server:
+        return run_workloads(args, server, off, "folio, metrics off")
+
+
 def selected(workloads: list[Workload], only: str | None) -> list[Workload]:
     if not only:
         return workloads
@@ -231,26 +255,37 @@ def bench(args: argparse.Namespace) -> int:
         baseline_rows = run_workloads(args, server, baselines, "baseline")
 
     port = free_port()
-    env = {"DATABASE_URL": folio_url}
-    with Server(app_command(args.workers, port), port, env, work / "server.log") as server:
+    env = {"DATABASE_URL": folio_url, "WORKERS": str(args.workers)}
+    with Server(app_command(), port, env, work / "server.log") as server:
         rss_at_start = server.rss_mib()
         app_answers = sample(server.url, ids)
         rows = run_workloads(args, server, workloads, "folio")
         soaked = soak_server(args, server, ids) if args.soak else None
+    if args.metrics_cost:
+        rows += metrics_off_rows(args, folio_url, workloads)
 
     say("counting SQL statements per request in-process")
     statements = asyncio.run(count_statements(folio_url, workloads))
     statements |= count_baseline_statements(database, baselines)
     for row in [*baseline_rows, *rows]:
-        row["sql_per_request"] = statements[row["name"]]["per_request"]
-        row["sql"] = statements[row["name"]]
+        counted = statements[row["name"].removesuffix(METRICS_OFF)]
+        row["sql_per_request"] = counted["per_request"]
+        row["sql"] = counted
     by_kind = {"list": baseline_rows[0], "get": baseline_rows[1]}
     ratios(rows, by_kind)
     results = {
         "machine": machine(started),
         "settings": {
             key: getattr(args, key)
-            for key in ("scale", "connections", "duration", "warmup", "workers", "tool")
+            for key in (
+                "scale",
+                "connections",
+                "duration",
+                "warmup",
+                "workers",
+                "tool",
+                "metrics_cost",
+            )
         },
         "database": database_facts(args, folio_url),
         "dataset": asdict(dataset),

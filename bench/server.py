@@ -23,15 +23,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def app_command(workers: int, port: int) -> list[str]:
-    """Folio as users start it: `python -m app`, or uvicorn's own CLI for several workers."""
-    if workers == 1:
-        return [sys.executable, "-m", "app"]
-    return [
-        *uvicorn(port, workers),
-        "app.main:create_app",
-        "--factory",
-    ]
+def app_command() -> list[str]:
+    """Folio as users start it: `python -m app`, with WORKERS, HOST and PORT in its environment."""
+    return [sys.executable, "-m", "app"]
 
 
 def baseline_command(workers: int, port: int) -> list[str]:

@@ -1,7 +1,6 @@
 """Alembic environment: runs migrations over the app's own async engine set-up."""
 
 import asyncio
-from logging.config import fileConfig
 from typing import Any, Literal
 
 from alembic import context
@@ -13,10 +12,13 @@ from sqlmodel import SQLModel
 import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from app.config import Settings
 from app.db import create_engine, is_sqlite
+from app.observe.logs import configure_logging
 
 config = context.config
-if config.config_file_name is not None and config.attributes.get("configure_logging", True):
-    fileConfig(config.config_file_name, disable_existing_loggers=False)
+# The alembic command logs as the server does (LOG_FORMAT, LOG_LEVEL); callers that set up
+# logging themselves (the tests) turn this off.
+if config.attributes.get("configure_logging", True):
+    configure_logging(Settings())
 
 
 def database_url() -> str:

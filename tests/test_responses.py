@@ -118,7 +118,8 @@ async def test_a_large_problem_stays_problem_json_when_gzipped(client: AsyncClie
     assert packed.status_code == plain.status_code == 422
     assert packed.headers["content-type"] == "application/problem+json"
     assert packed.headers["content-encoding"] == "gzip"
-    assert packed.json() == plain.json()
+    # Each answer names its own request; the rest of the problem is the same.
+    assert {**packed.json(), "request_id": None} == {**plain.json(), "request_id": None}
 
 
 async def test_a_gzipped_answer_keeps_its_strong_etag_for_conditional_requests(

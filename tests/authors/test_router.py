@@ -82,6 +82,7 @@ async def test_validation_problem_has_exactly_the_documented_shape(client: Async
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
     errors = body.pop("errors")
+    assert body.pop("request_id") == response.headers["x-request-id"]
     assert body == {
         "type": "about:blank",
         "title": "Unprocessable Content",
