@@ -5,14 +5,13 @@
      ├── Conflict              409 a uniqueness conflict, or a delete that would orphan rows
      ├── PreconditionFailed    412 an If-Match that no longer matches
      ├── Unprocessable         422 a request that is well-formed but cannot be applied
-     └── Unavailable           503 the database is locked or unreachable; try again
+     └── Unavailable           503 the database cannot serve now (faults.py names why); retry
 
 Integrity errors from the database are turned into these by constraint name
 (`error_for_constraint`), so no handler checks before it writes.
 """
 
 import logging
-import re
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -27,7 +26,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from app.db import is_postgres_busy, is_postgres_unreachable, violated_constraint
+from app.db import violated_constraint
+from app.faults import classify, report
 
 logger = logging.getLogger(__name__)
 
@@ -188,39 +188,11 @@ async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
             logger.error("integrity error with no mapping", exc_info=exc)
             error = Conflict("The change conflicts with stored data.")
         return await on_folio_error(request, error)
-    if is_busy(exc):
-        detail = "The database is busy; retry shortly."
-    elif is_unreachable(exc):
-        detail = "The database cannot be reached; retry shortly."
-    else:
+    fault = classify(exc)
+    if fault is None:
         return await on_unexpected_error(request, exc)
-    logger.warning("database unavailable: %s", exc)
-    return await on_folio_error(request, Unavailable(detail))
-
-
-def is_busy(exc: Exception) -> bool:
-    """Tell whether the database stayed locked, or no pooled connection came free, in time."""
-    if isinstance(exc, PoolTimeoutError) or is_postgres_busy(exc):
-        return True
-    message = str(exc.orig) if isinstance(exc, DBAPIError) else ""
-    return re.search(r"database( table)? is locked|database is busy", message) is not None
-
-
-def is_unreachable(exc: Exception) -> bool:
-    """Tell whether the database server or file could not be reached at all."""
-    # asyncpg raises OSError (connection refused, time-outs) without a DBAPI wrapper.
-    if isinstance(exc, OSError) or is_postgres_unreachable(exc):
-        return True
-    if not isinstance(exc, DBAPIError):
-        return False
-    message = str(exc.orig).lower()
-    return (
-        exc.connection_invalidated
-        or isinstance(exc.orig, OSError)
-        or "unable to open database" in message
-        or "connection" in message
-        and ("refused" in message or "closed" in message)
-    )
+    report(fault, exc)
+    return await on_folio_error(request, Unavailable(fault.detail))
 
 
 async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -268,7 +240,8 @@ STATUS_DESCRIPTIONS = {
     409: "The request conflicts with stored data.",
     412: "If-Match does not match the current ETag; nothing was changed.",
     422: "The request is not valid; `errors` says where.",
-    503: "The database is busy or unreachable; retry after `Retry-After` seconds.",
+    503: "The database cannot serve now (busy, unreachable, read-only, disk full, not migrated);"
+    " retry after `Retry-After` seconds.",
 }
 
 
