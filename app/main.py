@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 
 from app.authors.router import router as authors_router
 from app.books.router import router as books_router
+from app.checks import DatabaseWatch
 from app.config import Settings, get_settings
 from app.db import Database, create_database
 from app.errors import install_error_handlers
@@ -56,12 +57,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database = create_database(settings)
         app.state.schema_head = schema_head()
         purging = asyncio.create_task(purge_periodically(app.state.database))
+        app.state.database_watch = DatabaseWatch(settings)
+        watching = asyncio.create_task(app.state.database_watch.run())
         try:
             yield
         finally:
-            purging.cancel()
-            with suppress(asyncio.CancelledError):
-                await purging
+            for task in (purging, watching):
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
             await close_database(app.state.database)
 
     app = FastAPI(

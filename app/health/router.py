@@ -6,6 +6,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from app.checks import DatabaseWatch
 from app.errors import Unavailable, problem_responses
 from app.faults import NO_SCHEMA, UNREACHABLE, causes, classify, driver_message, storage_fault
 from app.health.repository import HealthRepositoryDep
@@ -43,5 +44,9 @@ async def ready(health: HealthRepositoryDep, request: Request) -> Health:
     if revision != expected:
         causes.report("schema", f"at {revision}, not at {expected}")
         raise Unavailable(f"The database schema is at {revision}, not at {expected}; migrate.")
+    # What the start-up check still waits for, such as a lock that reads do not meet.
+    watch: DatabaseWatch | None = getattr(request.app.state, "database_watch", None)
+    if watch is not None and watch.waiting_for is not None:
+        raise Unavailable(watch.detail())
     causes.clear()
     return Health()
