@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 # sysexits.h's EX_CONFIG: a supervisor can tell "fix the configuration" from a crash.
 EXIT_CONFIG = 78
+# sysexits.h's EX_TEMPFAIL: a one-off command met a database that may serve later.
+EXIT_UNAVAILABLE = 75
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 URL_FORM = "sqlite+aiosqlite:///./data/folio.db or postgresql+asyncpg://user:password@host/db"
@@ -230,14 +232,20 @@ class DatabaseWatch:
             pause = min(pause * 2, LAST_RETRY_SECONDS)
 
 
-def check_start() -> Settings:
-    """The settings to serve with; exits with EXIT_CONFIG and one line if they cannot serve."""
+def check_start(command: str = "folio", *, serving: bool = True) -> Settings:
+    """The settings to run with; exits with EXIT_CONFIG and one line if they cannot serve.
+
+    A server starts through what can pass by itself; a one-off command stops with one line.
+    """
     try:
         settings = read_settings()
         asyncio.run(check_database(settings))
     except ConfigurationError as exc:
-        sys.stderr.write(f"folio cannot start: {exc}\n")
+        sys.stderr.write(f"{command} cannot start: {exc}\n")
         raise SystemExit(EXIT_CONFIG) from None
     except NotYet as exc:
+        if not serving:
+            sys.stderr.write(f"{command} cannot start now: {exc}; try again later\n")
+            raise SystemExit(EXIT_UNAVAILABLE) from None
         logger.warning("database not ready (%s); serving 503s and retrying meanwhile", exc)
     return settings
