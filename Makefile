@@ -12,8 +12,8 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # A server the tests may create and drop scratch databases on.
 POSTGRES_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help install run test test-postgres lint fmt migrate migration rollback seed clean \
-	copy-to-postgres
+.PHONY: help install install-serve run test test-postgres lint fmt migrate migration rollback \
+	seed clean clean-data copy-to-postgres
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -22,11 +22,20 @@ $(UV):
 	$(PYTHON) -m venv .uv
 	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+# Two stamps: serving needs only the main dependencies; the development tools come with
+# `.installed`. --inexact keeps development tools that are already there, so `make run`
+# after `make test` removes nothing and `make test` after `make run` still installs them.
+$(VENV)/.installed-serve: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --no-dev --inexact --python $(PYTHON)
 	@touch $@
 
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@ $(VENV)/.installed-serve
+
 install: $(VENV)/.installed ## Install the app and its development tools into .venv
+
+install-serve: $(VENV)/.installed-serve ## Install only what serving needs into .venv
 
 run: migrate ## Migrate the SQLite database and serve the API (docs at /docs)
 	$(BIN)/python -m app
@@ -47,7 +56,7 @@ fmt: install ## Fix formatting and what the linter can fix
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-migrate: install ## Upgrade the database to the newest migration
+migrate: install-serve ## Upgrade the database to the newest migration
 	@mkdir -p data
 	$(BIN)/alembic upgrade head
 
@@ -56,14 +65,14 @@ migration: install ## Create a migration from model changes: make migration msg=
 	@mkdir -p data
 	$(BIN)/alembic revision --autogenerate -m "$(msg)"
 
-rollback: install ## Undo the newest migration
+rollback: install-serve ## Undo the newest migration
 	$(BIN)/alembic downgrade -1
 
 seed: migrate ## Load a demo catalogue of a few hundred authors and books
 	$(BIN)/python -m app.seed
 
 .PHONY: backup
-backup: install ## Copy the SQLite database, even while it serves: make backup [BACKUP=path]
+backup: install-serve ## Copy the SQLite database, even while it serves: make backup [BACKUP=path]
 	$(BIN)/python -m app.backup $(BACKUP)
 
 .PHONY: fuzz
@@ -77,10 +86,14 @@ bench: install ## Run the load benchmark against a seeded database (make bench A
 FROM ?= sqlite+aiosqlite:///./data/folio.db
 
 # The target must be empty and migrated first: DATABASE_URL=<TO> make migrate
-copy-to-postgres: install ## Copy SQLite into an empty, migrated PostgreSQL: make copy-to-postgres TO=...
+copy-to-postgres: install-serve ## Copy SQLite into an empty, migrated PostgreSQL: make copy-to-postgres TO=...
 	@test -n "$(TO)" || { echo 'usage: make copy-to-postgres TO=postgresql+asyncpg://user@host/db [FROM=$(FROM)]'; exit 2; }
 	$(BIN)/python -m app.copy_database --from '$(FROM)' --to '$(TO)'
 
-clean: ## Remove the virtual environments, caches and the local database
-	rm -rf .uv $(VENV) .pytest_cache .mypy_cache .ruff_cache data
+clean: ## Remove the virtual environments and caches; ./data is kept
+	rm -rf .uv $(VENV) .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+clean-data: ## Delete ./data: the SQLite database, its -wal and -shm files and its backups
+	@echo "Deleting ./data: the SQLite database, its -wal and -shm files and every backup in it"
+	rm -rf data

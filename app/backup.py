@@ -13,9 +13,12 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from app.config import get_settings
+from app.checks import EXIT_CONFIG, ConfigurationError, read_settings
+from app.progress import Progress
 
 BUSY_TIMEOUT_SECONDS = 30
+# SQLite virtual-machine steps between two looks at the copy's size.
+PROGRESS_STEPS = 100_000
 
 
 class BackupError(Exception):
@@ -43,15 +46,39 @@ def sqlite_path(database_url: str) -> Path:
     return path
 
 
-def backup(database_url: str, target: Path) -> Path:
+def backup(database_url: str, target: Path, *, show_progress: bool = False) -> Path:
     """Write a consistent copy of the database at `database_url` to `target` (a new file)."""
     source = sqlite_path(database_url)
     if target.exists():
         raise BackupError(f"{target} already exists; choose another BACKUP path.")
     target.parent.mkdir(parents=True, exist_ok=True)
+    if show_progress:
+        # The copy is compacted, so it ends somewhat below the source's size.
+        kib = sum(path.stat().st_size for path in (source, wal_of(source)) if path.exists())
+        with Progress("backing up", kib // 1024, "KiB") as progress:
+            return vacuum_into(source, target, progress)
+    return vacuum_into(source, target, None)
+
+
+def wal_of(source: Path) -> Path:
+    return source.with_name(source.name + "-wal")
+
+
+def vacuum_into(source: Path, target: Path, progress: Progress | None) -> Path:
+    """Run `VACUUM INTO`, counting the KiB written so far as it goes."""
     connection = sqlite3.connect(source, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    if progress is not None:
+
+        def count_written() -> int:
+            if target.exists():
+                progress.advance(target.stat().st_size // 1024 - progress.done)
+            return 0  # go on
+
+        connection.set_progress_handler(count_written, PROGRESS_STEPS)
     try:
         connection.execute("VACUUM INTO ?", (str(target),))
+        if progress is not None:
+            count_written()
     finally:
         connection.close()
     return target
@@ -62,7 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("target", nargs="?", type=Path, help="default: data/backup-<time>.db")
     arguments = parser.parse_args(argv)
     try:
-        target = backup(get_settings().database_url, arguments.target or default_target())
+        settings = read_settings()
+        target = arguments.target or default_target()
+        backup(settings.database_url, target, show_progress=True)
+    except ConfigurationError as exc:
+        sys.stderr.write(f"backup cannot start: {exc}\n")
+        return EXIT_CONFIG
     except (BackupError, sqlite3.Error) as exc:
         sys.stderr.write(f"backup failed: {exc}\n")
         return 1

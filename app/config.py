@@ -14,7 +14,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./data/folio.db"
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=0, le=65535)
     sql_echo: bool = False
     # Connections kept open, plus those opened under load (which SQLite's readers keep too).
     pool_size: int = Field(default=5, ge=1)

@@ -16,13 +16,14 @@ import time
 from collections.abc import Sequence
 
 from sqlalchemy import Table, func, insert, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from app.config import Settings
 from app.db import create_engine, is_sqlite
+from app.progress import Progress
 from app.schema import schema_head
 
 BATCH_SIZE = 1000
@@ -66,7 +67,11 @@ async def row_count(connection: AsyncConnection, table: Table) -> int:
 
 
 async def copy_table(
-    source: AsyncConnection, target: AsyncConnection, table: Table, batch_size: int
+    source: AsyncConnection,
+    target: AsyncConnection,
+    table: Table,
+    batch_size: int,
+    progress: Progress,
 ) -> int:
     """Copy every row of one table in batches; return how many were copied."""
     copied = 0
@@ -74,6 +79,7 @@ async def copy_table(
     async for batch in rows.partitions(batch_size):
         await target.execute(insert(table), [dict(row._mapping) for row in batch])
         copied += len(batch)
+        progress.advance(len(batch))
     return copied
 
 
@@ -96,10 +102,12 @@ async def copy_database(
                 for table in tables:
                     if await row_count(target, table):
                         raise CopyError(f"the target is not empty: table {table.name} has rows")
-                copied = {
-                    table.name: await copy_table(source, target, table, batch_size)
-                    for table in tables
-                }
+                total = sum([await row_count(source, table) for table in tables])
+                with Progress("copying", total, "rows") as progress:
+                    copied = {
+                        table.name: await copy_table(source, target, table, batch_size, progress)
+                        for table in tables
+                    }
                 for table in tables:
                     expected = await row_count(source, table)
                     if copied[table.name] != expected or await row_count(target, table) != expected:
@@ -132,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         copied = asyncio.run(
             copy_database(arguments.source, arguments.target, batch_size=arguments.batch_size)
         )
-    except (CopyError, DBAPIError, OSError) as exc:
+    except (CopyError, DBAPIError, OSError, ArgumentError) as exc:
         print(f"copy failed, the target is unchanged: {exc}", file=sys.stderr)  # noqa: T201
         return 1
     # A command-line tool: these lines are its output.

@@ -1,5 +1,6 @@
-"""What a database error means: the database is busy, cannot be reached, or a named constraint
-was violated. errors.py turns these readings into answers.
+"""What the databases report of an error: PostgreSQL's SQLSTATE, and the constraint a write
+violated. errors.py turns the constraint into an answer; faults.py names what stops the
+database serving.
 
 PostgreSQL reports a SQLSTATE and names the constraint; SQLite reports neither, so its
 messages are read, and the statement tells which foreign key failed.
@@ -8,8 +9,7 @@ messages are read, and the statement tells which foreign key failed.
 import re
 
 from sqlalchemy import Index, UniqueConstraint
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout that ran out
@@ -33,30 +33,15 @@ def sqlstate(exc: BaseException) -> str | None:
     return getattr(getattr(exc, "orig", None), "sqlstate", None)
 
 
-def is_busy(exc: Exception) -> bool:
-    """Tell whether the database stayed locked, or no pooled connection came free, in time."""
-    if isinstance(exc, PoolTimeoutError) or sqlstate(exc) in POSTGRES_BUSY:
-        return True
-    message = str(exc.orig) if isinstance(exc, DBAPIError) else ""
-    return re.search(r"database( table)? is locked|database is busy", message) is not None
+def is_postgres_busy(exc: BaseException) -> bool:
+    """Tell whether PostgreSQL refused for a moment (a lock or statement timeout, a deadlock)."""
+    return sqlstate(exc) in POSTGRES_BUSY
 
 
-def is_unreachable(exc: Exception) -> bool:
-    """Tell whether the database server or file could not be reached at all."""
-    # asyncpg raises OSError (connection refused, time-outs) without a DBAPI wrapper.
+def is_postgres_unreachable(exc: BaseException) -> bool:
+    """Tell whether PostgreSQL could not serve at all (connection lost, shutting down, full)."""
     code = sqlstate(exc)
-    if isinstance(exc, OSError) or (code is not None and code.startswith(POSTGRES_UNREACHABLE)):
-        return True
-    if not isinstance(exc, DBAPIError):
-        return False
-    message = str(exc.orig).lower()
-    return (
-        exc.connection_invalidated
-        or isinstance(exc.orig, OSError)
-        or "unable to open database" in message
-        or "connection" in message
-        and ("refused" in message or "closed" in message)
-    )
+    return code is not None and code.startswith(POSTGRES_UNREACHABLE)
 
 
 def violated_constraint(exc: IntegrityError) -> str | None:

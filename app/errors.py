@@ -5,7 +5,7 @@
      ├── Conflict              409 a uniqueness conflict, or a delete that would orphan rows
      ├── PreconditionFailed    412 an If-Match that no longer matches
      ├── Unprocessable         422 a request that is well-formed but cannot be applied
-     └── Unavailable           503 the database is locked or unreachable; try again
+     └── Unavailable           503 the database cannot serve now (faults.py names why); retry
 
 Integrity errors from the database are turned into these by constraint name
 (`error_for_constraint`), so no handler checks before it writes.
@@ -26,7 +26,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from app.database_errors import is_busy, is_unreachable, violated_constraint
+from app.database_errors import violated_constraint
+from app.faults import classify, report
 from app.observe.request_id import HEADER as REQUEST_ID_HEADER
 from app.observe.request_id import current_request_id
 
@@ -195,14 +196,11 @@ async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
             logger.error("integrity error with no mapping", exc_info=exc)
             error = Conflict("The change conflicts with stored data.")
         return await on_folio_error(request, error)
-    if is_busy(exc):
-        detail = "The database is busy; retry shortly."
-    elif is_unreachable(exc):
-        detail = "The database cannot be reached; retry shortly."
-    else:
+    fault = classify(exc)
+    if fault is None:
         return await on_unexpected_error(request, exc)
-    logger.warning("database unavailable: %s", exc)
-    return await on_folio_error(request, Unavailable(detail))
+    report(fault, exc)
+    return await on_folio_error(request, Unavailable(fault.detail))
 
 
 async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -252,7 +250,8 @@ STATUS_DESCRIPTIONS = {
     412: "If-Match does not match the current ETag; nothing was changed.",
     422: "The request is not valid; `errors` says where.",
     500: "An unexpected error; the body tells nothing of its cause.",
-    503: "The database is busy or unreachable; retry after `Retry-After` seconds.",
+    503: "The database cannot serve now (busy, unreachable, read-only, disk full, not migrated);"
+    " retry after `Retry-After` seconds.",
 }
 
 

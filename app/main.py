@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 
 from app.authors.router import router as authors_router
 from app.books.router import router as books_router
+from app.checks import DatabaseWatch
 from app.config import Settings, get_settings
 from app.db import Database, create_database
 from app.docs import install_docs, operation_id
@@ -44,15 +45,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = state_of(app).database
-        purging = asyncio.create_task(purge_periodically(database))
+        state = state_of(app)
+        purging = asyncio.create_task(purge_periodically(state.database))
+        state.database_watch = DatabaseWatch(settings)
+        watching = asyncio.create_task(state.database_watch.run())
         try:
             yield
         finally:
-            purging.cancel()
-            with suppress(asyncio.CancelledError):
-                await purging
-            await close_database(database)
+            for task in (purging, watching):
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+            await close_database(state.database)
 
     app = FastAPI(
         title="Folio",

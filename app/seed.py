@@ -4,21 +4,27 @@ The same seed always yields the same names, titles, ISBNs, years and tags. A dat
 already has authors is left alone, so running it twice adds nothing.
 """
 
+import argparse
 import asyncio
 import random
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
 from app.books.isbn import isbn13_check_digit
-from app.config import Settings, get_settings
+from app.checks import check_start
+from app.config import Settings
 from app.db import create_database
 from app.models import Author, Book, Tag
+from app.progress import Progress
 
 AUTHORS = 300
 BOOKS = 900
 SEED = 20261123
+# Rows sent to the database between two steps of the progress bar, in the one transaction.
+FLUSH_ROWS = 100
 
 FIRST_NAMES = (
     "Ada Alma Anton Beatrix Bram Cato Clara Dario Edith Elias Esme Farid Greta Hugo Ines Iris "
@@ -100,8 +106,8 @@ def published_year(rng: random.Random, this_year: int) -> int | None:
 
 def build_catalogue(
     rng: random.Random, tags: list[Tag], authors: int, books: int
-) -> tuple[list[Author], list[Book]]:
-    """Invent the authors and their books; the books carry some of `tags`."""
+) -> tuple[list[Author], list[tuple[Book, list[Tag]]]]:
+    """Invent the authors and their books, each book with the part of `tags` it will carry."""
     names = rng.sample([f"{f} {s}" for f in FIRST_NAMES for s in SURNAMES], authors)
     bios = [f"{job.capitalize()} from {place}." for job in OCCUPATIONS for place in PLACES]
     people = [
@@ -112,13 +118,15 @@ def build_catalogue(
     this_year = datetime.now(UTC).year
     isbns: set[str] = set()
     catalogue = [
-        Book(
-            title=title(rng),
-            isbn=isbn13(rng, isbns),
-            published_year=published_year(rng, this_year),
-            description=None if rng.random() < 0.4 else description(rng),
-            author_id=author.id,
-            tags=rng.sample(tags, rng.randint(0, 4)),
+        (
+            Book(
+                title=title(rng),
+                isbn=isbn13(rng, isbns),
+                published_year=published_year(rng, this_year),
+                description=None if rng.random() < 0.4 else description(rng),
+                author_id=author.id,
+            ),
+            rng.sample(tags, rng.randint(0, 4)),
         )
         for author in rng.choices(people, weights=weights, k=books)
     ]
@@ -138,17 +146,39 @@ async def seed(settings: Settings, authors: int = AUTHORS, books: int = BOOKS) -
             new_tags = [Tag(name=name) for name in TAGS if name not in known]
             tags = sorted([*existing, *new_tags], key=lambda tag: tag.name)
             people, catalogue = build_catalogue(random.Random(SEED), tags, authors, books)
-            session.add_all([*new_tags, *people, *catalogue])
+            total = len(people) + len(catalogue)
+            with Progress("seeding", total, "authors and books") as progress:
+                for start in range(0, len(people), FLUSH_ROWS):
+                    session.add_all(people[start : start + FLUSH_ROWS])
+                    await session.flush()
+                    progress.advance(len(people[start : start + FLUSH_ROWS]))
+                session.add_all(new_tags)  # those no book carries too
+                for start in range(0, len(catalogue), FLUSH_ROWS):
+                    chunk = catalogue[start : start + FLUSH_ROWS]
+                    # Tags are given only now: a tag cascades into the session every book it
+                    # already holds, which would flush them all at once.
+                    for book, its_tags in chunk:
+                        book.tags = its_tags
+                    session.add_all(book for book, _ in chunk)
+                    await session.flush()
+                    progress.advance(len(chunk))
         return Seeded(authors=len(people), books=len(catalogue), tags=len(new_tags))
     finally:
         await database.dispose()
 
 
-if __name__ == "__main__":
-    done = asyncio.run(seed(get_settings()))
+def main(argv: list[str] | None = None) -> int:
+    """Seed the database DATABASE_URL names and say what was added."""
+    argparse.ArgumentParser(prog="python -m app.seed", description=__doc__).parse_args(argv)
+    done = asyncio.run(seed(check_start("seed", serving=False)))
     summary = (
         "The database already has authors; nothing seeded."
         if done is None
         else f"Seeded {done.authors} authors, {done.books} books and {done.tags} new tags."
     )
     print(summary)  # noqa: T201  (a command-line tool: this line is its output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,17 +12,21 @@ from app.idempotency.in_flight import InFlight
 
 if TYPE_CHECKING:
     # app.db reads the state to open each request's session.
+    from app.checks import DatabaseWatch
     from app.db import Database
 
 
 @dataclass
 class State:
-    """The settings, the database, the schema the code expects and the keys in flight."""
+    """The settings, the database, the schema the code expects, the keys in flight and the
+    start-up check still running."""
 
     settings: Settings
     database: Database
     schema_head: str
     in_flight: InFlight = field(default_factory=InFlight)
+    # What the start-up check still waits for, while the server runs.
+    database_watch: DatabaseWatch | None = None
 
 
 def state_of(app: FastAPI) -> State:

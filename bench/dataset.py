@@ -17,6 +17,7 @@ from pathlib import Path
 
 from alembic import command
 
+from app.progress import Progress
 from app.schema import alembic_config, schema_head
 
 # The schema that `insert_rows` writes: the first migration's tables.
@@ -166,14 +167,42 @@ def insert_rows(connection: sqlite3.Connection, rng: random.Random, scale: int) 
         [(id_, name, at, at) for (id_, at), name in zip(tag_ids, TAGS, strict=True)],
     )
     author_count = authors_for(scale)
+    with Progress("building the dataset", author_count + scale, "authors and books") as progress:
+        author_ids = insert_authors(connection, clock, rng, author_count, progress)
+        links = insert_books(connection, clock, rng, scale, author_ids, tag_ids, progress)
+    return DatasetInfo(scale, author_count, scale, len(TAGS), links)
+
+
+def insert_authors(
+    connection: sqlite3.Connection,
+    clock: "Clock",
+    rng: random.Random,
+    count: int,
+    progress: Progress,
+) -> list[str]:
+    """Insert `count` authors in chunks; return their ids."""
     author_ids: list[str] = []
-    for rows in chunks(author_rows(clock, rng, author_count)):
+    for rows in chunks(author_rows(clock, rng, count)):
         author_ids.extend(str(row[0]) for row in rows)
         connection.executemany(
             "INSERT INTO author (id, name, bio, created_at, updated_at, version)"
             " VALUES (?, ?, ?, ?, ?, 1)",
             rows,
         )
+        progress.advance(len(rows))
+    return author_ids
+
+
+def insert_books(
+    connection: sqlite3.Connection,
+    clock: "Clock",
+    rng: random.Random,
+    scale: int,
+    author_ids: list[str],
+    tag_ids: list[tuple[str, str]],
+    progress: Progress,
+) -> int:
+    """Insert `scale` books and their tags in chunks; return how many tag links were made."""
     links = 0
     for start in range(0, scale, CHUNK):
         books, book_tags = book_rows(clock, rng, range(start, min(scale, start + CHUNK)))
@@ -189,7 +218,8 @@ def insert_rows(connection: sqlite3.Connection, rng: random.Random, scale: int) 
             [(book_id, tag_ids[tag][0]) for book_id, tag in book_tags],
         )
         links += len(book_tags)
-    return DatasetInfo(scale, author_count, scale, len(TAGS), links)
+        progress.advance(len(books))
+    return links
 
 
 class Clock:

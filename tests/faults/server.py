@@ -63,6 +63,12 @@ class ServerProcess:
 
     def start(self) -> "ServerProcess":
         """Start the process and return once `/health/ready` answers 200."""
+        self.launch()
+        self.wait_ready()
+        return self
+
+    def launch(self) -> None:
+        """Start the process without waiting for it."""
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "app"],
@@ -73,8 +79,6 @@ class ServerProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # a Ctrl-C of pytest is not also sent to the server
             )
-        self.wait_ready()
-        return self
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
