@@ -1,4 +1,5 @@
-"""The API documentation pages, served with their scripts and styles from Folio itself.
+"""The API documentation: the pages, served with their scripts and styles from Folio itself,
+and what the OpenAPI document adds to FastAPI's (readable operation ids, one Problem schema).
 
 FastAPI's own `/docs` and `/redoc` load Swagger UI and ReDoc from a CDN, so they are blank
 wherever the internet cannot be reached. The `fastapi-offline` package ships both bundles
