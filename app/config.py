@@ -1,6 +1,7 @@
 """Settings read from the environment (and an optional `.env` file)."""
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,14 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: float = Field(default=24, gt=0)
     # How long a request waits for another one with the same key before answering 409.
     idempotency_wait_seconds: float = Field(default=10, ge=0)
+    # Access: who may do what (README "Access"), and the limits around it.
+    auth_mode: Literal["keys", "open"] = "keys"
+    reads_require_key: bool = False
+    rate_limit_per_minute: int = Field(default=600, ge=0)
+    auth_failures_per_minute: int = Field(default=20, ge=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
+    max_import_bytes: int = Field(default=104_857_600, ge=1)
+    cors_origins: str = ""
 
 
 @lru_cache

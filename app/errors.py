@@ -1,10 +1,14 @@
 """Folio's errors and their RFC 9457 problem+json answers, all mapped here.
 
     FolioError                 any error with an HTTP answer
+     ├── Unauthorized          401 no usable API key where one is needed (or one sent)
+     ├── Forbidden             403 a usable API key without the scope the request needs
      ├── NotFound              404 no such resource
      ├── Conflict              409 a uniqueness conflict, or a delete that would orphan rows
      ├── PreconditionFailed    412 an If-Match that no longer matches
+     ├── ContentTooLarge       413 a body over its endpoint's size limit
      ├── Unprocessable         422 a request that is well-formed but cannot be applied
+     ├── TooManyRequests       429 over a rate limit; try again after Retry-After
      └── Unavailable           503 the database is locked or unreachable; try again
 
 Integrity errors from the database are turned into these by constraint name
@@ -42,10 +46,27 @@ class FolioError(Exception):
     status = 500
     title = "Internal Server Error"
 
-    def __init__(self, detail: str, *, errors: Sequence[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
+        self.headers = headers
+
+
+class Unauthorized(FolioError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(FolioError):
+    status = 403
+    title = "Forbidden"
 
 
 class NotFound(FolioError):
@@ -63,6 +84,11 @@ class PreconditionFailed(FolioError):
     title = "Precondition Failed"
 
 
+class ContentTooLarge(FolioError):
+    status = 413
+    title = "Content Too Large"
+
+
 class Unprocessable(FolioError):
     status = 422
     title = "Unprocessable Content"
@@ -71,6 +97,11 @@ class Unprocessable(FolioError):
     def at(cls, loc: Sequence[str | int], msg: str, type_: str) -> "Unprocessable":
         """An error about one field, shaped like a validation error."""
         return cls(msg, errors=[{"loc": list(loc), "msg": msg, "type": type_}])
+
+
+class TooManyRequests(FolioError):
+    status = 429
+    title = "Too Many Requests"
 
 
 class Unavailable(FolioError):
@@ -136,6 +167,8 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 async def on_folio_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FolioError)
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if exc.status == 503 else None
+    if exc.headers:
+        headers = {**(headers or {}), **exc.headers}
     return problem(request, exc.status, exc.title, exc.detail, errors=exc.errors, headers=headers)
 
 
@@ -264,6 +297,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     },
 }
 STATUS_DESCRIPTIONS = {
+    401: "No usable API key where one is needed, or an unusable one sent; the same in every case.",
+    403: "The API key lacks the scope this request needs.",
+    413: "The body is over this endpoint's size limit.",
+    429: "Over a rate limit; retry after `Retry-After` seconds.",
     404: "No such resource.",
     409: "The request conflicts with stored data.",
     412: "If-Match does not match the current ETag; nothing was changed.",

@@ -14,10 +14,14 @@ from app.authors.router import router as authors_router
 from app.books.router import router as books_router
 from app.config import Settings, get_settings
 from app.db import Database, create_database
-from app.errors import install_error_handlers
+from app.edge.install import install_edge
+from app.errors import install_error_handlers, problem_responses
 from app.health.router import router as health_router
 from app.idempotency.guard import InFlight
 from app.idempotency.purge import purge_periodically
+from app.keys.guard import authenticate
+from app.keys.limits import RateLimits
+from app.keys.router import router as keys_router
 from app.schemas import utf8_query_string
 from app.tags.router import router as tags_router
 
@@ -55,6 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = create_database(settings)
         app.state.schema_head = schema_head()
+        if settings.auth_mode == "open":
+            logger.warning(
+                "AUTH_MODE=open: every request may read, change and delete everything, "
+                "API keys included; use it only for local experiments"
+            )
         purging = asyncio.create_task(purge_periodically(app.state.database))
         try:
             yield
@@ -69,11 +78,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A catalogue of authors, books and tags.",
         version="1.0.0",
         lifespan=lifespan,
-        dependencies=[Depends(utf8_query_string)],
+        dependencies=[Depends(utf8_query_string), Depends(authenticate)],
+        responses=problem_responses(401, 403, 429),
     )
     app.state.settings = settings
     app.state.in_flight = InFlight()
+    app.state.rate_limits = RateLimits(settings)
     install_error_handlers(app)
-    for router in (authors_router, books_router, tags_router, health_router):
+    install_edge(app, settings)
+    for router in (authors_router, books_router, tags_router, health_router, keys_router):
         app.include_router(router)
     return app

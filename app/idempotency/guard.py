@@ -10,6 +10,7 @@ answer, or gets a 409 if it is still in flight.
 import asyncio
 import hashlib
 import json
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -20,7 +21,9 @@ from pydantic import BaseModel
 
 from app.errors import Conflict, Unprocessable
 from app.idempotency.repository import IdempotencyRepository, IdempotencyRepositoryDep
+from app.keys.guard import CallerDep
 from app.models import IdempotencyKey, utcnow
+from app.models.idempotency_key import ANONYMOUS
 
 IN_FLIGHT = "A request with this Idempotency-Key is still in flight; retry later."
 
@@ -62,8 +65,10 @@ class Idempotency:
         key: str | None = None,
         fingerprint: str = "",
         ttl: timedelta = timedelta(hours=24),
+        owner: uuid.UUID = ANONYMOUS,
     ) -> None:
         self.repository = repository
+        self.owner = owner
         self.key = key
         self.fingerprint = fingerprint
         self.ttl = ttl
@@ -72,7 +77,7 @@ class Idempotency:
         """The stored answer for this key, or None when the request should run."""
         if self.key is None:
             return None
-        stored = await self.repository.find(self.key)
+        stored = await self.repository.find(self.owner, self.key)
         if stored is None:
             return None
         if stored.fingerprint != self.fingerprint:
@@ -91,6 +96,7 @@ class Idempotency:
         if self.key is None:
             return
         record = IdempotencyKey(
+            api_key_id=self.owner,
             key=self.key,
             fingerprint=self.fingerprint,
             status=status,
@@ -104,6 +110,7 @@ class Idempotency:
 async def idempotency(
     request: Request,
     repository: IdempotencyRepositoryDep,
+    caller: CallerDep,
     key: Annotated[
         str | None,
         Header(
@@ -120,14 +127,18 @@ async def idempotency(
         return
     settings = request.app.state.settings
     in_flight: InFlight = request.app.state.in_flight
-    async with in_flight.hold(key, settings.idempotency_wait_seconds):
-        if not await repository.lock(key, settings.idempotency_wait_seconds):
+    # Keys belong to the API key that sent them: two clients' equal values never meet.
+    owner = caller.api_key_id or ANONYMOUS
+    held = f"{owner}:{key}"
+    async with in_flight.hold(held, settings.idempotency_wait_seconds):
+        if not await repository.lock(held, settings.idempotency_wait_seconds):
             raise Conflict(IN_FLIGHT)
         yield Idempotency(
             repository,
             key,
             fingerprint(request.method, request.url.path, await request.body()),
             timedelta(hours=settings.idempotency_ttl_hours),
+            owner,
         )
 
 

@@ -1,5 +1,6 @@
 """Every table, imported together so that SQLModel and Alembic see all of them at once."""
 
+from app.models.api_key import ApiKey
 from app.models.author import Author, AuthorBase
 from app.models.base import Entity, fold, utcnow, uuid7
 from app.models.book import Book, BookBase
@@ -8,6 +9,7 @@ from app.models.idempotency_key import IdempotencyKey
 from app.models.tag import Tag, TagBase
 
 __all__ = [
+    "ApiKey",
     "Author",
     "AuthorBase",
     "Book",
