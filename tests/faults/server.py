@@ -70,6 +70,8 @@ class ServerProcess:
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.key = ""
+        # How the server is started; a test may run uvicorn's own command line instead.
+        self.command = [sys.executable, "-m", "app"]
 
     @property
     def url(self) -> str:
@@ -89,7 +91,7 @@ class ServerProcess:
         """Start the process and return once `/health/ready` answers 200."""
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app"],
+                self.command,
                 cwd=PROJECT_ROOT,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
