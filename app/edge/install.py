@@ -1,4 +1,5 @@
-"""Put the edge middlewares in front of the app, outermost first: CORS, framing, body size."""
+"""Put the edge middlewares in front of the app, outermost first: CORS, framing, the access
+check, body size."""
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -6,6 +7,7 @@ from starlette.middleware.cors import CORSMiddleware
 from app.config import Settings
 from app.edge.body import BodyLimit
 from app.edge.framing import Framing
+from app.keys.guard import AccessCheck
 
 IMPORTS_PATH = "/imports"
 # What a browser client may send and read beyond the CORS-safelisted headers.
@@ -41,6 +43,8 @@ def install_edge(app: FastAPI, settings: Settings) -> None:
         default=settings.max_body_bytes,
         per_path={IMPORTS_PATH: settings.max_import_bytes},
     )
+    # Keys are checked before any of the body is read, so a client without one sends it in vain.
+    app.add_middleware(AccessCheck)
     app.add_middleware(Framing)
     if origins := cors_origins(settings):
         app.add_middleware(

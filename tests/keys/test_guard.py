@@ -138,3 +138,14 @@ async def test_idempotency_keys_belong_to_the_api_key(
     assert answers[2].headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in answers[1].headers
     assert (await client.get("/authors")).json()["meta"]["total"] == 2
+
+
+async def test_a_client_without_a_key_is_refused_before_its_body_is_parsed(
+    client: AsyncClient,
+) -> None:
+    client.headers.pop("Authorization")
+    for body in (b"{not json", b"[" * 10_000, b'{"name": "x"}'):
+        answer = await client.post(
+            "/authors", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert_problem(answer, 401, "/authors")
