@@ -149,3 +149,12 @@ def test_the_cli_refuses_bad_input_in_one_line(fresh_database: Callable[[], Sett
     key = made.stdout.splitlines()[-1]
     assert key.startswith("folio_")
     assert key not in made.stderr
+
+
+def test_open_mode_says_so_at_start(fresh_database: Callable[[], Settings], tmp_path: Path) -> None:
+    url = fresh_database().database_url
+    with running_server(url, tmp_path / "server.log", AUTH_MODE="open") as server:
+        with httpx.Client(base_url=server.url) as client:
+            assert client.post("/authors", json={"name": "Open"}).status_code == 201
+        log = server.log_text()
+    assert "AUTH_MODE=open" in log
