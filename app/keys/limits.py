@@ -21,6 +21,7 @@ from app.config import Settings
 class Verdict:
     """Whether a request may go ahead, and what the `RateLimit` headers say about it."""
 
+    policy: str
     allowed: bool
     limit: int
     remaining: int
@@ -29,8 +30,8 @@ class Verdict:
     def headers(self) -> dict[str, str]:
         """`RateLimit-Policy` and `RateLimit` as the IETF httpapi draft spells them."""
         headers = {
-            "RateLimit-Policy": f'"per-minute";q={self.limit};w=60',
-            "RateLimit": f'"per-minute";r={self.remaining};t={self.reset_seconds}',
+            "RateLimit-Policy": f'"{self.policy}";q={self.limit};w=60',
+            "RateLimit": f'"{self.policy}";r={self.remaining};t={self.reset_seconds}',
         }
         if not self.allowed:
             headers["Retry-After"] = str(self.reset_seconds)
@@ -50,7 +51,8 @@ class RateLimits:
     def verdict(self, item: RateLimitItemPerMinute, client: str, allowed: bool) -> Verdict:
         reset_time, remaining = self.limiter.get_window_stats(item, client)
         reset = max(1, math.ceil(reset_time - time.time()))
-        return Verdict(allowed, item.amount, remaining, reset)
+        policy = "requests" if item is self.requests else "auth-failures"
+        return Verdict(policy, allowed, item.amount, remaining, reset)
 
     def take_request(self, client: str) -> Verdict | None:
         """Count one request of `client`; None when the limit is switched off."""

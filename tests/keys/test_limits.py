@@ -19,12 +19,12 @@ async def test_past_the_rate_a_key_gets_429s_and_others_do_not(
     async with app_client(rate_limit_per_minute=3) as client:
         answers = [await client.get("/tags", headers=first) for _ in range(3)]
         assert [answer.status_code for answer in answers] == [200, 200, 200]
-        assert answers[0].headers["ratelimit-policy"] == '"per-minute";q=3;w=60'
-        assert answers[0].headers["ratelimit"].startswith('"per-minute";r=2;t=')
+        assert answers[0].headers["ratelimit-policy"] == '"requests";q=3;w=60'
+        assert answers[0].headers["ratelimit"].startswith('"requests";r=2;t=')
         refused = await client.get("/tags", headers=first)
         assert_problem(refused, 429, "/tags")
         assert 1 <= int(refused.headers["retry-after"]) <= 60
-        assert refused.headers["ratelimit"].startswith('"per-minute";r=0;t=')
+        assert refused.headers["ratelimit"].startswith('"requests";r=0;t=')
         assert (await client.get("/tags", headers=second)).status_code == 200
         for _ in range(5):  # probes and documentation are never limited
             assert (await client.get("/health/live", headers=first)).status_code == 200
@@ -53,6 +53,7 @@ async def test_failed_authentications_lock_the_address_out(
         locked = await client.get("/tags", headers=good)
         assert_problem(locked, 429, "/tags")
         assert int(locked.headers["retry-after"]) >= 1
+        assert locked.headers["ratelimit-policy"] == '"auth-failures";q=2;w=60'
         assert (await client.get("/health/live")).status_code == 200
 
 
