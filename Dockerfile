@@ -28,7 +28,8 @@ ENV PATH="/app/.venv/bin:$PATH" \
     DATABASE_URL=sqlite+aiosqlite:////data/folio.db \
     HOST=0.0.0.0 \
     PORT=8000 \
-    LOG_FORMAT=json
+    LOG_FORMAT=json \
+    AUTH_MODE=keys
 
 # /data is created and handed to the app's user before VOLUME, so a new named volume
 # starts out writable by it. A bind-mounted host directory must be writable by uid 10001.

@@ -37,7 +37,7 @@ install: $(VENV)/.installed ## Install the app and its development tools into .v
 
 install-serve: $(VENV)/.installed-serve ## Install only what serving needs into .venv
 
-run: migrate ## Migrate the SQLite database and serve the API (docs at /docs)
+run: migrate ## Migrate and serve the API (docs at /docs); honours AUTH_MODE, HOST, PORT, DATABASE_URL
 	$(BIN)/python -m app
 
 test: install ## Run the whole test suite on SQLite
@@ -70,6 +70,11 @@ rollback: install-serve ## Undo the newest migration
 
 seed: migrate ## Load a demo catalogue of a few hundred authors and books
 	$(BIN)/python -m app.seed
+
+.PHONY: key
+key: migrate ## Make an API key and print it: make key NAME=me SCOPE=admin [DAYS=90]
+	@test -n "$(NAME)" -a -n "$(SCOPE)" || { echo 'usage: make key NAME=who SCOPE=read|write|admin [DAYS=n]'; exit 2; }
+	@$(BIN)/python -m app.keys create --name '$(NAME)' --scope '$(SCOPE)' $(if $(DAYS),--expires-in-days '$(DAYS)')
 
 .PHONY: backup
 backup: install-serve ## Copy the SQLite database, even while it serves: make backup [BACKUP=path]

@@ -46,6 +46,15 @@ class Settings(BaseSettings):
         """Accept `info` as well as `INFO`, as the logging module's own names are upper-case."""
         return value.strip().upper() if isinstance(value, str) else value
 
+    # Access: who may do what (README "Access"), and the limits around it.
+    auth_mode: Literal["keys", "open"] = "keys"
+    reads_require_key: bool = False
+    rate_limit_per_minute: int = Field(default=600, ge=0)
+    auth_failures_per_minute: int = Field(default=20, ge=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
+    max_import_bytes: int = Field(default=104_857_600, ge=1)
+    cors_origins: str = ""
+
 
 @lru_cache
 def get_settings() -> Settings:

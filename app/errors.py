@@ -1,10 +1,14 @@
 """Folio's errors and their RFC 9457 problem+json answers, all mapped here.
 
     FolioError                 any error with an HTTP answer
+     ├── Unauthorized          401 no usable API key where one is needed (or one sent)
+     ├── Forbidden             403 a usable API key without the scope the request needs
      ├── NotFound              404 no such resource
      ├── Conflict              409 a uniqueness conflict, or a delete that would orphan rows
      ├── PreconditionFailed    412 an If-Match that no longer matches
+     ├── ContentTooLarge       413 a body over its endpoint's size limit
      ├── Unprocessable         422 a request that is well-formed but cannot be applied
+     ├── TooManyRequests       429 over a rate limit; try again after Retry-After
      └── Unavailable           503 the database cannot serve now (faults.py names why); retry
 
 Integrity errors from the database are turned into these by constraint name
@@ -44,10 +48,27 @@ class FolioError(Exception):
     status = 500
     title = "Internal Server Error"
 
-    def __init__(self, detail: str, *, errors: Sequence[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
+        self.headers = headers
+
+
+class Unauthorized(FolioError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(FolioError):
+    status = 403
+    title = "Forbidden"
 
 
 class NotFound(FolioError):
@@ -65,6 +86,11 @@ class PreconditionFailed(FolioError):
     title = "Precondition Failed"
 
 
+class ContentTooLarge(FolioError):
+    status = 413
+    title = "Content Too Large"
+
+
 class Unprocessable(FolioError):
     status = 422
     title = "Unprocessable Content"
@@ -73,6 +99,11 @@ class Unprocessable(FolioError):
     def at(cls, loc: Sequence[str | int], msg: str, type_: str) -> "Unprocessable":
         """An error about one field, shaped like a validation error."""
         return cls(msg, errors=[{"loc": list(loc), "msg": msg, "type": type_}])
+
+
+class TooManyRequests(FolioError):
+    status = 429
+    title = "Too Many Requests"
 
 
 class Unavailable(FolioError):
@@ -142,6 +173,8 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 async def on_folio_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FolioError)
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if exc.status == 503 else None
+    if exc.headers:
+        headers = {**(headers or {}), **exc.headers}
     return problem(request, exc.status, exc.title, exc.detail, errors=exc.errors, headers=headers)
 
 
@@ -245,6 +278,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     },
 }
 STATUS_DESCRIPTIONS = {
+    401: "No usable API key where one is needed, or an unusable one sent; the same in every case.",
+    403: "The API key lacks the scope this request needs.",
+    413: "The body is over this endpoint's size limit.",
+    429: "Over a rate limit; retry after `Retry-After` seconds.",
     404: "No such resource.",
     409: "The request conflicts with stored data.",
     412: "If-Match does not match the current ETag; nothing was changed.",
@@ -271,5 +308,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def every_route_problem_responses() -> dict[int | str, dict[str, Any]]:
-    """The error answers of any route at all: a query string that is not UTF-8, a bug."""
-    return {status: problem_responses()[status] for status in (422, 500)}
+    """The error answers of any route at all: a key that is sent is checked everywhere, a
+    rate limit, a query string that is not UTF-8, a bug."""
+    every = problem_responses(401, 403, 429)
+    return {status: every[status] for status in (401, 403, 422, 429, 500)}

@@ -13,9 +13,13 @@ from app.checks import DatabaseWatch
 from app.config import Settings, get_settings
 from app.db import Database, create_database
 from app.docs import install_docs, operation_id
+from app.edge.install import install_edge
 from app.errors import every_route_problem_responses, install_error_handlers
 from app.health.router import router as health_router
 from app.idempotency.purge import purge_periodically
+from app.keys.guard import authenticate
+from app.keys.limits import RateLimits
+from app.keys.router import router as keys_router
 from app.observe.logs import configure_logging
 from app.observe.middleware import install_observability
 from app.responses import install_response_middleware
@@ -46,6 +50,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = state_of(app)
+        if settings.auth_mode == "open":
+            logger.warning(
+                "AUTH_MODE=open: every request may read, change and delete everything, "
+                "API keys included; use it only for local experiments"
+            )
         purging = asyncio.create_task(purge_periodically(state.database))
         state.database_watch = DatabaseWatch(settings)
         watching = asyncio.create_task(state.database_watch.run())
@@ -63,16 +72,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A catalogue of authors, books and tags.",
         version="1.0.0",
         lifespan=lifespan,
-        dependencies=[Depends(utf8_query_string)],
+        dependencies=[Depends(utf8_query_string), Depends(authenticate)],
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
         responses=every_route_problem_responses(),
     )
     # Engines connect on first use, so building them here costs no I/O.
-    app.state.folio = State(settings, create_database(settings), schema_head())
+    app.state.folio = State(
+        settings, create_database(settings), schema_head(), RateLimits(settings)
+    )
     install_error_handlers(app)
-    for router in (authors_router, books_router, tags_router, health_router):
+    install_edge(app, settings)
+    for router in (authors_router, books_router, tags_router, health_router, keys_router):
         app.include_router(router)
     install_docs(app)
     install_response_middleware(app)

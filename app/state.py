@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     # app.db reads the state to open each request's session.
     from app.checks import DatabaseWatch
     from app.db import Database
+    from app.keys.limits import RateLimits
 
 
 @dataclass
@@ -24,6 +25,7 @@ class State:
     settings: Settings
     database: Database
     schema_head: str
+    rate_limits: RateLimits
     in_flight: InFlight = field(default_factory=InFlight)
     # What the start-up check still waits for, while the server runs.
     database_watch: DatabaseWatch | None = None

@@ -25,6 +25,7 @@ class LoadSpec:
     duration: float
     warmup: float
     seed: int = 0
+    key: str = ""  # the write API key the POSTs send
 
 
 @dataclass
@@ -63,8 +64,8 @@ class Connection:
     this loop spends about 0.08 ms.
     """
 
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
+    def __init__(self, host: str, port: int, key: str = "") -> None:
+        self.host, self.port, self.key = host, port, key
         self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
     async def request(
@@ -79,6 +80,7 @@ class Connection:
             head += "Accept-Encoding: gzip\r\n"
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            head += f"Authorization: Bearer {self.key}\r\n"
         writer.write(head.encode() + b"\r\n" + (body or b""))
         lines = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
         headers = dict(line.lower().split(b":", 1) for line in lines[1:] if line)
@@ -115,7 +117,7 @@ class Driver:
         stop_at = measure_from + spec.duration
         connections = (
             self.connection(
-                Connection(address.hostname or "127.0.0.1", address.port or 80),
+                Connection(address.hostname or "127.0.0.1", address.port or 80, spec.key),
                 random.Random(spec.seed * 1000 + n),
                 measure_from,
                 stop_at,

@@ -21,7 +21,7 @@ from bench import postgres, wrk
 from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
 from bench.load import LoadSpec, spec_to_json
 from bench.report import machine, ratios, table, write_json
-from bench.server import Server, app_command, baseline_command, free_port
+from bench.server import Server, app_command, baseline_command, free_port, make_key
 from bench.soak import soak
 from bench.statements import count_baseline_statements, count_statements
 from bench.workloads import Ids, Workload, app_workloads, baseline_workloads, sample_ids
@@ -71,6 +71,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
+    parser.set_defaults(key="")  # the write key, made once Folio's database is ready
     args = parser.parse_args(argv)
     if args.scale < 1 or args.connections < 1 or args.workers < 1 or args.duration <= 0:
         parser.error("--scale, --connections, --workers and --duration must be positive")
@@ -99,6 +100,7 @@ def drive(
         connections=workload.connections or args.connections,
         duration=args.duration if duration is None else duration,
         warmup=args.warmup if warmup is None else warmup,
+        key=args.key,
     )
     if args.tool == "wrk":
         return wrk.drive(spec, args.work_dir)
@@ -255,7 +257,9 @@ def bench(args: argparse.Namespace) -> int:
         baseline_rows = run_workloads(args, server, baselines, "baseline")
 
     port = free_port()
-    env = {"DATABASE_URL": folio_url, "WORKERS": str(args.workers)}
+    args.key = make_key(folio_url)
+    # The load measures throughput, so no rate limit may cut it short.
+    env = {"DATABASE_URL": folio_url, "WORKERS": str(args.workers), "RATE_LIMIT_PER_MINUTE": "0"}
     with Server(app_command(), port, env, work / "server.log") as server:
         rss_at_start = server.rss_mib()
         app_answers = sample(server.url, ids)

@@ -46,6 +46,19 @@ def uvicorn(port: int, workers: int) -> list[str]:
     ]
 
 
+def make_key(database_url: str) -> str:
+    """A `write` API key for the load's POSTs, made by `python -m app.keys create`."""
+    made = subprocess.run(
+        [sys.executable, "-m", "app.keys", "create", "--name", "bench", "--scope", "write"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return made.stdout.splitlines()[-1]
+
+
 class Server:
     """A server process on a free loopback port, logging to a file; use as a context manager."""
 

@@ -62,7 +62,8 @@ function request()
       '{"title":"Benchmark Book %%d","isbn":"%%s","published_year":%%d,' ..
       '"description":"Written by wrk.","author_id":"%%s","tags":[%%s]}',
       number, isbn(number), math.random(1900, 2025), authors[math.random(#authors)], some_tags())
-    return wrk.format("POST", "/books", {["Content-Type"] = "application/json"}, body)
+    return wrk.format("POST", "/books",
+      {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %(key)s"}, body)
   end
   return wrk.format("GET", paths[math.random(#paths)], read_headers)
 end
@@ -98,6 +99,7 @@ def write_script(spec: LoadSpec, path: Path, isbn_offset: int) -> None:
             "write_share": repr(workload.write_share),
             "isbn_base": workload.isbn_base + isbn_offset,
             "read_headers": '{["Accept-Encoding"] = "gzip"}' if workload.gzip else "{}",
+            "key": spec.key,
         }
     )
 

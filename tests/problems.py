@@ -21,3 +21,8 @@ def assert_problem(response: Response, *statuses: int, instance: str | None = No
         assert isinstance(body[field], str), body
         assert body[field], body
     return body
+
+
+def same_problem(body: dict[str, Any]) -> dict[str, Any]:
+    """The problem without its `request_id`, which names each answer's own request."""
+    return {name: value for name, value in body.items() if name != "request_id"}

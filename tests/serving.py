@@ -10,13 +10,18 @@ from app.config import Settings
 from app.db import Database
 from app.main import create_app
 from app.state import state_of
+from tests.access import bearer, key_or_unchecked
 
 
 @asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[tuple[AsyncClient, Database]]:
-    """Start the app for these settings and give a client for it and its database."""
+    """Start the app for these settings and give a client for it (sending an admin key)
+    and its database."""
     app: FastAPI = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = ASGITransport(app=app, raise_app_exceptions=False)
-        async with AsyncClient(transport=transport, base_url="http://test") as client:
+        headers = bearer(await key_or_unchecked(state_of(app).database))
+        async with AsyncClient(
+            transport=transport, base_url="http://test", headers=headers
+        ) as client:
             yield client, state_of(app).database

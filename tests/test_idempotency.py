@@ -110,8 +110,10 @@ async def test_a_key_still_in_flight_past_the_wait_is_a_409(
     state_of(app).settings = state_of(app).settings.model_copy(
         update={"idempotency_wait_seconds": 0.2}
     )
-    # Another request of this process holds the key for longer than the wait.
-    async with state_of(app).in_flight.hold("busy", 1):
+    # Another request of this process, sent with the same API key, holds the key for longer
+    # than the wait.
+    (owner,) = [key["id"] for key in (await client.get("/api-keys")).json()["items"]]
+    async with state_of(app).in_flight.hold(f"{owner}:busy", 1):
         answer = await post(client, "busy", AUTHOR)
     assert answer.status_code == 409
     assert answer.headers["content-type"] == "application/problem+json"

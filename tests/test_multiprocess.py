@@ -49,7 +49,8 @@ async def clients(servers: list[ServerProcess]) -> AsyncIterator[list[httpx.Asyn
     """One HTTP client per server process."""
     limits = httpx.Limits(max_connections=BURST)
     opened = [
-        httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) for server in servers
+        httpx.AsyncClient(base_url=server.url, headers=server.headers, timeout=30, limits=limits)
+        for server in servers
     ]
     try:
         yield opened

@@ -13,9 +13,10 @@ from app.books.router import router as books_router
 from app.books.schemas import BookCreate, BookUpdate
 from app.errors import PROBLEM_JSON, PROBLEM_SCHEMA
 from app.health.router import router as health_router
+from app.keys.router import router as keys_router
 from app.tags.router import router as tags_router
 
-ROUTERS = (authors_router, books_router, tags_router, health_router)
+ROUTERS = (authors_router, books_router, tags_router, health_router, keys_router)
 PROBLEM_REF = "#/components/schemas/Problem"
 
 
@@ -92,7 +93,8 @@ async def test_every_request_body_has_an_example(client: AsyncClient) -> None:
         for method, path, operation in operations(document)
         if "requestBody" in operation
     ]
-    assert len(bodies) == 4  # POST and PATCH of authors and books
+    # POST and PATCH of authors and books, and POST of API keys.
+    assert len(bodies) == 5
 
     for name, body in bodies:
         schema = resolve(document, body["content"]["application/json"]["schema"])

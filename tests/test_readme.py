@@ -78,11 +78,14 @@ async def test_the_readme_examples_answer_as_their_comments_say(
 ) -> None:
     found = examples()
     assert len(found) >= 10
-    author_id = "<none yet>"
+    author_id = key_id = "<none yet>"
     digest = README_DIGEST
     async with serving(fresh_database()) as (client, _):
+        # The README's key is the admin key the client holds.
+        key = client.headers["authorization"].removeprefix("Bearer ")
         for example in found:
             text = shlex.join(example.arguments).replace("<author id>", author_id)
+            text = text.replace("$FOLIO_KEY", key).replace("<key_id>", key_id)
             text = text.replace("<id>", author_id).replace(README_DIGEST, digest)
             request = request_of(shlex.split(text))
             answer = await client.request(
@@ -100,6 +103,8 @@ async def test_the_readme_examples_answer_as_their_comments_say(
                 assert answer.json() == json.loads(example.comment.split()[0])
             if request.path == "/authors" and request.method == "POST":
                 author_id = answer.json()["id"]
+            if request.path == "/api-keys" and request.method == "POST":
+                key_id = answer.json()["id"]
             if request.path == "/books" and request.method == "POST":
                 author = await client.get(f"/authors/{author_id}")
                 digest = author.headers["etag"].strip('"').split("-")[1]

@@ -20,7 +20,9 @@ from pydantic import BaseModel
 from app.errors import Conflict, Unprocessable
 from app.idempotency.in_flight import IN_FLIGHT
 from app.idempotency.repository import IdempotencyRepository, IdempotencyRepositoryDep
+from app.keys.guard import CallerDep
 from app.models import IdempotencyKey, utcnow
+from app.models.idempotency_key import ANONYMOUS
 from app.state import request_state
 
 
@@ -53,9 +55,11 @@ class Idempotency:
         key: str | None = None,
         fingerprint: str = "",
         ttl: timedelta = timedelta(hours=24),
+        owner: uuid.UUID = ANONYMOUS,
     ) -> None:
         self.repository = repository
         self.response = response
+        self.owner = owner
         self.key = key
         self.fingerprint = fingerprint
         self.ttl = ttl
@@ -77,7 +81,7 @@ class Idempotency:
         """The stored answer for this key, or None when the request should run."""
         if self.key is None:
             return None
-        stored = await self.repository.find(self.key)
+        stored = await self.repository.find(self.owner, self.key)
         if stored is None:
             return None
         if stored.fingerprint != self.fingerprint:
@@ -96,6 +100,7 @@ class Idempotency:
         if self.key is None:
             return
         record = IdempotencyKey(
+            api_key_id=self.owner,
             key=self.key,
             fingerprint=self.fingerprint,
             status=status,
@@ -110,6 +115,7 @@ async def idempotency(
     request: Request,
     response: Response,
     repository: IdempotencyRepositoryDep,
+    caller: CallerDep,
     key: Annotated[
         str | None,
         Header(
@@ -126,8 +132,11 @@ async def idempotency(
         return
     state = request_state(request)
     settings = state.settings
-    async with state.in_flight.hold(key, settings.idempotency_wait_seconds):
-        if not await repository.lock(key, settings.idempotency_wait_seconds):
+    # Keys belong to the API key that sent them: two clients' equal values never meet.
+    owner = caller.api_key_id or ANONYMOUS
+    held = f"{owner}:{key}"
+    async with state.in_flight.hold(held, settings.idempotency_wait_seconds):
+        if not await repository.lock(held, settings.idempotency_wait_seconds):
             raise Conflict(IN_FLIGHT)
         yield Idempotency(
             repository,
@@ -135,6 +144,7 @@ async def idempotency(
             key,
             fingerprint(request.method, request.url.path, await request.body()),
             timedelta(hours=settings.idempotency_ttl_hours),
+            owner,
         )
 
 

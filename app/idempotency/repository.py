@@ -1,3 +1,4 @@
+import uuid
 from datetime import datetime
 from typing import Annotated
 
@@ -37,16 +38,23 @@ class IdempotencyRepository:
         await self.session.exec(text("SET LOCAL lock_timeout = DEFAULT"))  # type: ignore[call-overload]
         return True
 
-    async def find(self, key: str) -> IdempotencyKey | None:
-        """Return the stored answer for an unexpired key, or None."""
+    async def find(self, owner: uuid.UUID, key: str) -> IdempotencyKey | None:
+        """Return the stored answer for an unexpired key of this owner, or None."""
         statement = select(IdempotencyKey).where(
-            IdempotencyKey.key == key, col(IdempotencyKey.expires_at) > utcnow()
+            IdempotencyKey.api_key_id == owner,
+            IdempotencyKey.key == key,
+            col(IdempotencyKey.expires_at) > utcnow(),
         )
         return (await self.session.exec(statement)).one_or_none()
 
     async def save(self, record: IdempotencyKey) -> None:
         """Store the answer; an expired record with the same key makes way for it."""
-        await self.session.exec(delete(IdempotencyKey).where(col(IdempotencyKey.key) == record.key))
+        await self.session.exec(
+            delete(IdempotencyKey).where(
+                col(IdempotencyKey.api_key_id) == record.api_key_id,
+                col(IdempotencyKey.key) == record.key,
+            )
+        )
         self.session.add(record)
         await self.session.flush()
 

@@ -1,5 +1,6 @@
 """Every table, imported together so that SQLModel and Alembic see all of them at once."""
 
+from app.models.api_key import ApiKey
 from app.models.author import Author, AuthorBase, AuthorBio, AuthorName
 from app.models.base import Entity, fold, utcnow, uuid7
 from app.models.book import (
@@ -16,6 +17,7 @@ from app.models.idempotency_key import IdempotencyKey
 from app.models.tag import MAX_TAG_LENGTH, Tag, TagBase, TagName
 
 __all__ = [
+    "ApiKey",
     "ISBN_LENGTH",
     "MAX_ISBN_INPUT",
     "MAX_TAG_LENGTH",

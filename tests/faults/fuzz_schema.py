@@ -74,6 +74,7 @@ def test_every_operation_answers_as_its_schema_says(
 ) -> None:
     case.call_and_validate(
         base_url=fuzzed_server.url,
+        headers=fuzzed_server.headers,
         checks=[
             not_a_server_error,
             status_code_conformance,

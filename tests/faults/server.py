@@ -35,8 +35,25 @@ def sqlite_file(database_url: str) -> Path:
     return Path(path)
 
 
+def make_key(database_url: str, scope: str = "admin", name: str = "tests") -> str:
+    """A key made by the command line tool, `python -m app.keys create`, in that database."""
+    made = subprocess.run(
+        [sys.executable, "-m", "app.keys", "create", "--name", name, "--scope", scope],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return made.stdout.splitlines()[-1]
+
+
 class ServerProcess:
-    """`python -m app` serving one database on 127.0.0.1, logging to a file."""
+    """`python -m app` serving one database on 127.0.0.1, logging to a file.
+
+    Once started it holds an admin key (`headers` sends it). Its request rate is not limited
+    unless the test sets RATE_LIMIT_PER_MINUTE: these tests load servers on purpose.
+    """
 
     def __init__(self, database_url: str, log: Path, **env: str) -> None:
         self.database_url = database_url
@@ -44,6 +61,7 @@ class ServerProcess:
         self.port = free_port()
         self.env = {
             **os.environ,
+            "RATE_LIMIT_PER_MINUTE": "0",
             **env,
             "DATABASE_URL": database_url,
             "HOST": HOST,
@@ -51,10 +69,18 @@ class ServerProcess:
             "PYTHONUNBUFFERED": "1",
         }
         self.process: subprocess.Popen[bytes] | None = None
+        self.key = ""
+        # How the server is started; a test may run uvicorn's own command line instead.
+        self.command = [sys.executable, "-m", "app"]
 
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What a client sends to be let in with the server's admin key."""
+        return {"Authorization": f"Bearer {self.key}"}
 
     @property
     def pid(self) -> int:
@@ -65,13 +91,15 @@ class ServerProcess:
         """Start the process and return once `/health/ready` answers 200."""
         self.launch()
         self.wait_ready()
+        if not self.key:
+            self.key = make_key(self.database_url)
         return self
 
     def launch(self) -> None:
         """Start the process without waiting for it."""
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app"],
+                self.command,
                 cwd=PROJECT_ROOT,
                 env=self.env,
                 stdin=subprocess.DEVNULL,

@@ -60,7 +60,10 @@ async def test_a_backup_taken_under_write_load_is_sound_and_restores(
     settings = fresh_database()
     target = tmp_path / "backups" / "folio-backup.db"
     with running_server(settings.database_url, tmp_path / "server.log") as server:
-        clients = [httpx.AsyncClient(base_url=server.url, timeout=30) for _ in range(CLIENTS)]
+        clients = [
+            httpx.AsyncClient(base_url=server.url, headers=server.headers, timeout=30)
+            for _ in range(CLIENTS)
+        ]
         writers = [Writer(n, http, deletes=True, reads=False) for n, http in enumerate(clients)]
         stop = time.monotonic() + 60
         load = asyncio.gather(*(writer.run(stop, 10_000) for writer in writers))
@@ -90,7 +93,9 @@ async def test_a_backup_taken_under_write_load_is_sound_and_restores(
 
     # Restore: serve the copy as the database, as an operator would.
     with running_server(f"sqlite+aiosqlite:///{target}", tmp_path / "restored.log") as restored:
-        async with httpx.AsyncClient(base_url=restored.url, timeout=30) as http:
+        async with httpx.AsyncClient(
+            base_url=restored.url, headers=restored.headers, timeout=30
+        ) as http:
             served = {
                 "author": len(await list_all(http, "/authors")),
                 "book": len(await list_all(http, "/books")),

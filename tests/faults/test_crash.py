@@ -27,7 +27,10 @@ async def test_sigkill_mid_load_loses_no_acknowledged_write(
     settings = fresh_database()
     log = tmp_path / "server.log"
     server = ServerProcess(settings.database_url, log).start()
-    clients = [httpx.AsyncClient(base_url=server.url, timeout=30) for _ in range(CLIENTS)]
+    clients = [
+        httpx.AsyncClient(base_url=server.url, headers=server.headers, timeout=30)
+        for _ in range(CLIENTS)
+    ]
     writers = [Writer(n, http, deletes=True, reads=False) for n, http in enumerate(clients)]
 
     def acknowledged() -> int:
@@ -65,7 +68,9 @@ async def test_sigkill_mid_load_loses_no_acknowledged_write(
     # The same command on the same database, with no repair step in between.
     restarted = ServerProcess(settings.database_url, log).start()
     try:
-        async with httpx.AsyncClient(base_url=restarted.url, timeout=30) as http:
+        async with httpx.AsyncClient(
+            base_url=restarted.url, headers=restarted.headers, timeout=30
+        ) as http:
             found = await snapshot(http)
             assert verify(writers, found) == []
             # IDEMPOTENCY-KEY (being built elsewhere): here, retry each writer's unanswered

@@ -199,9 +199,9 @@ async def test_a_request_cancelled_at_any_point_leaves_no_transaction_open(
         assert answer.json()["version"] in (2, 3)  # a cancelled commit may have gone through
 
 
-def abort_payload(n: int, author_id: str) -> bytes:
+def abort_payload(n: int, author_id: str, key: str) -> bytes:
     """A request cut short: headers that promise a body never sent, or a whole request."""
-    head = "Host: folio\r\nContent-Type: application/json\r\n"
+    head = f"Host: folio\r\nContent-Type: application/json\r\nAuthorization: Bearer {key}\r\n"
     body = json.dumps({"name": f"Aborted {n}"}).encode()
     kind = n % 10
     if kind < 4:  # the body never comes
@@ -231,12 +231,16 @@ async def test_a_thousand_aborted_connections_leave_the_server_answering_and_sto
 ) -> None:
     settings = fresh_database()
     with running_server(settings.database_url, tmp_path / "server.log") as server:
-        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        async with httpx.AsyncClient(
+            base_url=server.url, headers=server.headers, timeout=30
+        ) as http:
             author = (await http.post("/authors", json={"name": "Target"})).json()
             for start in range(0, REQUESTS, BATCH):
                 await asyncio.gather(
                     *(
-                        send_and_abort(server.port, abort_payload(n, author["id"]), n % 2 == 0)
+                        send_and_abort(
+                            server.port, abort_payload(n, author["id"], server.key), n % 2 == 0
+                        )
                         for n in range(start, start + BATCH)
                     )
                 )

@@ -27,7 +27,9 @@ async def test_concurrent_clients_get_no_errors_and_the_database_holds_what_they
     with running_server(settings.database_url, tmp_path / "server.log") as server:
         limits = httpx.Limits(max_connections=1)
         clients = [
-            httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits)
+            httpx.AsyncClient(
+                base_url=server.url, headers=server.headers, timeout=30, limits=limits
+            )
             for _ in range(CLIENTS)
         ]
         writers = [
@@ -39,7 +41,9 @@ async def test_concurrent_clients_get_no_errors_and_the_database_holds_what_they
                 *(writer.run(started + LOAD_SECONDS, MAX_REQUESTS_PER_CLIENT) for writer in writers)
             )
             elapsed = time.monotonic() - started
-            async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            async with httpx.AsyncClient(
+                base_url=server.url, headers=server.headers, timeout=30
+            ) as http:
                 found = await snapshot(http)
         finally:
             await asyncio.gather(*(http.aclose() for http in clients))

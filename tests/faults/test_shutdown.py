@@ -20,12 +20,15 @@ WRITES_BEFORE = 20
 HOLD_AFTER_SIGTERM = 0.5  # seconds the in-flight writes are kept waiting after the signal
 
 
-def send_request(port: int, method: str, path: str, body: dict[str, object]) -> socket.socket:
+def send_request(
+    server: ServerProcess, method: str, path: str, body: dict[str, object]
+) -> socket.socket:
     """Send a whole request on a new connection and leave its answer to be read later."""
     payload = json.dumps(body).encode()
-    connection = socket.create_connection((HOST, port), timeout=10)
+    connection = socket.create_connection((HOST, server.port), timeout=10)
     connection.sendall(
         f"{method} {path} HTTP/1.1\r\nHost: folio\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {server.key}\r\n"
         f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
         + payload
     )
@@ -56,7 +59,7 @@ def test_sigterm_lets_in_flight_requests_finish_then_checkpoints_the_wal(
     # checkpoint can empty it.
     other = sqlite3.connect(path, isolation_level=None, timeout=10)
     try:
-        with httpx.Client(base_url=server.url, timeout=10) as http:
+        with httpx.Client(base_url=server.url, headers=server.headers, timeout=10) as http:
             author = http.post("/authors", json={"name": "Before"}).json()
             for n in range(WRITES_BEFORE):
                 assert http.post("/authors", json={"name": f"Before {n}"}).status_code == 201
@@ -66,8 +69,8 @@ def test_sigterm_lets_in_flight_requests_finish_then_checkpoints_the_wal(
             # Hold the write lock, so the next writes are in flight inside the server.
             other.execute("BEGIN IMMEDIATE")
             in_flight = [
-                send_request(server.port, "POST", "/authors", {"name": "In flight"}),
-                send_request(server.port, "PATCH", f"/authors/{author['id']}", {"bio": "late"}),
+                send_request(server, "POST", "/authors", {"name": "In flight"}),
+                send_request(server, "PATCH", f"/authors/{author['id']}", {"bio": "late"}),
             ]
             # Connections accepted after ours have been served, so ours have been read too.
             assert http.get("/health/live").status_code == 200

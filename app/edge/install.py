@@ -1,0 +1,57 @@
+"""Put the edge middlewares in front of the app, outermost first: CORS, framing, the access
+check, body size."""
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from app.config import Settings
+from app.edge.body import BodyLimit
+from app.edge.framing import Framing
+from app.keys.guard import AccessCheck
+
+IMPORTS_PATH = "/imports"
+# What a browser client may send and read beyond the CORS-safelisted headers.
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+    "X-Request-ID",
+]
+CORS_RESPONSE_HEADERS = [
+    "ETag",
+    "Location",
+    "Link",
+    "Retry-After",
+    "RateLimit",
+    "RateLimit-Policy",
+    "Idempotent-Replayed",
+    "X-Request-ID",
+]
+
+
+def cors_origins(settings: Settings) -> list[str]:
+    """CORS_ORIGINS as a list: comma-separated, blanks ignored."""
+    return [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
+
+
+def install_edge(app: FastAPI, settings: Settings) -> None:
+    """Add the middlewares; Starlette runs the one added last first."""
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_body_bytes,
+        per_path={IMPORTS_PATH: settings.max_import_bytes},
+    )
+    # Keys are checked before any of the body is read, so a client without one sends it in vain.
+    app.add_middleware(AccessCheck)
+    app.add_middleware(Framing)
+    if origins := cors_origins(settings):
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_RESPONSE_HEADERS,
+            max_age=600,
+        )

@@ -1,0 +1,183 @@
+"""The access check every request passes through before it reaches a route.
+
+It runs as a pure ASGI middleware, so it decides before anything else looks at a request:
+a client without a usable key is refused before its body is read or parsed. The scope a
+request needs follows from its method and path alone: key management needs `admin`, every
+other method that changes data `write`, reads nothing (or `read` with READS_REQUIRE_KEY). A
+key that is sent is checked even where none is needed. The key is looked up on every request,
+so a revocation holds at once in every process.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.config import Settings
+from app.db import SAFE_METHODS, Database
+from app.errors import (
+    FolioError,
+    Forbidden,
+    TooManyRequests,
+    Unauthorized,
+    on_database_error,
+    on_folio_error,
+)
+from app.keys.limits import Verdict
+from app.keys.repository import LAST_USED_PRECISION, ApiKeyRepository
+from app.keys.scopes import Scope as KeyScope
+from app.keys.scopes import grants
+from app.keys.secrets import well_formed
+from app.models import ApiKey, utcnow
+from app.state import request_state
+
+logger = logging.getLogger(__name__)
+
+# Never need a key and are never rate-limited: probes, scrapers and the documentation.
+EXEMPT_PATHS = ("/health/", "/metrics", "/docs", "/redoc", "/openapi.json")
+KEY_MANAGEMENT_PATH = "/api-keys"
+NOT_AUTHENTICATED = "A valid API key is needed: send `Authorization: Bearer <key>`."
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="An API key, `Authorization: Bearer folio_...`. Changing data needs `write`, "
+    "managing keys `admin`; reads need none unless the server requires `read`.",
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a request: an API key and its scope, or nobody (`api_key_id` None)."""
+
+    api_key_id: uuid.UUID | None = None
+    scope: str | None = None
+
+
+def needed_scope(method: str, path: str, settings: Settings) -> KeyScope | None:
+    """The scope a request needs in `keys` mode, from its method and path."""
+    if path == KEY_MANAGEMENT_PATH or path.startswith(KEY_MANAGEMENT_PATH + "/"):
+        return "admin"
+    if method not in SAFE_METHODS:
+        return "write"
+    return "read" if settings.reads_require_key else None
+
+
+def client_address(request: Request) -> str:
+    """The client's address (the proxy's forwarded one when uvicorn trusts the proxy)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def bearer_token(header: str) -> str | None:
+    """The key in an `Authorization: Bearer <key>` header, if it is shaped like one of ours."""
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not well_formed(token):
+        return None
+    return token
+
+
+async def find_key(database: Database, header: str) -> ApiKey | None:
+    """The usable key a header names, or None; a malformed one costs no database lookup."""
+    token = bearer_token(header)
+    if token is None:
+        return None
+    async with database.reads() as session, session.begin():
+        return await ApiKeyRepository(session).usable(token)
+
+
+async def record_use(database: Database, api_key: ApiKey) -> None:
+    """Store when a key was last used, unless a use within the last minute is stored."""
+    now = utcnow()
+    if api_key.last_used_at is not None and api_key.last_used_at >= now - LAST_USED_PRECISION:
+        return
+    try:
+        async with database.writes() as session, session.begin():
+            await ApiKeyRepository(session).mark_used(api_key.id, now)
+    except Exception:
+        # A use that goes unrecorded now is recorded by the key's next request.
+        logger.warning("could not record the use of API key %s", api_key.id, exc_info=True)
+
+
+async def check(request: Request) -> tuple[Caller, ApiKey | None, Verdict | None]:
+    """Decide who is calling and refuse what they may not do; count them against the limits."""
+    state = request_state(request)
+    settings = state.settings
+    limits = state.rate_limits
+    address = client_address(request)
+    caller, api_key = Caller(), None
+    if settings.auth_mode == "keys":
+        if (refused := limits.failures_exhausted(address)) is not None:
+            raise TooManyRequests(
+                "Too many failed authentications from this address.", headers=refused.headers()
+            )
+        needed = needed_scope(request.method, request.url.path, settings)
+        if "authorization" in request.headers:
+            api_key = await find_key(state.database, request.headers["authorization"])
+            if api_key is None:
+                limits.record_failure(address)
+                raise Unauthorized(NOT_AUTHENTICATED, headers=CHALLENGE)
+            caller = Caller(api_key.id, api_key.scope)
+        if needed is not None:
+            if caller.scope is None:
+                raise Unauthorized(NOT_AUTHENTICATED, headers=CHALLENGE)
+            if not grants(caller.scope, needed):
+                raise Forbidden(f"This request needs an API key with the `{needed}` scope.")
+    client = f"key:{caller.api_key_id}" if caller.api_key_id else f"address:{address}"
+    verdict = limits.take_request(client)
+    if verdict is not None and not verdict.allowed:
+        raise TooManyRequests("Too many requests; slow down.", headers=verdict.headers())
+    return caller, api_key, verdict
+
+
+class AccessCheck:
+    """Run `check` on every request but the exempt ones, before the app sees it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PATHS):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        try:
+            caller, api_key, verdict = await check(request)
+        except FolioError as exc:
+            await (await on_folio_error(request, exc))(scope, receive, send)
+            return
+        except (DBAPIError, PoolTimeoutError, OSError) as exc:
+            await (await on_database_error(request, exc))(scope, receive, send)
+            return
+        scope.setdefault("state", {})["caller"] = caller
+
+        async def send_with_limits(message: Message) -> None:
+            if message["type"] == "http.response.start" and verdict is not None:
+                MutableHeaders(scope=message).update(verdict.headers())
+            await send(message)
+
+        await self.app(scope, receive, send_with_limits)
+        if api_key is not None:
+            # After the answer has gone out: the client does not wait for the bookkeeping.
+            await record_use(request_state(request).database, api_key)
+
+
+async def authenticate(
+    request: Request,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> Caller:
+    """The caller `AccessCheck` found; as an app-level dependency it also puts the bearer
+    scheme on every operation of the OpenAPI document."""
+    caller = getattr(request.state, "caller", None)
+    return caller if isinstance(caller, Caller) else Caller()
+
+
+CallerDep = Annotated[Caller, Depends(authenticate)]

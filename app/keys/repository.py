@@ -1,0 +1,94 @@
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from sqlalchemy import or_
+
+# SQLModel's select() takes at most four columns; a key's row has eight.
+from sqlalchemy import select as select_columns
+from sqlmodel import col, select, update
+
+from app.db import SessionDep, on_session
+from app.keys.schemas import ApiKeyQuery, ApiKeyRead
+from app.keys.secrets import hash_key, new_key, shown_prefix
+from app.models import ApiKey, utcnow
+from app.pagination import Slice, paginate
+
+# `last_used_at` is kept to this precision, so a busy key costs one write a minute, not one
+# per request.
+LAST_USED_PRECISION = timedelta(minutes=1)
+# What a list shows: never the hash of a secret.
+KEY_COLUMNS: tuple[Any, ...] = (
+    ApiKey.id,
+    ApiKey.name,
+    ApiKey.scope,
+    ApiKey.prefix,
+    ApiKey.created_at,
+    ApiKey.expires_at,
+    ApiKey.last_used_at,
+    ApiKey.revoked_at,
+)
+KEYS = select_columns(*KEY_COLUMNS)
+
+
+class ApiKeyRepository:
+    def __init__(self, session: SessionDep) -> None:
+        self.session = session
+
+    async def create(
+        self, name: str, scope: str, expires_at: datetime | None = None
+    ) -> tuple[ApiKey, str]:
+        """Make a key; return its row and the secret, which is not kept anywhere."""
+        secret = new_key()
+        api_key = ApiKey(
+            name=name,
+            scope=scope,
+            prefix=shown_prefix(secret),
+            secret_hash=hash_key(secret),
+            expires_at=expires_at,
+        )
+        self.session.add(api_key)
+        await self.session.flush()
+        return api_key, secret
+
+    async def usable(self, secret: str) -> ApiKey | None:
+        """The key with this secret if it is neither revoked nor expired, else None."""
+        statement = select(ApiKey).where(
+            ApiKey.secret_hash == hash_key(secret),
+            col(ApiKey.revoked_at).is_(None),
+            or_(col(ApiKey.expires_at).is_(None), col(ApiKey.expires_at) > utcnow()),
+        )
+        return (await self.session.exec(statement)).one_or_none()
+
+    async def get(self, key_id: uuid.UUID) -> ApiKey | None:
+        return await self.session.get(ApiKey, key_id)
+
+    async def search(self, query: ApiKeyQuery) -> Slice[ApiKeyRead]:
+        """One page of keys, revoked ones included."""
+        found = await paginate(self.session, query, KEYS, [], ApiKey)
+        return found.with_items([ApiKeyRead.model_validate(row._mapping) for row in found.items])
+
+    async def revoke(self, api_key: ApiKey) -> None:
+        """Revoke the key now; revoking it again keeps the first time."""
+        if api_key.revoked_at is None:
+            api_key.revoked_at = utcnow()
+            api_key.touch()
+        await self.session.flush()
+
+    async def mark_used(self, key_id: uuid.UUID, now: datetime) -> None:
+        """Record a use, unless one within `LAST_USED_PRECISION` is recorded already."""
+        statement = (
+            update(ApiKey)
+            .where(
+                col(ApiKey.id) == key_id,
+                or_(
+                    col(ApiKey.last_used_at).is_(None),
+                    col(ApiKey.last_used_at) < now - LAST_USED_PRECISION,
+                ),
+            )
+            .values(last_used_at=now)
+        )
+        await self.session.exec(statement)
+
+
+ApiKeyRepositoryDep = Annotated[ApiKeyRepository, on_session(ApiKeyRepository)]

@@ -1,0 +1,46 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.errors import NotFound, problem_responses
+from app.keys.repository import ApiKeyRepositoryDep
+from app.keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyQuery, ApiKeyRead
+from app.pagination import LIST_RESPONSES, Page, PagerDep
+
+router = APIRouter(prefix="/api-keys", tags=["api keys"])
+
+NOT_A_KEY = "No API key has this id."
+
+
+@router.get("", responses=LIST_RESPONSES)
+async def list_api_keys(
+    query: Annotated[ApiKeyQuery, Query()], keys: ApiKeyRepositoryDep, pager: PagerDep
+) -> Page[ApiKeyRead]:
+    """List API keys, revoked ones included; never their secrets."""
+    return pager.answer(await keys.search(query), query)
+
+
+@router.post(
+    "",
+    status_code=201,
+    responses={201: {"headers": {"Location": {"schema": {"type": "string"}}}}},
+)
+async def create_api_key(
+    data: ApiKeyCreate, keys: ApiKeyRepositoryDep, response: Response
+) -> ApiKeyCreated:
+    """Make an API key; its secret, `key`, is in this answer and nowhere else, ever."""
+    api_key, secret = await keys.create(data.name, data.scope, data.expires_at)
+    response.headers["Location"] = f"/api-keys/{api_key.id}"
+    return ApiKeyCreated(**ApiKeyRead.model_validate(api_key).model_dump(), key=secret)
+
+
+@router.delete(
+    "/{key_id}", status_code=204, response_class=Response, responses=problem_responses(404)
+)
+async def revoke_api_key(key_id: uuid.UUID, keys: ApiKeyRepositoryDep) -> None:
+    """Revoke an API key: from now on, in every process, it is refused."""
+    api_key = await keys.get(key_id)
+    if api_key is None:
+        raise NotFound(NOT_A_KEY)
+    await keys.revoke(api_key)

@@ -1,0 +1,160 @@
+"""Keys across real server processes: revocation holds at once everywhere, and no secret
+is left in a log line, a problem body or the database."""
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.config import Settings
+from app.db import is_sqlite
+from app.keys.secrets import new_key
+from app.schema import PROJECT_ROOT
+from tests.faults.server import ServerProcess, make_key, running_server, sqlite_file
+
+
+def test_a_key_revoked_in_one_process_is_refused_by_every_other_at_once(
+    fresh_database: Callable[[], Settings], tmp_path: Path
+) -> None:
+    url = fresh_database().database_url
+    servers = [ServerProcess(url, tmp_path / f"server-{n}.log") for n in range(2)]
+    try:
+        first, second = (server.start() for server in servers)
+        with (
+            httpx.Client(base_url=first.url, headers=first.headers) as one,
+            httpx.Client(base_url=second.url) as other,
+        ):
+            created = one.post("/api-keys", json={"name": "roaming", "scope": "write"}).json()
+            headers = {"Authorization": f"Bearer {created['key']}"}
+            assert other.post("/authors", json={"name": "A"}, headers=headers).status_code == 201
+            assert one.delete(f"/api-keys/{created['id']}").status_code == 204
+            refused = other.post("/authors", json={"name": "B"}, headers=headers)
+            assert refused.status_code == 401
+            assert refused.headers["www-authenticate"] == "Bearer"
+            assert other.get("/authors", params={"name": "B"}).json()["meta"]["total"] == 0
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def database_text(url: str) -> bytes:
+    """Everything the database holds, as bytes to search: the SQLite files, or every row."""
+    if is_sqlite(url):
+        path = sqlite_file(url)
+        files = [path, path.with_name(path.name + "-wal")]
+        return b"".join(file.read_bytes() for file in files if file.exists())
+
+    async def rows() -> bytes:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                found = []
+                for table in ("api_key", "idempotency_key", "author"):
+                    result = await connection.execute(text(f"SELECT t::text FROM {table} t"))
+                    found += [row[0] for row in result]
+                return "\n".join(found).encode()
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(rows())
+
+
+def test_no_secret_reaches_the_log_the_problems_or_the_database(
+    fresh_database: Callable[[], Settings], tmp_path: Path
+) -> None:
+    url = fresh_database().database_url
+    log = tmp_path / "server.log"
+    made_by_cli = make_key(url, "read", "scanner")
+    guessed = new_key()
+    answers = []
+    # SQL_ECHO logs every statement with its parameters: the strictest case for the log.
+    with running_server(url, log, SQL_ECHO="true") as server:
+        with httpx.Client(base_url=server.url, headers=server.headers) as client:
+            created = client.post("/api-keys", json={"name": "api", "scope": "write"}).json()
+            secrets = [server.key, made_by_cli, created["key"], guessed]
+            for key in secrets:
+                headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "scan"}
+                answers.append(client.post("/authors", json={"name": "x"}, headers=headers))
+                answers.append(client.get("/authors", headers={"Authorization": f"Bearer {key}"}))
+            answers.append(client.get("/authors", headers={"Authorization": f"Bearer {guessed}x"}))
+            answers.append(client.get("/api-keys"))
+            assert client.delete(f"/api-keys/{created['id']}").status_code == 204
+            answers.append(
+                client.post(
+                    "/authors",
+                    json={"name": "y"},
+                    headers={"Authorization": f"Bearer {created['key']}"},
+                )
+            )
+        server.terminate()
+    assert {answer.status_code for answer in answers} >= {201, 200, 401, 403}
+    haystacks = {
+        "log": log.read_bytes(),
+        "answers": b"".join(answer.content for answer in answers),
+        "database": database_text(url),
+    }
+    assert len(haystacks["log"]) > 1000  # statements were logged
+    for name, haystack in haystacks.items():
+        for secret in secrets:
+            body = secret[len("folio_") :].encode()
+            assert body not in haystack, f"a secret in the {name}"
+
+
+def test_the_cli_refuses_bad_input_in_one_line(fresh_database: Callable[[], Settings]) -> None:
+    url = fresh_database().database_url
+    for arguments, needle in [
+        (["--name", "x", "--scope", "root"], "scope"),
+        (["--name", "x" * 10_000, "--scope", "read"], "200 characters"),
+        (["--name", "x", "--scope", "read", "--expires-in-days", "-1"], "expires-in-days"),
+        (["--name", "x", "--scope", "read", "--expires-in-days", "soon"], "expires-in-days"),
+        (["--scope", "read"], "--name"),
+    ]:
+        run = subprocess.run(
+            [sys.executable, "-m", "app.keys", "create", *arguments],
+            cwd=PROJECT_ROOT,
+            env={"DATABASE_URL": url, "PATH": ""},
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode != 0, arguments
+        assert run.stdout == ""
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1, run.stderr
+        assert lines[0].startswith("error: "), lines
+        assert needle in lines[0], lines
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app.keys",
+            "create",
+            "--name",
+            "ops",
+            "--scope",
+            "admin",
+            "--expires-in-days",
+            "30",
+        ],
+        cwd=PROJECT_ROOT,
+        env={"DATABASE_URL": url, "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    key = made.stdout.splitlines()[-1]
+    assert key.startswith("folio_")
+    assert key not in made.stderr
+
+
+def test_open_mode_says_so_at_start(fresh_database: Callable[[], Settings], tmp_path: Path) -> None:
+    url = fresh_database().database_url
+    with running_server(url, tmp_path / "server.log", AUTH_MODE="open") as server:
+        with httpx.Client(base_url=server.url) as client:
+            assert client.post("/authors", json={"name": "Open"}).status_code == 201
+        log = server.log_text()
+    assert "AUTH_MODE=open" in log

@@ -1,0 +1,111 @@
+"""Request and failed-authentication rates, and body sizes."""
+
+import json
+from collections.abc import AsyncIterator
+
+from httpx import AsyncClient
+
+from app.db import Database
+from app.keys.secrets import new_key
+from tests.access import bearer, make_key
+from tests.keys.conftest import AppClient
+from tests.problems import assert_problem
+
+
+async def test_past_the_rate_a_key_gets_429s_and_others_do_not(
+    app_client: AppClient, database: Database
+) -> None:
+    first, second = [bearer(await make_key(database, "read")) for _ in range(2)]
+    async with app_client(rate_limit_per_minute=3) as client:
+        answers = [await client.get("/tags", headers=first) for _ in range(3)]
+        assert [answer.status_code for answer in answers] == [200, 200, 200]
+        assert answers[0].headers["ratelimit-policy"] == '"requests";q=3;w=60'
+        assert answers[0].headers["ratelimit"].startswith('"requests";r=2;t=')
+        refused = await client.get("/tags", headers=first)
+        assert_problem(refused, 429, instance="/tags")
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert refused.headers["ratelimit"].startswith('"requests";r=0;t=')
+        assert (await client.get("/tags", headers=second)).status_code == 200
+        for _ in range(5):  # probes and documentation are never limited
+            assert (await client.get("/health/live", headers=first)).status_code == 200
+            assert (await client.get("/openapi.json", headers=first)).status_code == 200
+
+
+async def test_anonymous_requests_are_limited_by_address(app_client: AppClient) -> None:
+    async with app_client(rate_limit_per_minute=2) as client:
+        assert [(await client.get("/tags")).status_code for _ in range(3)] == [200, 200, 429]
+
+
+async def test_zero_switches_the_rate_limit_off(app_client: AppClient) -> None:
+    async with app_client(rate_limit_per_minute=0) as client:
+        answers = [await client.get("/tags") for _ in range(30)]
+        assert {answer.status_code for answer in answers} == {200}
+        assert "ratelimit" not in answers[0].headers
+
+
+async def test_failed_authentications_lock_the_address_out(
+    app_client: AppClient, database: Database
+) -> None:
+    good = bearer(await make_key(database, "admin"))
+    async with app_client(auth_failures_per_minute=2) as client:
+        for _ in range(2):
+            assert_problem(await client.get("/tags", headers=bearer(new_key())), 401)
+        locked = await client.get("/tags", headers=good)
+        assert_problem(locked, 429, instance="/tags")
+        assert int(locked.headers["retry-after"]) >= 1
+        assert locked.headers["ratelimit-policy"] == '"auth-failures";q=2;w=60'
+        assert (await client.get("/health/live")).status_code == 200
+
+
+async def test_a_body_over_the_limit_is_a_413_and_changes_nothing(
+    app_client: AppClient, database: Database
+) -> None:
+    write = bearer(await make_key(database, "write"))
+    async with app_client(max_body_bytes=100) as client:
+        body = json.dumps({"name": "x" * 150}).encode()
+        answer = await client.post("/authors", content=body, headers=write)
+        assert_problem(answer, 413, instance="/authors")
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for _ in range(10):
+                yield b" " * 50
+
+        streamed = await client.post(
+            "/authors",
+            content=chunks(),
+            headers={**write, "Content-Type": "application/json"},
+        )
+        assert_problem(streamed, 413, instance="/authors")
+        small = await client.post("/authors", json={"name": "fits"}, headers=write)
+        assert small.status_code == 201
+        assert (await client.get("/authors")).json()["meta"]["total"] == 1
+
+
+async def test_cors_lets_listed_origins_in_preflight_included(app_client: AppClient) -> None:
+    origin = "https://app.example"
+    async with app_client(cors_origins=f"{origin}, https://other.example") as client:
+        preflight = await client.options(
+            "/authors",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization, content-type",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == origin
+        assert "POST" in preflight.headers["access-control-allow-methods"]
+        assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+        answer = await client.get("/tags", headers={"Origin": origin})
+        assert answer.headers["access-control-allow-origin"] == origin
+        assert "etag" in answer.headers["access-control-expose-headers"].lower()
+        stranger = await client.get("/tags", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in stranger.headers
+
+
+async def test_no_origin_is_allowed_by_default(client: AsyncClient) -> None:
+    preflight = await client.options(
+        "/authors",
+        headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in preflight.headers
