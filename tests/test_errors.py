@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from alembic import command
@@ -24,6 +25,14 @@ def assert_problem(answer: Response, status: int) -> dict[str, object]:
     assert body["status"] == status
     assert body["instance"] == answer.request.url.path
     return dict(body)
+
+
+@pytest.mark.parametrize("sent", ["I%09x", "a%3Fb", "%0Anew", "50%25"])
+async def test_instance_is_the_path_as_received(client: AsyncClient, sent: str) -> None:
+    answer = await client.get(f"/authors/{sent}")
+
+    assert_problem(answer, 422)
+    assert answer.json()["instance"] == "/authors/" + unquote(sent)
 
 
 async def test_an_unexpected_error_is_a_500_that_leaks_nothing(
