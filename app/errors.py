@@ -151,7 +151,8 @@ def problem(
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        # The path as received: `request.url` drops tabs and newlines when it parses the URL.
+        "instance": request.scope["path"],
     }
     if errors is not None:
         body["errors"] = errors

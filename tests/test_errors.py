@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from alembic import command
@@ -13,6 +14,14 @@ from app.config import Settings
 from app.schema import alembic_config
 from tests.problems import assert_problem
 from tests.serving import serving
+
+
+@pytest.mark.parametrize("sent", ["I%09x", "a%3Fb", "%0Anew", "50%25"])
+async def test_instance_is_the_path_as_received(client: AsyncClient, sent: str) -> None:
+    answer = await client.get(f"/authors/{sent}")
+
+    assert_problem(answer, 422)
+    assert answer.json()["instance"] == "/authors/" + unquote(sent)
 
 
 async def test_an_unexpected_error_is_a_500_that_leaks_nothing(

@@ -83,10 +83,11 @@ class RequestMetrics:
         self.series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        key = (method, route, status)
+        # Any method a client invents is one label, and one entry here.
+        key = (method if method in METHODS else "other", route, status)
         series = self.series.get(key)
         if series is None:
-            labels = (method if method in METHODS else "other", route, str(status))
+            labels = (key[0], route, str(status))
             series = (REQUESTS.labels(*labels), REQUEST_SECONDS.labels(*labels))
             self.series[key] = series
         series[0].inc()

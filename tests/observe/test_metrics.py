@@ -15,7 +15,7 @@ from app.config import Settings
 from app.db import create_engine, is_sqlite
 from app.main import create_app
 from app.models import Author
-from app.observe.metrics import IMPORTS, ScrapeHook, on_scrape, scrape_hooks
+from app.observe.metrics import IMPORTS, RequestMetrics, ScrapeHook, on_scrape, scrape_hooks
 from tests.faults.server import running_server
 from tests.serving import serving
 
@@ -80,6 +80,15 @@ async def test_an_unknown_method_is_one_label(client: AsyncClient) -> None:
         - value(before, "folio_http_requests_total", **labels)
         == 1
     )
+
+
+def test_invented_methods_keep_one_series() -> None:
+    metrics = RequestMetrics()
+
+    for number in range(50):
+        metrics.observe(f"INVENTED{number}", "/books", 405, 0.001)
+
+    assert list(metrics.series) == [("other", "/books", 405)]
 
 
 async def test_metrics_are_not_in_the_openapi_document(client: AsyncClient) -> None:
