@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.databases import ScratchDatabase
-from tests.faults.server import ServerProcess
+from tests.faults.server import ServerProcess, make_key
 
 pytestmark = pytest.mark.postgres
 
@@ -34,8 +34,11 @@ def servers(
     directory = tmp_path_factory.mktemp("multiprocess")
     database = template.copy(directory)  # what fresh_database does, once for the module
     started = [ServerProcess(database.url, directory / f"server-{n}.log") for n in range(PROCESSES)]
+    # One client, one API key, whichever process serves it: Idempotency-Keys belong to the key.
+    key = make_key(database.url)
     try:
         for server in started:
+            server.key = key
             server.start()
         yield started
     finally:
