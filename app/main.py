@@ -56,13 +56,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = create_database(settings)
         app.state.schema_head = schema_head()
-        purging = asyncio.create_task(purge_periodically(app.state.database))
+        tasks = [asyncio.create_task(purge_periodically(app.state.database))]
         app.state.database_watch = DatabaseWatch(settings)
-        watching = asyncio.create_task(app.state.database_watch.run())
+        # Checked before the first request; retried meanwhile only if it did not pass.
+        if not await app.state.database_watch.check():
+            tasks.append(asyncio.create_task(app.state.database_watch.retry()))
         try:
             yield
         finally:
-            for task in (purging, watching):
+            for task in tasks:
                 task.cancel()
                 with suppress(asyncio.CancelledError):
                     await task
