@@ -186,7 +186,9 @@ async def check_database(settings: Settings) -> None:
     # the process that starts the workers would report a pool it no longer has.
     engine = create_engine(settings.model_copy(update={"metrics_enabled": False}), writer=True)
     try:
-        async with asyncio.timeout(CHECK_SECONDS), engine.connect() as connection:
+        # On SQLite a lock is waited for BUSY_TIMEOUT_MS first, and is then reported as such.
+        seconds = CHECK_SECONDS + settings.busy_timeout_ms / 1000
+        async with asyncio.timeout(seconds), engine.connect() as connection:
             revision = await read_and_write(connection)
     except TimeoutError:
         raise NotYet(faults.UNREACHABLE, f"no answer in {CHECK_SECONDS:.0f} s") from None
@@ -198,7 +200,7 @@ async def check_database(settings: Settings) -> None:
 
 
 class DatabaseWatch:
-    """Retries the start-up check in the background until the database serves."""
+    """The start-up check, run before serving and retried in the background until it passes."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -211,24 +213,33 @@ class DatabaseWatch:
             return f"{self.waiting_for.fault.detail} The server retries by itself."
         return "The database settings must be corrected; the server log says how."
 
-    async def run(self) -> None:
-        """Check, then retry with growing pauses; log each cause once, and the recovery."""
+    async def check(self) -> bool:
+        """Run the start-up check once; log what stands in the way, or the recovery."""
+        try:
+            await check_database(self.settings)
+        except NotYet as exc:
+            self.waiting_for = exc
+            faults.causes.report(exc.fault.name, exc.words)
+        except ConfigurationError as exc:
+            self.waiting_for = exc
+            faults.causes.report("configuration", str(exc))
+        else:
+            self.waiting_for = None
+            faults.causes.clear()
+        return self.waiting_for is None
+
+    async def retry(self) -> None:
+        """Check again with growing pauses until the check passes."""
         pause = FIRST_RETRY_SECONDS
         while True:
-            try:
-                await check_database(self.settings)
-            except NotYet as exc:
-                self.waiting_for = exc
-                faults.causes.report(exc.fault.name, exc.words)
-            except ConfigurationError as exc:
-                self.waiting_for = exc
-                faults.causes.report("configuration", str(exc))
-            else:
-                self.waiting_for = None
-                faults.causes.clear()
-                return
             await asyncio.sleep(pause)
             pause = min(pause * 2, LAST_RETRY_SECONDS)
+            try:
+                if await self.check():
+                    return
+            except Exception:
+                # A bug in a check must not end the retries, nor the server at shutdown.
+                logger.exception("database check failed")
 
 
 def check_start(command: str = "folio", *, serving: bool = True) -> Settings:

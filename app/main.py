@@ -55,13 +55,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "AUTH_MODE=open: every request may read, change and delete everything, "
                 "API keys included; use it only for local experiments"
             )
-        purging = asyncio.create_task(purge_periodically(state.database))
+        tasks = [asyncio.create_task(purge_periodically(state.database))]
         state.database_watch = DatabaseWatch(settings)
-        watching = asyncio.create_task(state.database_watch.run())
+        # Checked before the first request; retried meanwhile only if it did not pass.
+        if not await state.database_watch.check():
+            tasks.append(asyncio.create_task(state.database_watch.retry()))
         try:
             yield
         finally:
-            for task in (purging, watching):
+            for task in tasks:
                 task.cancel()
                 with suppress(asyncio.CancelledError):
                     await task

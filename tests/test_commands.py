@@ -91,9 +91,8 @@ def test_progress_is_a_bar_on_a_terminal() -> None:
 
 
 def make_dry_run(target: str) -> str:
-    """What `make target` would run, as if pyproject.toml had just changed (so the install
-    steps show whether or not this checkout has installed them yet)."""
-    result = run("make", "--no-print-directory", "-n", "-W", "pyproject.toml", target)
+    """What `make target` would run from scratch (-B: as if nothing were installed yet)."""
+    result = run("make", "--no-print-directory", "-n", "-B", target)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
