@@ -5,6 +5,10 @@ from app.models.base import Entity, fold, utcnow, uuid7
 from app.models.book import Book, BookBase
 from app.models.book_tag import BookTag
 from app.models.idempotency_key import IdempotencyKey
+from app.models.import_chunk import ImportChunk
+from app.models.import_error import ImportRowError
+from app.models.import_event import ImportEvent
+from app.models.import_job import Import
 from app.models.tag import Tag, TagBase
 
 __all__ = [
@@ -15,6 +19,10 @@ __all__ = [
     "BookTag",
     "Entity",
     "IdempotencyKey",
+    "Import",
+    "ImportChunk",
+    "ImportEvent",
+    "ImportRowError",
     "Tag",
     "fold",
     "TagBase",
