@@ -26,6 +26,14 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: float = Field(default=24, gt=0)
     # How long a request waits for another one with the same key before answering 409.
     idempotency_wait_seconds: float = Field(default=10, ge=0)
+    # Imports: the largest upload, rows per batch (one transaction each), how long a runner's
+    # claim lasts without a heartbeat, how often an idle runner looks for work, and whether
+    # this process runs imports at all.
+    max_import_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    import_batch_rows: int = Field(default=500, ge=1, le=10_000)
+    import_lease_seconds: float = Field(default=30, gt=0)
+    import_poll_seconds: float = Field(default=1, gt=0)
+    import_runner: bool = True
 
 
 @lru_cache

@@ -18,6 +18,8 @@ from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.idempotency.guard import InFlight
 from app.idempotency.purge import purge_periodically
+from app.imports.router import router as imports_router
+from app.imports.runner import ImportRunner
 from app.schemas import utf8_query_string
 from app.tags.router import router as tags_router
 
@@ -56,9 +58,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database = create_database(settings)
         app.state.schema_head = schema_head()
         purging = asyncio.create_task(purge_periodically(app.state.database))
+        importing = None
+        if settings.import_runner:
+            app.state.import_runner = ImportRunner(app.state.database, settings)
+            importing = asyncio.create_task(app.state.import_runner.run_forever())
         try:
             yield
         finally:
+            if importing is not None:
+                # A batch cut short here is rolled back; the import resumes at the next start.
+                importing.cancel()
+                with suppress(asyncio.CancelledError):
+                    await importing
             purging.cancel()
             with suppress(asyncio.CancelledError):
                 await purging
@@ -74,6 +85,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.in_flight = InFlight()
     install_error_handlers(app)
-    for router in (authors_router, books_router, tags_router, health_router):
+    for router in (authors_router, books_router, tags_router, health_router, imports_router):
         app.include_router(router)
     return app
