@@ -15,6 +15,7 @@ from app.books.router import router as books_router
 from app.config import Settings, get_settings
 from app.db import Database, create_database
 from app.errors import install_error_handlers
+from app.exports.router import router as exports_router
 from app.health.router import router as health_router
 from app.idempotency.guard import InFlight
 from app.idempotency.purge import purge_periodically
@@ -85,6 +86,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.in_flight = InFlight()
     install_error_handlers(app)
-    for router in (authors_router, books_router, tags_router, health_router, imports_router):
+    for router in (
+        authors_router,
+        books_router,
+        tags_router,
+        health_router,
+        imports_router,
+        exports_router,
+    ):
         app.include_router(router)
     return app

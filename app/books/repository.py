@@ -54,6 +54,25 @@ TAG_NAMES = (
 )
 
 
+def book_filters(query: BookQuery) -> list[Any]:
+    """The WHERE terms of the query's filters; exports filter the same way."""
+    filters: list[Any] = []
+    if query.author_id is not None:
+        filters.append(Book.author_id == query.author_id)
+    if query.tag is not None:
+        tagged = select(BookTag.book_id).join(Tag).where(Tag.name == query.tag.lower())
+        filters.append(col(Book.id).in_(tagged))
+    if query.isbn is not None:
+        filters.append(Book.isbn == query.isbn)
+    if query.year_from is not None:
+        filters.append(col(Book.published_year) >= query.year_from)
+    if query.year_to is not None:
+        filters.append(col(Book.published_year) <= query.year_to)
+    if query.q is not None:
+        filters.append(contains_text(Book.title_folded, fold(query.q)))
+    return filters
+
+
 class FoundBook(NamedTuple):
     book: BookRead
     author_version: int
@@ -70,20 +89,7 @@ class BookRepository:
         By cursor or without a count, the page has one row more, which tells `Page.of` whether
         another follows.
         """
-        filters: list[Any] = []
-        if query.author_id is not None:
-            filters.append(Book.author_id == query.author_id)
-        if query.tag is not None:
-            tagged = select(BookTag.book_id).join(Tag).where(Tag.name == query.tag.lower())
-            filters.append(col(Book.id).in_(tagged))
-        if query.isbn is not None:
-            filters.append(Book.isbn == query.isbn)
-        if query.year_from is not None:
-            filters.append(col(Book.published_year) >= query.year_from)
-        if query.year_to is not None:
-            filters.append(col(Book.published_year) <= query.year_to)
-        if query.q is not None:
-            filters.append(contains_text(Book.title_folded, fold(query.q)))
+        filters = book_filters(query)
         statement = (
             BOOKS_WITH_AUTHOR.where(*filters, *after_cursor(query, SORT_COLUMNS, Book.id))
             .order_by(*order_by(query, SORT_COLUMNS, Book.id))
