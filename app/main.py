@@ -86,13 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.in_flight = InFlight()
     install_error_handlers(app)
-    for router in (
-        authors_router,
-        books_router,
-        tags_router,
-        health_router,
-        imports_router,
-        exports_router,
-    ):
+    for router in (authors_router, books_router, tags_router, health_router):
         app.include_router(router)
+    app.include_router(imports_router)
+    app.include_router(exports_router)
     return app

@@ -31,6 +31,17 @@ class LeaseRepository:
         self.owner = owner
         self.lease = lease
 
+    async def waiting(self) -> bool:
+        """Whether any import is free to claim: a read, so an idle runner takes no write lock."""
+        statement = select(Import.id).where(claimable(utcnow())).limit(1)
+        return (await self.session.exec(statement)).first() is not None
+
+    async def release(self, import_id: uuid.UUID) -> None:
+        """Give a running import back to the queue, at a clean stop, for any runner to resume."""
+        await self.advance(
+            import_id, {"status": "queued", "lease_owner": None, "lease_expires_at": None}
+        )
+
     async def claim(self, import_id: uuid.UUID | None = None) -> Import | None:
         """Take the oldest import no live runner holds (or this one), in one statement.
 

@@ -124,18 +124,35 @@ class ImportRunner:
         self, import_id: uuid.UUID | None = None, progress: Progress | None = None
     ) -> Import | None:
         """Claim an import (this one, if given) and run it to its end; None if none was free."""
+        if import_id is None:
+            async with self.database.reads() as session, session.begin():
+                if not await self.leases(session).waiting():
+                    return None
         async with self.database.writes() as session, session.begin():
             job = await self.leases(session).claim(import_id)
             if job is None:
                 return None
             if job.attempts > 1:
-                session.add(event(job.id, "resumed", line=job.checkpoint_line, **counters(job)))
+                session.add(
+                    event(
+                        job.id,
+                        "resumed",
+                        runner=self.owner,
+                        line=job.checkpoint_line,
+                        **counters(job),
+                    )
+                )
             else:
-                session.add(event(job.id, "started"))
+                session.add(event(job.id, "started", runner=self.owner))
         logger.info("import %s claimed by %s (attempt %d)", job.id, self.owner, job.attempts)
         heartbeat = asyncio.create_task(self.heartbeat(job.id))
         try:
             await self.run(job, progress)
+        except asyncio.CancelledError:
+            # A clean stop: whatever batch was open is rolled back; the next start resumes.
+            async with self.database.writes() as session, session.begin():
+                await self.leases(session).release(job.id)
+            raise
         except Exception as exc:
             if is_busy(exc) or is_unreachable(exc):
                 raise  # the lease runs out and a runner tries again later
@@ -265,7 +282,15 @@ class ImportRunner:
         # The ORM must not also write what the statement does.
         session.expunge(current)
         await leases.advance(job.id, values)
-        session.add(event(job.id, "progress", **counters(current), line=current.checkpoint_line))
+        session.add(
+            event(
+                job.id,
+                "progress",
+                runner=self.owner,
+                line=current.checkpoint_line,
+                **counters(current),
+            )
+        )
         await session.flush()
         if progress is not None:
             progress(current)
