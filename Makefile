@@ -66,6 +66,14 @@ seed: migrate ## Load a demo catalogue of a few hundred authors and books
 backup: install ## Copy the SQLite database, even while it serves: make backup [BACKUP=path]
 	$(BIN)/python -m app.backup $(BACKUP)
 
+.PHONY: import export
+import: install ## Import a CSV or NDJSON file of books: make import FILE=books.csv [ARGS="--on-duplicate update"]
+	@test -n "$(FILE)" || { echo 'usage: make import FILE=books.csv [ARGS="--on-duplicate skip --dry-run"]'; exit 2; }
+	$(BIN)/python -m app.imports '$(FILE)' $(ARGS)
+
+export: install ## Export the books in the import format: make export [OUT=books.ndjson] [ARGS="--format csv"]
+	$(BIN)/python -m app.exports $(if $(OUT),--output '$(OUT)') $(ARGS)
+
 .PHONY: fuzz
 fuzz: install ## Fuzz every API operation with schemathesis, a bounded number of cases each
 	$(BIN)/pytest tests/faults/fuzz_schema.py $(ARGS)
