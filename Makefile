@@ -81,6 +81,10 @@ fuzz: install ## Fuzz every API operation with schemathesis, a bounded number of
 bench: install ## Run the load benchmark against a seeded database (make bench ARGS="--scale 1000000")
 	$(BIN)/python -m bench $(ARGS)
 
+.PHONY: bench-imports
+bench-imports: install ## Time imports of N books against a raw executemany (make bench-imports ARGS="--scale 1000000")
+	$(BIN)/python -m bench.imports $(ARGS)
+
 # The SQLite database `make copy-to-postgres` copies unless FROM names another.
 FROM ?= sqlite+aiosqlite:///./data/folio.db
 

@@ -186,3 +186,32 @@ async def test_several_servers_share_imports_and_never_run_one_twice(
     finally:
         for server in servers:
             server.stop()
+
+
+async def test_api_writes_go_through_while_an_import_runs(
+    fresh_database: Callable[[], Settings], tmp_path: Path
+) -> None:
+    settings = fresh_database()
+    server = ServerProcess(settings.database_url, tmp_path / "server.log").start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            response = await http.post(
+                "/imports",
+                content=rows_body("Busy", ROWS),
+                headers={"Content-Type": "application/x-ndjson"},
+            )
+            import_id = response.json()["id"]
+            await wait_for(http, import_id, lambda job: job["rows_processed"] > 0, 120)
+            statuses = []
+            during = 0
+            for n in range(30):
+                created = await http.post("/authors", json={"name": f"Writer {n}"})
+                statuses.append(created.status_code)
+                job = (await http.get(f"/imports/{import_id}")).json()
+                during += job["status"] == "running"
+            assert statuses == [201] * 30
+            assert during > 0, "the import ended before the writes began"
+            job = await wait_for(http, import_id, lambda job: job["finished_at"] is not None, 300)
+            assert job["rows_created"] == ROWS
+    finally:
+        server.stop()
