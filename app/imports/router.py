@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.errors import Conflict, NotFound, problem_responses
+from app.errors import PROBLEM_JSON, PROBLEM_SCHEMA, Conflict, NotFound, problem_responses
 from app.etag import NOT_MODIFIED, READ_HEADERS, IfNoneMatch, etag, header_doc, none_match
 from app.idempotency.guard import IN_FLIGHT, Idempotency, InFlight
 from app.idempotency.repository import IdempotencyRepositoryDep
@@ -21,9 +21,9 @@ from app.imports.schemas import (
     ImportErrorRead,
     ImportEventQuery,
     ImportEventRead,
+    ImportOptions,
     ImportQuery,
     ImportRead,
-    OnDuplicate,
 )
 from app.imports.upload import PayloadTooLarge, import_format, spooled_body
 from app.models import Import, ImportEvent
@@ -54,8 +54,14 @@ UPLOAD_BODY = {
 }
 UPLOAD_PROBLEMS = {
     **problem_responses(409),
-    413: {"description": "The body is over MAX_IMPORT_BYTES."},
-    415: {"description": "The body is neither text/csv nor application/x-ndjson."},
+    413: {
+        "description": "The body is over MAX_IMPORT_BYTES.",
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+    },
+    415: {
+        "description": "The body is neither text/csv nor application/x-ndjson.",
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+    },
 }
 
 
@@ -86,10 +92,7 @@ async def create_import(
     imports: ImportRepositoryDep,
     keys: IdempotencyRepositoryDep,
     response: Response,
-    on_duplicate: Annotated[
-        OnDuplicate, Query(description="What a row whose ISBN is already known does.")
-    ] = "fail",
-    dry_run: Annotated[bool, Query(description="Check every row and write no book.")] = False,
+    options: Annotated[ImportOptions, Query()],
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -109,7 +112,10 @@ async def create_import(
         raise PayloadTooLarge(f"An import may have at most {limit} bytes.")
     async with spooled_body(request, limit) as upload:
         job = Import(
-            format=file_format, on_duplicate=on_duplicate, dry_run=dry_run, size_bytes=upload.size
+            format=file_format,
+            on_duplicate=options.on_duplicate,
+            dry_run=options.dry_run,
+            size_bytes=upload.size,
         )
         if idempotency_key is None:
             await imports.create(job, upload.chunks())

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.books.schemas import BookCreate
 from app.models import Import
@@ -56,6 +56,17 @@ class ImportEventRead(BaseModel):
     at: datetime
     type: str
     detail: dict[str, Any]
+
+
+class ImportOptions(BaseModel):
+    """How `POST /imports` treats the file; unknown parameters are refused, as on lists."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    on_duplicate: OnDuplicate = Field(
+        default="fail", description="What a row whose ISBN is already known does."
+    )
+    dry_run: bool = Field(default=False, description="Check every row and write no book.")
 
 
 class ImportQuery(PageQuery):
