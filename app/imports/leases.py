@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_
-from sqlmodel import col, func, select, update
+from sqlmodel import col, delete, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.imports.repository import event
-from app.models import Import, utcnow
+from app.models import Import, ImportChunk, utcnow
 
 
 def claimable(now: datetime) -> Any:
@@ -128,6 +128,8 @@ class LeaseRepository:
             },
         )
         self.session.add(event(import_id, status, **detail))
+        # A finished import is never read again: its upload makes way.
+        await self.session.exec(delete(ImportChunk).where(col(ImportChunk.import_id) == import_id))
         await self.session.flush()
 
     async def fail(self, import_id: uuid.UUID, problem: dict[str, Any]) -> None:

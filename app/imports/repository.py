@@ -5,7 +5,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from sqlmodel import col, select, update
+from sqlmodel import col, delete, select, update
 
 from app.db import SessionDep, on_session
 from app.imports.schemas import ImportErrorQuery, ImportEventQuery, ImportQuery
@@ -114,6 +114,7 @@ class ImportRepository:
         now = utcnow()
         if job.status == "queued":
             values: dict[str, Any] = {"status": "cancelled", "finished_at": now}
+            await self.session.exec(delete(ImportChunk).where(col(ImportChunk.import_id) == job.id))
             self.session.add(event(job.id, "cancelled", rows_processed=0, line=job.checkpoint_line))
         else:
             values = {"cancel_requested": True}

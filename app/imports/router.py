@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.errors import PROBLEM_JSON, PROBLEM_SCHEMA, Conflict, NotFound, problem_responses
@@ -92,6 +92,7 @@ async def create_import(
     imports: ImportRepositoryDep,
     keys: IdempotencyRepositoryDep,
     response: Response,
+    tasks: BackgroundTasks,
     options: Annotated[ImportOptions, Query()],
     idempotency_key: Annotated[
         str | None,
@@ -119,7 +120,7 @@ async def create_import(
         )
         if idempotency_key is None:
             await imports.create(job, upload.chunks())
-            return accepted(request, job, response)
+            return accepted(request, job, response, tasks)
         in_flight: InFlight = request.app.state.in_flight
         async with in_flight.hold(idempotency_key, settings.idempotency_wait_seconds):
             if not await keys.lock(idempotency_key, settings.idempotency_wait_seconds):
@@ -133,17 +134,19 @@ async def create_import(
             if (replay := await idempotency.replay()) is not None:
                 return replay
             await imports.create(job, upload.chunks())
-            created = accepted(request, job, response)
+            created = accepted(request, job, response, tasks)
             await idempotency.save(202, created, dict(response.headers))
             return created
 
 
-def accepted(request: Request, job: Import, response: Response) -> ImportRead:
-    """The 202 answer; the runner in this process, if any, hears of the new import."""
+def accepted(
+    request: Request, job: Import, response: Response, tasks: BackgroundTasks
+) -> ImportRead:
+    """The 202 answer; once it is committed, the runner in this process hears of the import."""
     response.headers.update({"Location": f"/imports/{job.id}", **import_headers(job)})
     runner = getattr(request.app.state, "import_runner", None)
     if runner is not None:
-        runner.wake_soon()
+        tasks.add_task(runner.wake_soon)
     return ImportRead.of(job)
 
 

@@ -1,15 +1,18 @@
 """Imports driven the way a client drives them, and run to the end by a runner in the test."""
 
 import json
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from httpx import AsyncClient
+from sqlmodel import func, select
 
 from app.config import Settings
 from app.db import Database
 from app.imports.runner import ImportRunner
+from app.models import ImportChunk
 from tests.serving import serving
 
 CSV = "text/csv"
@@ -78,3 +81,10 @@ async def served(
     configured = base.model_copy(update={"import_runner": False, **settings})
     async with serving(configured) as (client, database):
         yield client, database, configured
+
+
+async def stored_chunks(database: Database, import_id: str) -> int:
+    """How many pieces of the import's upload the database still holds."""
+    async with database.reads() as session, session.begin():
+        statement = select(func.count()).where(ImportChunk.import_id == uuid.UUID(import_id))
+        return (await session.exec(statement)).one()

@@ -8,14 +8,23 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from app.config import Settings
+from app.db import Database
 from tests.books.helpers import MISSING_ID
-from tests.imports.helpers import CSV, NDJSON, imported, ndjson, served, upload
+from tests.imports.helpers import (
+    CSV,
+    NDJSON,
+    imported,
+    ndjson,
+    served,
+    stored_chunks,
+    upload,
+)
 
 ROW = ndjson({"title": "Kindred", "author": "Octavia E. Butler"})
 
 
 async def test_upload_is_accepted_with_location_and_the_queued_import(
-    client: AsyncClient,
+    client: AsyncClient, database: Database
 ) -> None:
     response = await client.post(
         "/imports", content=ROW, headers={"Content-Type": NDJSON}, params={"on_duplicate": "skip"}
@@ -45,6 +54,7 @@ async def test_upload_is_accepted_with_location_and_the_queued_import(
     events = (await client.get(f"/imports/{job['id']}/events")).json()
     assert [event["type"] for event in events["items"]] == ["queued"]
     assert events["items"][0]["detail"] == {"size_bytes": len(ROW)}
+    assert await stored_chunks(database, job["id"]) == 1
 
 
 @pytest.mark.parametrize(
@@ -128,7 +138,9 @@ async def test_list_is_newest_first_and_filters_by_status(client: AsyncClient) -
     assert (await client.get("/imports", params={"sort": "status"})).status_code == 422
 
 
-async def test_cancel_a_queued_import_then_again_is_a_409(client: AsyncClient) -> None:
+async def test_cancel_a_queued_import_then_again_is_a_409(
+    client: AsyncClient, database: Database
+) -> None:
     job = await upload(client, ROW)
     response = await client.delete(f"/imports/{job['id']}")
     assert response.status_code == 202
@@ -139,6 +151,7 @@ async def test_cancel_a_queued_import_then_again_is_a_409(client: AsyncClient) -
     assert "retry-after" not in response.headers
     events = (await client.get(f"/imports/{job['id']}/events")).json()["items"]
     assert [event["type"] for event in events] == ["queued", "cancelled"]
+    assert await stored_chunks(database, job["id"]) == 0
     again = await client.delete(f"/imports/{job['id']}")
     assert again.status_code == 409
     assert again.headers["content-type"] == "application/problem+json"

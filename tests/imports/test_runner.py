@@ -13,6 +13,7 @@ from tests.imports.helpers import (
     imported,
     ndjson,
     served,
+    stored_chunks,
 )
 
 
@@ -45,6 +46,7 @@ async def test_ndjson_rows_become_books_with_authors_by_name_and_tags(
         events = (await client.get(f"/imports/{job['id']}/events")).json()["items"]
         assert [event["type"] for event in events] == ["queued", "started", "progress", "succeeded"]
         assert events[-1]["detail"]["rows_created"] == 3
+        assert await stored_chunks(database, job["id"]) == 0  # the upload goes when it ends
 
 
 async def test_bad_rows_are_errors_by_line_and_the_rest_goes_on(
