@@ -165,20 +165,50 @@ def upload(path: Path) -> Iterator[bytes]:
             yield data
 
 
+class PeakMemory:
+    """The server's largest resident memory while the block runs, sampled every 0.2 s."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.peak = server.rss_mib() or 0.0
+        self.done = threading.Event()
+        self.watcher = threading.Thread(target=self.watch, daemon=True)
+
+    def watch(self) -> None:
+        while not self.done.wait(0.2):
+            self.peak = max(self.peak, self.server.rss_mib() or 0.0)
+
+    def __enter__(self) -> "PeakMemory":
+        self.watcher.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.done.set()
+        self.watcher.join()
+
+
+def export_all(server: Server, file_format: str) -> dict[str, Any]:
+    """Stream the whole catalogue out; its size, seconds and the server's peak memory."""
+    size = 0
+    started = time.perf_counter()
+    with PeakMemory(server) as memory, httpx.Client(base_url=server.url, timeout=600) as client:
+        with client.stream("GET", "/exports/books", params={"format": file_format}) as response:
+            response.raise_for_status()
+            for data in response.iter_bytes():
+                size += len(data)
+    return {
+        "format": file_format,
+        "bytes": size,
+        "total_s": round(time.perf_counter() - started, 3),
+        "peak_rss_mib": memory.peak,
+    }
+
+
 def import_file(server: Server, path: Path, file_format: str) -> dict[str, Any]:
     """Upload the file, follow the import to its end; seconds and the server's peak memory."""
-    peak = [server.rss_mib() or 0.0]
-    done = threading.Event()
-
-    def watch_memory() -> None:
-        while not done.wait(0.2):
-            peak[0] = max(peak[0], server.rss_mib() or 0.0)
-
-    watcher = threading.Thread(target=watch_memory, daemon=True)
-    watcher.start()
     media = "text/csv" if file_format == "csv" else "application/x-ndjson"
     started = time.perf_counter()
-    with httpx.Client(base_url=server.url, timeout=600) as client:
+    with PeakMemory(server) as memory, httpx.Client(base_url=server.url, timeout=600) as client:
         response = client.post("/imports", content=upload(path), headers={"Content-Type": media})
         response.raise_for_status()
         accepted = time.perf_counter() - started
@@ -186,9 +216,7 @@ def import_file(server: Server, path: Path, file_format: str) -> dict[str, Any]:
         while job["finished_at"] is None:
             time.sleep(0.1)
             job = client.get(f"/imports/{job['id']}").json()
-    elapsed = time.perf_counter() - started
-    done.set()
-    watcher.join()
+        elapsed = time.perf_counter() - started
     return {
         "format": file_format,
         "status": job["status"],
@@ -198,7 +226,7 @@ def import_file(server: Server, path: Path, file_format: str) -> dict[str, Any]:
         "upload_s": round(accepted, 3),
         "total_s": round(elapsed, 3),
         "rows_per_s": round(job["rows_processed"] / elapsed, 1),
-        "peak_rss_mib": peak[0],
+        "peak_rss_mib": memory.peak,
     }
 
 
@@ -222,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             "rows_per_s": round(args.scale / limit_s, 1),
         },
         "imports": [],
+        "exports": [],
     }
     for file_format, path in files.items():
         if args.postgres:
@@ -233,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             app_command(1, port), port, {"DATABASE_URL": url}, work / "import.log"
         ) as server:
             run = import_file(server, path, file_format)
+            results["exports"].append(export_all(server, file_format))
         run["ratio_to_executemany"] = round(run["total_s"] / limit_s, 2)
         results["imports"].append(run)
         sys.stderr.write(f"[bench] {json.dumps(run)}\n")
