@@ -5,8 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert
-from sqlmodel import SQLModel, col, delete, select, update
+from sqlmodel import SQLModel, bindparam, col, delete, insert, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import insert_missing
