@@ -3,7 +3,7 @@
 import json
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from sqlmodel import col, delete, select, update
 
@@ -11,8 +11,10 @@ from app.db import SessionDep, on_session
 from app.imports.schemas import ImportErrorQuery, ImportEventQuery, ImportQuery
 from app.models import Import, ImportChunk, ImportEvent, ImportRowError, utcnow
 from app.models.import_job import FINISHED
+from app.pagination import PageQuery
 from app.repository import after_cursor, count_matching, order_by
 
+Row = TypeVar("Row", Import, ImportRowError, ImportEvent)
 IMPORT_SORT: dict[str, Any] = {"created_at": Import.created_at}
 ERROR_SORT: dict[str, Any] = {"line": ImportRowError.line}
 EVENT_SORT: dict[str, Any] = {"id": ImportEvent.id}
@@ -59,45 +61,34 @@ class ImportRepository:
 
     async def search(self, query: ImportQuery) -> tuple[list[Import], int | None]:
         filters = [] if query.status is None else [Import.status == query.status]
-        statement = (
-            select(Import)
-            .where(*filters, *after_cursor(query, IMPORT_SORT, Import.id))
-            .order_by(*order_by(query, IMPORT_SORT, Import.id))
-            .offset(query.offset)
-            .limit(query.limit)
-        )
-        found = list((await self.session.exec(statement)).all())
-        return found, await count_matching(self.session, Import, filters, query, len(found))
+        return await self.page(Import, filters, query, IMPORT_SORT)
 
     async def errors(
         self, import_id: uuid.UUID, query: ImportErrorQuery
     ) -> tuple[list[ImportRowError], int | None]:
         filters = [ImportRowError.import_id == import_id]
-        statement = (
-            select(ImportRowError)
-            .where(*filters, *after_cursor(query, ERROR_SORT, ImportRowError.id))
-            .order_by(*order_by(query, ERROR_SORT, ImportRowError.id))
-            .offset(query.offset)
-            .limit(query.limit)
-        )
-        found = list((await self.session.exec(statement)).all())
-        total = await count_matching(self.session, ImportRowError, filters, query, len(found))
-        return found, total
+        return await self.page(ImportRowError, filters, query, ERROR_SORT)
 
     async def events(
         self, import_id: uuid.UUID, query: ImportEventQuery
     ) -> tuple[list[ImportEvent], int | None]:
         filters = [ImportEvent.import_id == import_id]
+        return await self.page(ImportEvent, filters, query, EVENT_SORT)
+
+    async def page(
+        self, model: type[Row], filters: list[Any], query: PageQuery, sort: dict[str, Any]
+    ) -> tuple[list[Row], int | None]:
+        """One page of the rows that match, in the query's order, and how many match in all."""
+        tie_breaker = model.id
         statement = (
-            select(ImportEvent)
-            .where(*filters, *after_cursor(query, EVENT_SORT, ImportEvent.id))
-            .order_by(*order_by(query, EVENT_SORT, ImportEvent.id))
+            select(model)
+            .where(*filters, *after_cursor(query, sort, tie_breaker))
+            .order_by(*order_by(query, sort, tie_breaker))
             .offset(query.offset)
             .limit(query.limit)
         )
         found = list((await self.session.exec(statement)).all())
-        total = await count_matching(self.session, ImportEvent, filters, query, len(found))
-        return found, total
+        return found, await count_matching(self.session, model, filters, query, len(found))
 
     async def events_after(self, import_id: uuid.UUID, after: int, limit: int) -> list[ImportEvent]:
         """The import's events that follow event `after`, oldest first."""
