@@ -80,12 +80,24 @@ key: migrate ## Make an API key and print it: make key NAME=me SCOPE=admin [DAYS
 backup: install-serve ## Copy the SQLite database, even while it serves: make backup [BACKUP=path]
 	$(BIN)/python -m app.backup $(BACKUP)
 
+.PHONY: import export
+import: install ## Import a CSV or NDJSON file of books: make import FILE=books.csv [ARGS="--on-duplicate update"]
+	@test -n "$(FILE)" || { echo 'usage: make import FILE=books.csv [ARGS="--on-duplicate skip --dry-run"]'; exit 2; }
+	$(BIN)/python -m app.imports '$(FILE)' $(ARGS)
+
+export: install ## Export the books in the import format: make export [OUT=books.ndjson] [ARGS="--format csv"]
+	$(BIN)/python -m app.exports $(if $(OUT),--output '$(OUT)') $(ARGS)
+
 .PHONY: fuzz
 fuzz: install ## Fuzz every API operation with schemathesis, a bounded number of cases each
 	$(BIN)/pytest tests/faults/fuzz_schema.py $(ARGS)
 
 bench: install ## Run the load benchmark against a seeded database (make bench ARGS="--scale 1000000")
 	$(BIN)/python -m bench $(ARGS)
+
+.PHONY: bench-imports
+bench-imports: install ## Time imports of N books against a raw executemany (make bench-imports ARGS="--scale 1000000")
+	$(BIN)/python -m bench.imports $(ARGS)
 
 # The SQLite database `make copy-to-postgres` copies unless FROM names another.
 FROM ?= sqlite+aiosqlite:///./data/folio.db

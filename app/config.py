@@ -52,8 +52,15 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=600, ge=0)
     auth_failures_per_minute: int = Field(default=20, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1)
-    max_import_bytes: int = Field(default=104_857_600, ge=1)
     cors_origins: str = ""
+    # Imports: the largest upload, rows per batch (one transaction each), how long a runner's
+    # claim lasts without a heartbeat, how often an idle runner looks for work, and whether
+    # this process runs imports at all.
+    max_import_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    import_batch_rows: int = Field(default=500, ge=1, le=10_000)
+    import_lease_seconds: float = Field(default=30, gt=0)
+    import_poll_seconds: float = Field(default=1, gt=0)
+    import_runner: bool = True
 
 
 @lru_cache

@@ -282,6 +282,7 @@ STATUS_DESCRIPTIONS = {
     401: "No usable API key where one is needed, or an unusable one sent; the same in every case.",
     403: "The API key lacks the scope this request needs.",
     413: "The body is over this endpoint's size limit.",
+    415: "The body's content type is not one this endpoint reads.",
     429: "Over a rate limit; retry after `Retry-After` seconds.",
     404: "No such resource.",
     409: "The request conflicts with stored data.",

@@ -15,8 +15,11 @@ from app.db import Database, create_database
 from app.docs import install_docs, operation_id
 from app.edge.install import install_edge
 from app.errors import every_route_problem_responses, install_error_handlers
+from app.exports.router import router as exports_router
 from app.health.router import router as health_router
 from app.idempotency.purge import purge_periodically
+from app.imports.router import router as imports_router
+from app.imports.runner import ImportRunner
 from app.keys.guard import authenticate
 from app.keys.limits import RateLimits
 from app.keys.router import router as keys_router
@@ -60,9 +63,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Checked before the first request; retried meanwhile only if it did not pass.
         if not await state.database_watch.check():
             tasks.append(asyncio.create_task(state.database_watch.retry()))
+        if settings.import_runner:
+            state.import_runner = ImportRunner(state.database, settings)
+            tasks.append(asyncio.create_task(state.import_runner.run_forever()))
         try:
             yield
         finally:
+            # A batch cut short here is rolled back; the import resumes at the next start.
             for task in tasks:
                 task.cancel()
                 with suppress(asyncio.CancelledError):
@@ -88,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_edge(app, settings)
     for router in (authors_router, books_router, tags_router, health_router, keys_router):
         app.include_router(router)
+    app.include_router(imports_router)
+    app.include_router(exports_router)
     install_docs(app)
     install_response_middleware(app)
     install_observability(app, settings)

@@ -28,7 +28,7 @@ from starlette.datastructures import URL
 from app.cursor import MAX_CURSOR_LENGTH, OTHER_LIST, cursor_error, decode_cursor, encode_cursor
 from app.errors import problem_responses
 from app.schemas import no_nul
-from app.sorting import Sorting, SortKey, after, json_value, order_by
+from app.sorting import SortColumn, Sorting, SortKey, after, json_value, order_by
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -212,10 +212,16 @@ async def paginate(
         has_next = query.page < math.ceil(total / query.per_page)
     next_cursor = None
     if query.by_cursor and has_next:
-        # The cursor's values are the sort columns of the last row, as the statement read them.
-        last = shown[-1]._mapping
-        next_cursor = query.cursor_after([last[column] for column, _ in columns])
+        next_cursor = query.cursor_after(sort_values(shown[-1], columns))
     return Slice(shown, total, has_next, next_cursor)
+
+
+def sort_values(row: Any, columns: Sequence[SortColumn]) -> list[Any]:
+    """The sort columns of a row as the statement read them: from a row of columns by the
+    column itself, from an ORM entity by the attribute that maps it."""
+    if (mapping := getattr(row, "_mapping", None)) is not None:
+        return [mapping[column] for column, _ in columns]
+    return [getattr(row, column.key) for column, _ in columns]
 
 
 async def count_matching(

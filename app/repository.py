@@ -4,8 +4,10 @@ import uuid
 from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import ColumnElement
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import QueryableAttribute
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import SessionDep
 from app.models import Entity
@@ -16,6 +18,19 @@ Row = TypeVar("Row", bound=Entity)
 def contains_text(column: Any, text: str) -> ColumnElement[bool]:
     """Substring match in which `%` and `_` are literal; fold both sides first to ignore case."""
     return column.contains(text, autoescape=True)  # type: ignore[no-any-return]
+
+
+async def insert_missing(
+    session: AsyncSession, model: type[SQLModel], rows: list[dict[str, Any]], key: str
+) -> None:
+    """Insert the rows whose `key` is still free; one that another transaction inserted
+    meanwhile is skipped, not an error."""
+    dialect = session.get_bind().dialect.name
+    # Both dialects spell ON CONFLICT DO NOTHING alike, but through their own insert().
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).on_conflict_do_nothing(index_elements=[key])
+    # The rows as parameters, not in VALUES: a statement of the same shape is compiled once.
+    await session.exec(statement, params=rows)
 
 
 def relation(attribute: Any) -> QueryableAttribute[Any]:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     # app.db reads the state to open each request's session.
     from app.checks import DatabaseWatch
     from app.db import Database
+    from app.imports.runner import ImportRunner
     from app.keys.limits import RateLimits
 
 
@@ -29,6 +30,8 @@ class State:
     in_flight: InFlight = field(default_factory=InFlight)
     # What the start-up check still waits for, while the server runs.
     database_watch: DatabaseWatch | None = None
+    # The imports this process runs, unless IMPORT_RUNNER is off.
+    import_runner: ImportRunner | None = None
 
 
 def state_of(app: FastAPI) -> State:

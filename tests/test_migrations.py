@@ -19,7 +19,19 @@ from tests.conftest import SERVER_URL
 from tests.databases import scratch_database
 
 FOLDING_REVISION = "97c2c08b3352"
-TABLES = {"alembic_version", "api_key", "author", "book", "book_tag", "idempotency_key", "tag"}
+TABLES = {
+    "alembic_version",
+    "api_key",
+    "author",
+    "book",
+    "book_tag",
+    "idempotency_key",
+    "import",
+    "import_chunk",
+    "import_error",
+    "import_event",
+    "tag",
+}
 
 
 def inspect_database(url: str, look: Any) -> Any:

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 # a book row has eleven.
 from sqlalchemy import bindparam
 from sqlalchemy import select as select_columns
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
@@ -15,7 +14,7 @@ from app.books.schemas import BookAuthor, BookCreate, BookQuery, BookRead, BookU
 from app.db import on_session
 from app.models import Author, Book, BookTag, Tag, fold, utcnow, uuid7
 from app.pagination import Slice, paginate
-from app.repository import Repository, contains_text, relation
+from app.repository import Repository, contains_text, insert_missing, relation
 
 # What an ORM-loaded book answer shows: its author (one join) and its tags (one query).
 WITH_AUTHOR_AND_TAGS = (
@@ -50,26 +49,32 @@ TAG_NAMES = (
 )
 
 
+def book_filters(query: BookQuery) -> list[Any]:
+    """The WHERE terms of the query's filters; exports filter the same way."""
+    filters: list[Any] = []
+    if query.author_id is not None:
+        filters.append(Book.author_id == query.author_id)
+    if query.tag is not None:
+        tagged = select(BookTag.book_id).join(Tag).where(Tag.name == query.tag.lower())
+        filters.append(col(Book.id).in_(tagged))
+    if query.isbn is not None:
+        filters.append(Book.isbn == query.isbn)
+    if query.year_from is not None:
+        filters.append(col(Book.published_year) >= query.year_from)
+    if query.year_to is not None:
+        filters.append(col(Book.published_year) <= query.year_to)
+    if query.q is not None:
+        filters.append(contains_text(Book.title_folded, fold(query.q)))
+    return filters
+
+
 class BookRepository(Repository[Book]):
     model = Book
     loads = WITH_AUTHOR_AND_TAGS
 
     async def search(self, query: BookQuery) -> Slice[BookRead]:
         """One page of books with their authors and tags."""
-        filters: list[Any] = []
-        if query.author_id is not None:
-            filters.append(Book.author_id == query.author_id)
-        if query.tag is not None:
-            tagged = select(BookTag.book_id).join(Tag).where(Tag.name == query.tag.lower())
-            filters.append(col(Book.id).in_(tagged))
-        if query.isbn is not None:
-            filters.append(Book.isbn == query.isbn)
-        if query.year_from is not None:
-            filters.append(col(Book.published_year) >= query.year_from)
-        if query.year_to is not None:
-            filters.append(col(Book.published_year) <= query.year_to)
-        if query.q is not None:
-            filters.append(contains_text(Book.title_folded, fold(query.q)))
+        filters = book_filters(query)
         found = await paginate(self.session, query, BOOKS_WITH_AUTHOR, filters, Book)
         tags = await self.tag_names([row.id for row in found.items])
         return found.with_items([book_read(row, tags[row.id]) for row in found.items])
@@ -145,13 +150,7 @@ class BookRepository(Repository[Book]):
             {"id": uuid7(), "name": name, "created_at": now, "updated_at": now, "version": 1}
             for name in sorted(missing)
         ]
-        # One that another transaction inserted meanwhile is skipped, not an error. Both
-        # dialects spell ON CONFLICT DO NOTHING alike, but through their own insert().
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(Tag).on_conflict_do_nothing(index_elements=["name"])
-        # The rows as parameters, not in VALUES: a statement of the same shape is compiled once.
-        await self.session.exec(statement, params=rows)
+        await insert_missing(self.session, Tag, rows, key="name")
         return await self.existing_tags(names)
 
     async def existing_tags(self, names: list[str]) -> list[Tag]:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, Protocol, TypeVar
 
@@ -111,6 +112,21 @@ class Idempotency:
         await self.repository.save(record)
 
 
+@asynccontextmanager
+async def holding(
+    request: Request, repository: IdempotencyRepository, owner: uuid.UUID, key: str
+) -> AsyncIterator[None]:
+    """Hold an API key's `Idempotency-Key` for the block, in this process and (on PostgreSQL)
+    in every other; a 409 if it stays taken past IDEMPOTENCY_WAIT_SECONDS."""
+    state = request_state(request)
+    wait = state.settings.idempotency_wait_seconds
+    held = f"{owner}:{key}"
+    async with state.in_flight.hold(held, wait):
+        if not await repository.lock(held, wait):
+            raise Conflict(IN_FLIGHT)
+        yield
+
+
 async def idempotency(
     request: Request,
     response: Response,
@@ -130,14 +146,10 @@ async def idempotency(
     if key is None:
         yield Idempotency(repository, response)
         return
-    state = request_state(request)
-    settings = state.settings
+    settings = request_state(request).settings
     # Keys belong to the API key that sent them: two clients' equal values never meet.
     owner = caller.api_key_id or ANONYMOUS
-    held = f"{owner}:{key}"
-    async with state.in_flight.hold(held, settings.idempotency_wait_seconds):
-        if not await repository.lock(held, settings.idempotency_wait_seconds):
-            raise Conflict(IN_FLIGHT)
+    async with holding(request, repository, owner, key):
         yield Idempotency(
             repository,
             response,

@@ -14,6 +14,10 @@ from app.models.book import (
 )
 from app.models.book_tag import BookTag
 from app.models.idempotency_key import IdempotencyKey
+from app.models.import_chunk import ImportChunk
+from app.models.import_error import ImportRowError
+from app.models.import_event import ImportEvent
+from app.models.import_job import Import
 from app.models.tag import MAX_TAG_LENGTH, Tag, TagBase, TagName
 
 __all__ = [
@@ -33,6 +37,10 @@ __all__ = [
     "BookTag",
     "Entity",
     "IdempotencyKey",
+    "Import",
+    "ImportChunk",
+    "ImportEvent",
+    "ImportRowError",
     "Tag",
     "fold",
     "TagBase",

@@ -1,7 +1,7 @@
 """add api keys
 
 Revision ID: 5e1f0a6b7c21
-Revises: 2a964525d9fe
+Revises: 76a89bde9ed5
 Create Date: 2026-11-29 09:10:00.000000+00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5e1f0a6b7c21"
-down_revision: str | None = "2a964525d9fe"
+down_revision: str | None = "76a89bde9ed5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Streaming exports of books, in the format imports read."""

@@ -1,0 +1,42 @@
+"""`GET /exports/books`: the catalogue, or the books a `GET /books` filter finds, as one file."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from app.errors import problem_responses
+from app.exports.formats import MEDIA_TYPES
+from app.exports.schemas import ExportQuery
+from app.exports.stream import export_text
+from app.state import request_state
+
+router = APIRouter(prefix="/exports", tags=["exports"])
+
+
+@router.get(
+    "/books",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Every matching book, one per line, in the import format.",
+            "content": {media: {"schema": {"type": "string"}} for media in MEDIA_TYPES.values()},
+        },
+        **problem_responses(),
+    },
+)
+async def export_books(
+    query: Annotated[ExportQuery, Query()], request: Request
+) -> StreamingResponse:
+    """Stream every book that `GET /books` would list with these filters, in this order."""
+
+    async def encoded() -> AsyncIterator[bytes]:
+        async for text in export_text(request_state(request).database, query):
+            yield text.encode()
+
+    return StreamingResponse(
+        encoded(),
+        media_type=MEDIA_TYPES[query.format],
+        headers={"Content-Disposition": f'attachment; filename="books.{query.format}"'},
+    )

@@ -1,0 +1,32 @@
+"""An export as a stream of text: keyset pages, each read in a short transaction of its own,
+so memory stays flat and no transaction stays open while a slow client reads."""
+
+from collections.abc import AsyncIterator
+
+from app.books.repository import BookRepository
+from app.books.schemas import BookQuery
+from app.db import Database
+from app.exports.formats import header, lines
+from app.exports.schemas import ExportQuery
+from app.pagination import MAX_PER_PAGE
+
+# Books per page read, the largest page a list serves.
+BATCH_SIZE = MAX_PER_PAGE
+
+
+async def export_text(database: Database, query: ExportQuery) -> AsyncIterator[str]:
+    """The whole export, piece by piece, in the query's format and order: the pages of
+    `GET /books` by cursor, without a count."""
+    yield header(query.format)
+    cursor = ""
+    while True:
+        page = BookQuery.model_validate(
+            {**query.filters(), "cursor": cursor, "per_page": BATCH_SIZE, "count": "none"}
+        )
+        async with database.reads() as session, session.begin():
+            found = await BookRepository(session).search(page)
+        if found.items:
+            yield lines(query.format, found.items)
+        if found.next_cursor is None:
+            return
+        cursor = found.next_cursor

@@ -1,0 +1,102 @@
+"""The SQL of the imports API: creating imports with their uploads, reading them, cancelling."""
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from sqlmodel import col, delete, select, update
+
+from app.db import SessionDep, on_session
+from app.imports.schemas import ImportErrorQuery, ImportEventQuery, ImportQuery
+from app.models import Import, ImportChunk, ImportEvent, ImportRowError, utcnow
+from app.models.import_job import FINISHED
+from app.pagination import Slice, paginate
+
+
+def event(import_id: uuid.UUID, type_: str, **detail: Any) -> ImportEvent:
+    return ImportEvent(import_id=import_id, type=type_, detail=json.dumps(detail))
+
+
+class ImportRepository:
+    def __init__(self, session: SessionDep) -> None:
+        self.session = session
+
+    async def create(self, job: Import, chunks: AsyncIterator[bytes]) -> Import:
+        """Store the import, its upload chunk by chunk, and its `queued` event."""
+        self.session.add(job)
+        await self.session.flush()
+        seq = 0
+        async for data in chunks:
+            chunk = ImportChunk(import_id=job.id, seq=seq, data=data)
+            self.session.add(chunk)
+            await self.session.flush()
+            # A written chunk need not stay in the session's memory.
+            self.session.expunge(chunk)
+            seq += 1
+        self.session.add(event(job.id, "queued", size_bytes=job.size_bytes))
+        await self.session.flush()
+        return job
+
+    async def chunk(self, import_id: uuid.UUID, seq: int) -> bytes | None:
+        """One stored piece of the upload; None past the last."""
+        statement = select(ImportChunk.data).where(
+            ImportChunk.import_id == import_id, ImportChunk.seq == seq
+        )
+        return (await self.session.exec(statement)).one_or_none()
+
+    async def get(self, import_id: uuid.UUID) -> Import | None:
+        return await self.session.get(Import, import_id, populate_existing=True)
+
+    async def get_for_update(self, import_id: uuid.UUID) -> Import | None:
+        """The import, locked for the rest of the transaction where the database can."""
+        statement = select(Import).where(Import.id == import_id).with_for_update()
+        return (await self.session.exec(statement)).one_or_none()
+
+    async def search(self, query: ImportQuery) -> Slice[Import]:
+        filters = [] if query.status is None else [Import.status == query.status]
+        return await paginate(self.session, query, select(Import), filters, Import)
+
+    async def errors(self, import_id: uuid.UUID, query: ImportErrorQuery) -> Slice[ImportRowError]:
+        filters = [ImportRowError.import_id == import_id]
+        return await paginate(self.session, query, select(ImportRowError), filters, ImportRowError)
+
+    async def events(self, import_id: uuid.UUID, query: ImportEventQuery) -> Slice[ImportEvent]:
+        filters = [ImportEvent.import_id == import_id]
+        return await paginate(self.session, query, select(ImportEvent), filters, ImportEvent)
+
+    async def events_after(self, import_id: uuid.UUID, after: int, limit: int) -> list[ImportEvent]:
+        """The import's events that follow event `after`, oldest first."""
+        statement = (
+            select(ImportEvent)
+            .where(ImportEvent.import_id == import_id, col(ImportEvent.id) > after)
+            .order_by(col(ImportEvent.id))
+            .limit(limit)
+        )
+        return list((await self.session.exec(statement)).all())
+
+    async def cancel(self, job: Import) -> None:
+        """Cancel a queued import at once; ask the runner of a running one to stop."""
+        now = utcnow()
+        if job.status == "queued":
+            values: dict[str, Any] = {"status": "cancelled", "finished_at": now}
+            await self.session.exec(delete(ImportChunk).where(col(ImportChunk.import_id) == job.id))
+            self.session.add(event(job.id, "cancelled", rows_processed=0, line=job.checkpoint_line))
+        else:
+            values = {"cancel_requested": True}
+        still = (
+            col(Import.status) == job.status
+            if job.status == "queued"
+            else col(Import.status).not_in(FINISHED)
+        )
+        statement = (
+            update(Import)
+            .where(col(Import.id) == job.id, still)
+            .values(**values, updated_at=now, version=col(Import.version) + 1)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.exec(statement)
+        await self.session.flush()
+
+
+ImportRepositoryDep = Annotated[ImportRepository, on_session(ImportRepository)]

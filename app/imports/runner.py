@@ -1,0 +1,297 @@
+"""The import runner: claims imports, and applies each in batches, one transaction a batch.
+
+Each batch renews the runner's lease, applies its rows, records their errors and a
+`progress` event, and moves the checkpoint past its last record, all in one commit: a
+runner killed at any moment leaves every batch applied wholly or not at all, and the
+runner that takes the import over resumes after the last committed batch.
+"""
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from app.config import Settings
+from app.db import Database
+from app.faults import classify
+from app.imports.batches import BatchRepository, Outcome
+from app.imports.leases import LeaseRepository
+from app.imports.reader import (
+    Record,
+    RowError,
+    Unreadable,
+    check_file,
+    csv_header,
+    csv_row,
+    ndjson_row,
+    records,
+)
+from app.imports.repository import ImportRepository, event
+from app.imports.schemas import ImportRow
+from app.models import Import
+from app.models.import_chunk import CHUNK_BYTES
+
+logger = logging.getLogger(__name__)
+
+COUNTERS = ("rows_processed", "rows_created", "rows_updated", "rows_skipped", "rows_failed")
+# A batch that loses a race for an ISBN or a name on PostgreSQL is read and applied again.
+BATCH_ATTEMPTS = 3
+Progress = Callable[[Import], None]
+
+
+def counters(job: Import) -> dict[str, Any]:
+    return {name: getattr(job, name) for name in COUNTERS}
+
+
+def problem(import_id: uuid.UUID, title: str, status: int, detail: str) -> dict[str, Any]:
+    return {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": f"/imports/{import_id}",
+    }
+
+
+def validated(
+    records_: list[Record], columns: list[str] | None
+) -> tuple[list[tuple[int, ImportRow]], list[dict[str, Any]]]:
+    """The batch's rows that pass the book rules, and the errors of those that do not."""
+    rows: list[tuple[int, ImportRow]] = []
+    faults = Outcome()
+    for record in records_:
+        try:
+            data = ndjson_row(record.text) if columns is None else csv_row(columns, record.text)
+            row = ImportRow.model_validate(data)
+        except RowError as exc:
+            faults.error(record.line, exc.loc, exc.msg, exc.type)
+            continue
+        except Unreadable as exc:
+            faults.error(record.line, None, str(exc), "csv_invalid")
+            continue
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False, include_input=False):
+                loc = ".".join(str(part) for part in error["loc"]) or None
+                faults.error(record.line, loc, error["msg"], error["type"])
+            continue
+        if row.author is None and row.author_id is None:
+            faults.error(record.line, "author", "Give author or author_id.", "missing")
+            continue
+        rows.append((record.line, row))
+    return rows, faults.errors
+
+
+class ImportRunner:
+    """Runs imports in this process, one at a time, until cancelled."""
+
+    def __init__(self, database: Database, settings: Settings, owner: str | None = None) -> None:
+        self.database = database
+        self.batch_rows = settings.import_batch_rows
+        self.lease = timedelta(seconds=settings.import_lease_seconds)
+        self.poll_seconds = settings.import_poll_seconds
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.woken = asyncio.Event()
+
+    def wake_soon(self) -> None:
+        """Look for work now rather than at the next poll."""
+        self.woken.set()
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                ran = await self.run_next()
+            except Exception:
+                logger.exception("the import runner failed; it goes on")
+                ran = None
+            if ran is None:
+                with suppress(TimeoutError):
+                    async with asyncio.timeout(self.poll_seconds):
+                        await self.woken.wait()
+                self.woken.clear()
+
+    def leases(self, session: Any) -> LeaseRepository:
+        return LeaseRepository(session, self.owner, self.lease)
+
+    async def run_next(
+        self, import_id: uuid.UUID | None = None, progress: Progress | None = None
+    ) -> Import | None:
+        """Claim an import (this one, if given) and run it to its end; None if none was free."""
+        if import_id is None:
+            async with self.database.reads() as session, session.begin():
+                if not await self.leases(session).waiting():
+                    return None
+        async with self.database.writes() as session, session.begin():
+            job = await self.leases(session).claim(import_id)
+            if job is None:
+                return None
+            if job.attempts > 1:
+                session.add(
+                    event(
+                        job.id,
+                        "resumed",
+                        runner=self.owner,
+                        line=job.checkpoint_line,
+                        **counters(job),
+                    )
+                )
+            else:
+                session.add(event(job.id, "started", runner=self.owner))
+        logger.info("import %s claimed by %s (attempt %d)", job.id, self.owner, job.attempts)
+        heartbeat = asyncio.create_task(self.heartbeat(job.id))
+        try:
+            await self.run(job, progress)
+        except asyncio.CancelledError:
+            # A clean stop: whatever batch was open is rolled back; the next start resumes.
+            async with self.database.writes() as session, session.begin():
+                await self.leases(session).release(job.id)
+            raise
+        except Exception as exc:
+            if classify(exc) is not None:
+                raise  # the lease runs out and a runner tries again later
+            logger.exception("import %s stopped on an unexpected error", job.id)
+            detail = "The import stopped on an unexpected error."
+            async with self.database.writes() as session, session.begin():
+                await self.leases(session).fail(
+                    job.id, problem(job.id, "Internal Server Error", 500, detail)
+                )
+        finally:
+            heartbeat.cancel()
+            with suppress(asyncio.CancelledError):
+                await heartbeat
+        return job
+
+    async def heartbeat(self, import_id: uuid.UUID) -> None:
+        """Renew the lease while the run lasts, also while no batch commits."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                async with self.database.writes() as session, session.begin():
+                    await self.leases(session).renew(import_id)
+            except Exception:
+                logger.warning("heartbeat of import %s failed", import_id, exc_info=True)
+
+    async def chunk(self, import_id: uuid.UUID, seq: int) -> bytes | None:
+        async with self.database.reads() as session, session.begin():
+            return await ImportRepository(session).chunk(import_id, seq)
+
+    async def run(self, job: Import, progress: Progress | None) -> None:
+        def chunk(seq: int) -> Any:
+            return self.chunk(job.id, seq)
+
+        is_csv = job.format == "csv"
+        try:
+            if job.rows_total is None:
+                total = await check_file(chunk, is_csv, CHUNK_BYTES)
+                async with self.database.writes() as session, session.begin():
+                    await self.leases(session).advance(job.id, {"rows_total": total})
+                job.rows_total = total
+            columns = None
+            offset, line = job.checkpoint_offset, job.checkpoint_line
+            if is_csv:
+                async for header in records(chunk, True, 0, 0, CHUNK_BYTES):
+                    columns = csv_header(header.text)
+                    if offset == 0:
+                        offset, line = header.end_offset, header.end_line
+                    break
+        except Unreadable as exc:
+            async with self.database.writes() as session, session.begin():
+                await self.leases(session).fail(
+                    job.id, problem(job.id, "Unreadable File", 422, str(exc))
+                )
+            return
+        batch: list[Record] = []
+        async for record in records(chunk, is_csv, offset, line, CHUNK_BYTES):
+            batch.append(record)
+            if len(batch) >= self.batch_rows:
+                if not await self.commit(job, batch, columns, progress):
+                    return
+                batch = []
+        if batch and not await self.commit(job, batch, columns, progress):
+            return
+        await self.commit(job, [], columns, progress)
+
+    async def commit(
+        self,
+        job: Import,
+        batch: list[Record],
+        columns: list[str] | None,
+        progress: Progress | None,
+    ) -> bool:
+        """Apply one batch in one transaction; with no records, end the import.
+
+        False when the run must stop: cancelled, finished, or its lease lost.
+        """
+        rows, faults = validated(batch, columns)
+        for attempt in range(1, BATCH_ATTEMPTS + 1):
+            try:
+                async with self.database.writes() as session, session.begin():
+                    return await self.apply(session, job, batch, rows, faults, progress)
+            except IntegrityError:
+                if attempt == BATCH_ATTEMPTS:
+                    raise
+                logger.info("batch of import %s lost a race; applying it again", job.id)
+        return False
+
+    async def apply(
+        self,
+        session: Any,
+        job: Import,
+        batch: list[Record],
+        rows: list[tuple[int, ImportRow]],
+        faults: list[dict[str, Any]],
+        progress: Progress | None,
+    ) -> bool:
+        leases = self.leases(session)
+        current = await leases.renew(job.id)
+        if current is None:
+            logger.warning("import %s: lease lost to another runner; stopping", job.id)
+            return False
+        if current.cancel_requested:
+            await leases.finish(
+                job.id, "cancelled", {**counters(current), "line": current.checkpoint_line}, {}
+            )
+            return False
+        if not batch:
+            await leases.finish(job.id, "succeeded", counters(current), {})
+            if progress is not None:
+                progress(current)
+            return False
+        outcome = Outcome(errors=list(faults))
+        await BatchRepository(session, job.id, job.on_duplicate, job.dry_run).apply(rows, outcome)
+        failed = len({error["line"] for error in outcome.errors})
+        current.rows_created += outcome.created
+        current.rows_updated += outcome.updated
+        current.rows_skipped += outcome.skipped
+        current.rows_failed += failed
+        current.rows_processed += len(batch)
+        current.checkpoint_offset = batch[-1].end_offset
+        current.checkpoint_line = batch[-1].end_line
+        values = {
+            **counters(current),
+            "checkpoint_offset": current.checkpoint_offset,
+            "checkpoint_line": current.checkpoint_line,
+        }
+        # The ORM must not also write what the statement does.
+        session.expunge(current)
+        await leases.advance(job.id, values)
+        session.add(
+            event(
+                job.id,
+                "progress",
+                runner=self.owner,
+                line=current.checkpoint_line,
+                **counters(current),
+            )
+        )
+        await session.flush()
+        if progress is not None:
+            progress(current)
+        return True
