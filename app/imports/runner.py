@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.config import Settings
 from app.db import Database
-from app.faults import classify
+from app.faults import classify, report
 from app.imports.batches import BatchRepository, Outcome
 from app.imports.leases import LeaseRepository
 from app.imports.reader import (
@@ -108,8 +108,12 @@ class ImportRunner:
         while True:
             try:
                 ran = await self.run_next()
-            except Exception:
-                logger.exception("the import runner failed; it goes on")
+            except Exception as exc:
+                if (fault := classify(exc)) is not None:
+                    # The database cannot serve now: said once per cause, tried again later.
+                    report(fault, exc)
+                else:
+                    logger.exception("the import runner failed; it goes on")
                 ran = None
             if ran is None:
                 with suppress(TimeoutError):
