@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from app.books.schemas import BookAuthor, BookCreate, BookQuery, BookRead, BookUpdate
 from app.db import SessionDep, insert_missing, on_session
-from app.models import Author, Book, BookTag, Tag, fold, utcnow, uuid7
+from app.models import Author, Book, BookTag, Tag, fold, tag_name, utcnow, uuid7
 from app.repository import after_cursor, contains_text, count_matching, order_by, relation
 
 SORT_COLUMNS: dict[str, Any] = {
@@ -74,7 +74,7 @@ class BookRepository:
         if query.author_id is not None:
             filters.append(Book.author_id == query.author_id)
         if query.tag is not None:
-            tagged = select(BookTag.book_id).join(Tag).where(Tag.name == query.tag.lower())
+            tagged = select(BookTag.book_id).join(Tag).where(Tag.name == tag_name(query.tag))
             filters.append(col(Book.id).in_(tagged))
         if query.isbn is not None:
             filters.append(Book.isbn == query.isbn)

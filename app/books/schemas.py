@@ -6,7 +6,7 @@ from pydantic import StrictInt, StringConstraints, field_validator
 from sqlmodel import Field, SQLModel
 
 from app.books.isbn import normalize_isbn
-from app.models import BookBase, Tag
+from app.models import BookBase, Tag, tag_name
 from app.pagination import PageQuery
 from app.schemas import RequestBody, required
 
@@ -31,7 +31,7 @@ def not_after_next_year(value: int | None) -> int | None:
 
 def tag_names(value: list[str] | None) -> list[str]:
     """Lower-case, de-duplicate and sort tag names; null means no tags."""
-    names = sorted({name.lower() for name in value or []})
+    names = sorted({tag_name(name) for name in value or []})
     # Lower-casing can lengthen a name ("İ" becomes two characters), so check again.
     if any(len(name) > MAX_TAG_LENGTH for name in names):
         raise ValueError(f"tag names must be at most {MAX_TAG_LENGTH} characters in lower case")

@@ -1,7 +1,7 @@
 """Every table, imported together so that SQLModel and Alembic see all of them at once."""
 
 from app.models.author import Author, AuthorBase
-from app.models.base import Entity, fold, utcnow, uuid7
+from app.models.base import Entity, fold, tag_name, utcnow, uuid7
 from app.models.book import Book, BookBase
 from app.models.book_tag import BookTag
 from app.models.idempotency_key import IdempotencyKey
@@ -17,6 +17,7 @@ __all__ = [
     "IdempotencyKey",
     "Tag",
     "fold",
+    "tag_name",
     "TagBase",
     "utcnow",
     "uuid7",

@@ -2,6 +2,7 @@
 
 import os
 import time
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -31,8 +32,16 @@ def fold(text: str) -> str:
     """The form text is matched in: case-folded in Python, so every database and script agrees.
 
     SQLite's own lower() and LIKE fold ASCII letters only; "Émile" must still find "émile".
+    NFC first and last: a decomposed "E\u0301mile" is the same name as a composed "Émile",
+    and case-folding may decompose a letter again.
     """
-    return text.casefold()
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+
+
+def tag_name(text: str) -> str:
+    """A tag's name as stored and compared: lower-case, in NFC, so "café" is one tag however
+    its "é" was typed."""
+    return unicodedata.normalize("NFC", text.lower())
 
 
 def utcnow() -> datetime:

@@ -4,7 +4,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from app.db import SessionDep, on_session
-from app.models import BookTag, Tag
+from app.models import BookTag, Tag, tag_name
 from app.repository import after_cursor, contains_text, count_matching, order_by
 from app.tags.schemas import TagQuery, TagRead
 
@@ -22,7 +22,7 @@ class TagRepository:
         """
         # Names are stored lower-cased by Python; SQLite's lower() folds only ASCII, so the
         # query is folded the same way here, or "É" would never find "é".
-        filters = [] if query.q is None else [contains_text(Tag.name, query.q.lower())]
+        filters = [] if query.q is None else [contains_text(Tag.name, tag_name(query.q))]
         book_count = (
             select(func.count()).where(BookTag.tag_id == Tag.id).correlate(Tag).scalar_subquery()
         )
