@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from app.config import Settings
 from app.db import create_engine, is_sqlite
+from app.search.schema import include_object
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -43,6 +44,11 @@ def run_migrations(connection: Connection) -> None:
         compare_type=True,
         compare_server_default=True,
         render_item=render_item,
+        # The search index's tables, triggers and columns are the migrations' alone.
+        # A migration that recreates book, author, tag or book_tag in batch mode (SQLite)
+        # drops that table's triggers: it must create them again and rebuild the index, as
+        # the search index migration (fe8479185281) does.
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
