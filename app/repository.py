@@ -1,5 +1,6 @@
 """Small pieces of SQL shared by the repositories."""
 
+import math
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -112,6 +113,8 @@ def column_value(column: Any, value: Any) -> Any:
             return uuid.UUID(value)
         elif kind is int and type(value) is int and abs(value) < 2**31:
             return value
+        elif kind is float and type(value) in (int, float) and math.isfinite(value):
+            return float(value)
         elif kind is str and isinstance(value, str) and "\x00" not in value:
             return value
     except (ValueError, OverflowError):

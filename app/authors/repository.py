@@ -12,6 +12,9 @@ from app.authors.schemas import AuthorCreate, AuthorListItem, AuthorQuery, Autho
 from app.db import SessionDep, on_session
 from app.models import Author, Book, fold
 from app.repository import after_cursor, contains_text, count_matching, order_by, relation
+from app.search.highlight import highlights
+from app.search.query import relevance_columns
+from app.search.sql import author_match
 
 AUTHOR_COLUMNS: tuple[Any, ...] = (
     Author.id,
@@ -54,16 +57,22 @@ class AuthorRepository:
             select(func.count()).where(Book.author_id == Author.id).correlate(Author)
         ).scalar_subquery()
         # Plain columns, not ORM objects: see BOOK_COLUMNS in app/books/repository.py.
+        statement = select_columns(*AUTHOR_COLUMNS, book_count.label("book_count"))
+        sort_columns = SORT_COLUMNS
+        if (parsed := query.parsed) is not None:
+            match = author_match(parsed, self.session.get_bind().dialect.name, Author.id)
+            statement = match.join(statement, Author.id).add_columns(match.rank.label("relevance"))
+            sort_columns = {**SORT_COLUMNS, **relevance_columns(query, match.rank)}
         statement = (
-            select_columns(*AUTHOR_COLUMNS, book_count.label("book_count"))
-            .where(*filters, *after_cursor(query, SORT_COLUMNS, Author.id))
-            .order_by(*order_by(query, SORT_COLUMNS, Author.id))
+            statement.where(*filters, *after_cursor(query, sort_columns, Author.id))
+            .order_by(*order_by(query, sort_columns, Author.id))
             .offset(query.offset)
             .limit(query.limit)
         )
         rows = (await self.session.exec(statement)).all()  # type: ignore[call-overload]
-        authors = [AuthorListItem.model_validate(row._mapping) for row in rows]
-        return authors, await count_matching(self.session, Author, filters, query, len(rows))
+        authors = [found_author(row, query) for row in rows]
+        counted = filters if parsed is None else [*filters, match.filter]
+        return authors, await count_matching(self.session, Author, counted, query, len(rows))
 
     async def get(self, author_id: uuid.UUID) -> Author | None:
         """Return the author with all of their books, or None."""
@@ -101,3 +110,13 @@ class AuthorRepository:
 
 
 AuthorRepositoryDep = Annotated[AuthorRepository, on_session(AuthorRepository)]
+
+
+def found_author(row: Any, query: AuthorQuery) -> AuthorListItem:
+    """A list item, with its rank and highlights when the list searched."""
+    item = AuthorListItem.model_validate(row._mapping)
+    if query.search is not None:
+        fields = {"name": row.name, "bio": row.bio}
+        shown = highlights(fields, query.parsed) if query.highlight else None
+        item.found_with(row.relevance, shown)
+    return item

@@ -5,8 +5,9 @@ from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from app.models import AuthorBase
-from app.pagination import PageQuery
 from app.schemas import RequestBody, required
+from app.search.highlight import Searched
+from app.search.query import SearchableQuery
 
 
 class AuthorCreate(RequestBody, AuthorBase):
@@ -28,7 +29,7 @@ class AuthorRead(AuthorBase):
     version: int
 
 
-class AuthorListItem(AuthorRead):
+class AuthorListItem(AuthorRead, Searched):
     book_count: int
 
 
@@ -43,8 +44,8 @@ class AuthorDetail(AuthorRead):
     books: list[AuthorBook]
 
 
-class AuthorQuery(PageQuery):
-    sort_fields = ("name", "created_at", "updated_at")
+class AuthorQuery(SearchableQuery):
+    sort_fields = ("name", "created_at", "updated_at", "relevance")
     default_sort = "name"
 
     name: str | None = Field(

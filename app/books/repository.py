@@ -10,10 +10,20 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
-from app.books.schemas import BookAuthor, BookCreate, BookQuery, BookRead, BookUpdate
+from app.books.schemas import (
+    BookAuthor,
+    BookCreate,
+    BookListItem,
+    BookQuery,
+    BookRead,
+    BookUpdate,
+)
 from app.db import SessionDep, insert_missing, on_session
 from app.models import Author, Book, BookTag, Tag, fold, tag_name, utcnow, uuid7
 from app.repository import after_cursor, contains_text, count_matching, order_by, relation
+from app.search.highlight import highlights
+from app.search.query import relevance_columns
+from app.search.sql import book_match
 
 SORT_COLUMNS: dict[str, Any] = {
     "title": Book.title,
@@ -63,7 +73,7 @@ class BookRepository:
     def __init__(self, session: SessionDep) -> None:
         self.session = session
 
-    async def search(self, query: BookQuery) -> tuple[list[BookRead], int | None]:
+    async def search(self, query: BookQuery) -> tuple[list[BookListItem], int | None]:
         """Return one page of books with authors and tags, and how many match in all
         (None with `count=none`).
 
@@ -84,16 +94,23 @@ class BookRepository:
             filters.append(col(Book.published_year) <= query.year_to)
         if query.q is not None:
             filters.append(contains_text(Book.title_folded, fold(query.q)))
+        statement = BOOKS_WITH_AUTHOR
+        sort_columns = SORT_COLUMNS
+        if (parsed := query.parsed) is not None:
+            match = book_match(parsed, self.session.get_bind().dialect.name, Book.id)
+            statement = match.join(statement, Book.id).add_columns(match.rank.label("relevance"))
+            sort_columns = {**SORT_COLUMNS, **relevance_columns(query, match.rank)}
         statement = (
-            BOOKS_WITH_AUTHOR.where(*filters, *after_cursor(query, SORT_COLUMNS, Book.id))
-            .order_by(*order_by(query, SORT_COLUMNS, Book.id))
+            statement.where(*filters, *after_cursor(query, sort_columns, Book.id))
+            .order_by(*order_by(query, sort_columns, Book.id))
             .offset(query.offset)
             .limit(query.limit)
         )
         rows = (await self.session.exec(statement)).all()  # type: ignore[call-overload]
         tags = await self.tag_names([row.id for row in rows])
-        books = [book_read(row, tags[row.id]) for row in rows]
-        return books, await count_matching(self.session, Book, filters, query, len(rows))
+        books = [found_book(row, tags[row.id], query) for row in rows]
+        counted = filters if parsed is None else [*filters, match.filter]
+        return books, await count_matching(self.session, Book, counted, query, len(rows))
 
     async def get(self, book_id: uuid.UUID) -> FoundBook | None:
         """Return the book as shown, with its author's version for the ETag, or None."""
@@ -183,6 +200,22 @@ class BookRepository:
 
 
 BookRepositoryDep = Annotated[BookRepository, on_session(BookRepository)]
+
+
+def found_book(row: Any, tags: list[str], query: BookQuery) -> BookListItem:
+    """A list item, with its rank and highlights when the list searched."""
+    item = BookListItem.model_validate(book_read(row, tags), from_attributes=True)
+    if query.search is None:
+        return item
+    fields = {
+        "title": row.title,
+        "author": row.author_name,
+        "tags": ", ".join(tags),
+        "description": row.description,
+    }
+    shown = highlights(fields, query.parsed) if query.highlight else None
+    item.found_with(row.relevance, shown)
+    return item
 
 
 def book_read(row: Any, tags: list[str]) -> BookRead:

@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.books.repository import BookRepositoryDep
-from app.books.schemas import BookCreate, BookQuery, BookRead, BookUpdate
+from app.books.schemas import BookCreate, BookListItem, BookQuery, BookRead, BookUpdate
 from app.errors import NotFound, problem_responses
 from app.etag import (
     CREATED_HEADERS,
@@ -59,10 +59,10 @@ async def list_books(
     books: BookRepositoryDep,
     request: Request,
     response: Response,
-) -> Page[BookRead]:
+) -> Page[BookListItem]:
     """List books with their authors and tags, filtered, sorted and paginated."""
     found, total = await books.search(query)
-    page = Page[BookRead].of(found, total, query)
+    page = Page[BookListItem].of(found, total, query)
     response.headers["Link"] = link_header(request.url, page)
     return page
 

@@ -7,8 +7,9 @@ from sqlmodel import Field, SQLModel
 
 from app.books.isbn import normalize_isbn
 from app.models import BookBase, Tag, tag_name
-from app.pagination import PageQuery
 from app.schemas import RequestBody, required
+from app.search.highlight import Searched
+from app.search.query import SearchableQuery
 
 MAX_TAG_LENGTH = 50
 TagName = Annotated[
@@ -86,8 +87,12 @@ class BookRead(BookBase):
         return [tag.name if isinstance(tag, Tag) else tag for tag in value]
 
 
-class BookQuery(PageQuery):
-    sort_fields = ("title", "published_year", "created_at", "updated_at")
+class BookListItem(BookRead, Searched):
+    pass
+
+
+class BookQuery(SearchableQuery):
+    sort_fields = ("title", "published_year", "created_at", "updated_at", "relevance")
     default_sort = "title"
 
     author_id: uuid.UUID | None = Field(default=None, description="Books by this author.")
