@@ -11,10 +11,10 @@ from sqlmodel import col, delete, select
 from app.authors.schemas import AuthorCreate, AuthorListItem, AuthorQuery, AuthorUpdate
 from app.db import SessionDep, on_session
 from app.models import Author, Book, fold
-from app.repository import after_cursor, contains_text, count_matching, order_by, relation
+from app.repository import after_cursor, count_matching, order_by, relation
 from app.search.highlight import highlights
 from app.search.query import relevance_columns
-from app.search.sql import author_match
+from app.search.sql import author_match, substring_filter
 
 AUTHOR_COLUMNS: tuple[Any, ...] = (
     Author.id,
@@ -52,7 +52,10 @@ class AuthorRepository:
         if query.name is not None:
             filters.append(col(Author.name_folded) == fold(query.name))
         if query.q is not None:
-            filters.append(contains_text(Author.name_folded, fold(query.q)))
+            dialect = self.session.get_bind().dialect.name
+            filters.append(
+                substring_filter(fold(query.q), dialect, "author", Author.id, Author.name_folded)
+            )
         book_count = (
             select(func.count()).where(Book.author_id == Author.id).correlate(Author)
         ).scalar_subquery()

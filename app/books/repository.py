@@ -20,10 +20,10 @@ from app.books.schemas import (
 )
 from app.db import SessionDep, insert_missing, on_session
 from app.models import Author, Book, BookTag, Tag, fold, tag_name, utcnow, uuid7
-from app.repository import after_cursor, contains_text, count_matching, order_by, relation
+from app.repository import after_cursor, count_matching, order_by, relation
 from app.search.highlight import highlights
 from app.search.query import relevance_columns
-from app.search.sql import book_match
+from app.search.sql import book_match, substring_filter
 
 SORT_COLUMNS: dict[str, Any] = {
     "title": Book.title,
@@ -93,7 +93,10 @@ class BookRepository:
         if query.year_to is not None:
             filters.append(col(Book.published_year) <= query.year_to)
         if query.q is not None:
-            filters.append(contains_text(Book.title_folded, fold(query.q)))
+            dialect = self.session.get_bind().dialect.name
+            filters.append(
+                substring_filter(fold(query.q), dialect, "book", Book.id, Book.title_folded)
+            )
         statement = BOOKS_WITH_AUTHOR
         sort_columns = SORT_COLUMNS
         if (parsed := query.parsed) is not None:

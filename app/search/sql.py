@@ -133,3 +133,40 @@ def author_match(query: SearchQuery, dialect: str, author_id: Any) -> Match:
         match.filter = col(author_id).in_(match.filter)
         return match
     return postgres_match(query, literal_column("author.search_vector"))
+
+
+BOOK_TITLE_TRIGRAM = table("book_title_trigram", column("rowid", Integer), column("title"))
+AUTHOR_NAME_TRIGRAM = table("author_name_trigram", column("rowid", Integer), column("name"))
+# Trigram indexes find substrings of three characters or more; shorter ones are read in full.
+TRIGRAM = 3
+
+
+def glob_literal(text: str) -> str:
+    """`text` as a GLOB pattern that matches only itself: its wildcards in brackets."""
+    return "".join(f"[{char}]" if char in "*?[" else char for char in text)
+
+
+def substring_filter(folded: str, dialect: str, kind: str, id_column: Any, column_: Any) -> Any:
+    """Rows whose folded `column_` contains `folded` (`q`), through a trigram index.
+
+    PostgreSQL's pg_trgm index serves the LIKE itself. SQLite's FTS5 trigram table serves GLOB
+    but not a LIKE with ESCAPE, so `q` becomes a GLOB there, on text folded already.
+    """
+    if dialect != "sqlite" or len(folded) < TRIGRAM:
+        return column_.contains(folded, autoescape=True)
+    if kind == "book":
+        trigram, rows, text_column = BOOK_TITLE_TRIGRAM, BOOK_SEARCH_ROW, BOOK_TITLE_TRIGRAM.c.title
+        key = BOOK_SEARCH_ROW.c.book_id
+    else:
+        trigram, rows, text_column = (
+            AUTHOR_NAME_TRIGRAM,
+            AUTHOR_SEARCH_ROW,
+            AUTHOR_NAME_TRIGRAM.c.name,
+        )
+        key = AUTHOR_SEARCH_ROW.c.author_id
+    found = (
+        select(key)
+        .select_from(trigram.join(rows, rows.c.id == trigram.c.rowid))
+        .where(text_column.op("GLOB")(f"*{glob_literal(folded)}*"))
+    )
+    return col(id_column).in_(found)

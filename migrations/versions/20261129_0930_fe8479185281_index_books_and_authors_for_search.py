@@ -1,4 +1,5 @@
-"""Index books and authors for full-text search, kept by triggers in every write's transaction.
+"""Index books and authors for full-text search and `q`, kept by triggers in every write's
+transaction.
 
 Revision ID: fe8479185281
 Revises: 0b81c0793217
@@ -8,7 +9,10 @@ The models keep folded words in `*_search` columns (Python folds case and accent
 for every database); the database indexes them. SQLite: FTS5 tables `book_search` and
 `author_search`, whose rows are keyed by `book_search_row` / `author_search_row` (an explicit
 INTEGER PRIMARY KEY, which neither VACUUM nor batch mode's table copy renumbers, unlike the
-books' own rowid). PostgreSQL: a weighted `search_vector` column with a GIN index.
+books' own rowid), and FTS5 `trigram` tables over the folded title and name, which answer
+`q` (a GLOB on them is served by the trigram index). PostgreSQL: a weighted `search_vector`
+column with a GIN index, and pg_trgm GIN indexes on the folded title and name, which serve
+LIKE. Downgrade leaves the pg_trgm extension installed: other objects may use it.
 """
 
 import unicodedata
@@ -95,6 +99,11 @@ SQLITE_TABLES = [
     "CREATE TABLE book_search_row (id INTEGER PRIMARY KEY, book_id CHAR(32) NOT NULL UNIQUE)",
     "CREATE VIRTUAL TABLE author_search USING fts5(name, bio, tokenize = 'ascii', prefix = '2 3')",
     "CREATE TABLE author_search_row (id INTEGER PRIMARY KEY, author_id CHAR(32) NOT NULL UNIQUE)",
+    # The folded text is compared as it is, so the index need not fold case again.
+    "CREATE VIRTUAL TABLE book_title_trigram USING fts5("
+    "title, tokenize = 'trigram case_sensitive 1', detail = 'none')",
+    "CREATE VIRTUAL TABLE author_name_trigram USING fts5("
+    "name, tokenize = 'trigram case_sensitive 1', detail = 'none')",
 ]
 
 
@@ -129,6 +138,13 @@ SQLITE_TRIGGERS = {
     "book_search_insert": f"""AFTER INSERT ON book BEGIN
     INSERT INTO book_search_row (book_id) VALUES (NEW.id);
     {book_refresh("b.id = NEW.id")}
+    INSERT INTO book_title_trigram (rowid, title)
+    SELECT id, NEW.title_folded FROM book_search_row WHERE book_id = NEW.id;
+    END""",
+    "book_trigram_update": """AFTER UPDATE ON book WHEN OLD.title_folded IS NOT NEW.title_folded
+    BEGIN
+    UPDATE book_title_trigram SET title = NEW.title_folded
+    WHERE rowid = (SELECT id FROM book_search_row WHERE book_id = NEW.id);
     END""",
     "book_search_update": f"""AFTER UPDATE ON book
     WHEN OLD.title_search IS NOT NEW.title_search
@@ -137,6 +153,8 @@ SQLITE_TRIGGERS = {
     BEGIN {book_refresh("b.id = NEW.id")} END""",
     "book_search_delete": """AFTER DELETE ON book BEGIN
     DELETE FROM book_search
+    WHERE rowid = (SELECT id FROM book_search_row WHERE book_id = OLD.id);
+    DELETE FROM book_title_trigram
     WHERE rowid = (SELECT id FROM book_search_row WHERE book_id = OLD.id);
     DELETE FROM book_search_row WHERE book_id = OLD.id;
     END""",
@@ -149,6 +167,13 @@ SQLITE_TRIGGERS = {
     "author_search_insert": f"""AFTER INSERT ON author BEGIN
     INSERT INTO author_search_row (author_id) VALUES (NEW.id);
     {author_refresh("a.id = NEW.id")}
+    INSERT INTO author_name_trigram (rowid, name)
+    SELECT id, NEW.name_folded FROM author_search_row WHERE author_id = NEW.id;
+    END""",
+    "author_trigram_update": """AFTER UPDATE ON author WHEN OLD.name_folded IS NOT NEW.name_folded
+    BEGIN
+    UPDATE author_name_trigram SET name = NEW.name_folded
+    WHERE rowid = (SELECT id FROM author_search_row WHERE author_id = NEW.id);
     END""",
     "author_search_update": f"""AFTER UPDATE ON author
     WHEN OLD.name_search IS NOT NEW.name_search OR OLD.bio_search IS NOT NEW.bio_search
@@ -158,6 +183,8 @@ SQLITE_TRIGGERS = {
     BEGIN {book_refresh("b.author_id = NEW.id")} END""",
     "author_search_delete": """AFTER DELETE ON author BEGIN
     DELETE FROM author_search
+    WHERE rowid = (SELECT id FROM author_search_row WHERE author_id = OLD.id);
+    DELETE FROM author_name_trigram
     WHERE rowid = (SELECT id FROM author_search_row WHERE author_id = OLD.id);
     DELETE FROM author_search_row WHERE author_id = OLD.id;
     END""",
@@ -173,6 +200,14 @@ def sqlite_upgrade() -> None:
         for part in statement.split(";"):
             if part.strip():
                 op.execute(part)
+    op.execute(
+        "INSERT INTO book_title_trigram (rowid, title) SELECT k.id, b.title_folded"
+        " FROM book AS b JOIN book_search_row AS k ON k.book_id = b.id"
+    )
+    op.execute(
+        "INSERT INTO author_name_trigram (rowid, name) SELECT k.id, a.name_folded"
+        " FROM author AS a JOIN author_search_row AS k ON k.author_id = a.id"
+    )
     for name, body in SQLITE_TRIGGERS.items():
         op.execute(f"CREATE TRIGGER {name} {body}")
 
@@ -180,7 +215,14 @@ def sqlite_upgrade() -> None:
 def sqlite_downgrade() -> None:
     for name in SQLITE_TRIGGERS:
         op.execute(f"DROP TRIGGER {name}")
-    for table in ("author_search_row", "author_search", "book_search_row", "book_search"):
+    for table in (
+        "author_name_trigram",
+        "book_title_trigram",
+        "author_search_row",
+        "author_search",
+        "book_search_row",
+        "book_search",
+    ):
         op.execute(f"DROP TABLE {table}")
 
 
@@ -293,9 +335,19 @@ def postgres_upgrade() -> None:
     op.execute("UPDATE book SET search_vector = NULL")
     op.execute("CREATE INDEX ix_book_search_vector ON book USING gin (search_vector)")
     op.execute("CREATE INDEX ix_author_search_vector ON author USING gin (search_vector)")
+    # Trusted since PostgreSQL 13: the database's owner may create it.
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.execute(
+        "CREATE INDEX ix_book_title_folded_trigram ON book USING gin (title_folded gin_trgm_ops)"
+    )
+    op.execute(
+        "CREATE INDEX ix_author_name_folded_trigram ON author USING gin (name_folded gin_trgm_ops)"
+    )
 
 
 def postgres_downgrade() -> None:
+    op.execute("DROP INDEX ix_author_name_folded_trigram")
+    op.execute("DROP INDEX ix_book_title_folded_trigram")
     op.execute("DROP INDEX ix_author_search_vector")
     op.execute("DROP INDEX ix_book_search_vector")
     for name, (table, _body) in POSTGRES_TRIGGERS.items():

@@ -83,7 +83,24 @@ def sqlite_problems(
         wanted = dict(expected)
         if found != wanted or len(found) != len(indexed):
             problems.append(("index", wanted, found))
-    for table in ("book_search", "author_search"):
+    for table, column, rows, key, source in (
+        ("book_title_trigram", "title", "book_search_row", "book_id", "book.title_folded"),
+        ("author_name_trigram", "name", "author_search_row", "author_id", "author.name_folded"),
+    ):
+        parent = source.split(".")[0]
+        differ = connection.execute(
+            text(
+                f"SELECT count(*) FROM {parent} JOIN {rows} AS k ON k.{key} = {parent}.id"
+                f" LEFT JOIN {table} AS t ON t.rowid = k.id"
+                f" WHERE t.{column} IS NOT {source}"
+            )
+        ).scalar_one()
+        extra = connection.execute(
+            text(f"SELECT count(*) FROM {table} WHERE rowid NOT IN (SELECT id FROM {rows})")
+        ).scalar_one()
+        if differ or extra:
+            problems.append((table, differ, extra))
+    for table in ("book_search", "author_search", "book_title_trigram", "author_name_trigram"):
         # FTS5 checks its full-text index against the text it holds; an error if they differ.
         connection.execute(text(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')"))
     keys = connection.execute(
