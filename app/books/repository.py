@@ -1,6 +1,6 @@
 import uuid
 from collections import defaultdict
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 # SQLModel's select() takes at most four columns, and its exec() is typed for no more;
 # a book row has eleven.
@@ -62,6 +62,9 @@ TAG_NAMES = (
     .where(col(BookTag.book_id).in_(bindparam("book_ids", expanding=True)))
     .order_by(Tag.name)
 )
+
+
+Read = TypeVar("Read", bound=BookRead)
 
 
 class FoundBook(NamedTuple):
@@ -207,7 +210,7 @@ BookRepositoryDep = Annotated[BookRepository, on_session(BookRepository)]
 
 def found_book(row: Any, tags: list[str], query: BookQuery) -> BookListItem:
     """A list item, with its rank and highlights when the list searched."""
-    item = BookListItem.model_validate(book_read(row, tags), from_attributes=True)
+    item = book_read(row, tags, BookListItem)
     if query.search is None:
         return item
     fields = {
@@ -221,9 +224,9 @@ def found_book(row: Any, tags: list[str], query: BookQuery) -> BookListItem:
     return item
 
 
-def book_read(row: Any, tags: list[str]) -> BookRead:
-    """The answer for one row of BOOK_COLUMNS."""
-    return BookRead(
+def book_read(row: Any, tags: list[str], model: type[Read] = BookRead) -> Read:  # type: ignore[assignment]
+    """The answer for one row of BOOK_COLUMNS, as `model` (a list's item or a book alone)."""
+    return model(
         id=row.id,
         title=row.title,
         isbn=row.isbn,
