@@ -22,12 +22,17 @@ def encode_cursor(values: list[Any], check: str) -> str:
     return base64.urlsafe_b64encode(compact.encode()).decode().rstrip("=")
 
 
+def query_error(field: str, type_: str, message: str, value: Any) -> ValidationError:
+    """A 422 at `["query", field]`, raised where the query's fields are checked together."""
+    error = PydanticCustomError(type_, message)
+    return ValidationError.from_exception_data(
+        "Query", [InitErrorDetails(type=error, loc=(field,), input=value)]
+    )
+
+
 def cursor_error(cursor: str) -> ValidationError:
     """The 422 of a cursor made for another list, at `["query", "cursor"]`."""
-    error = PydanticCustomError("cursor_mismatch", OTHER_LIST)
-    return ValidationError.from_exception_data(
-        "PageQuery", [InitErrorDetails(type=error, loc=("cursor",), input=cursor)]
-    )
+    return query_error("cursor", "cursor_mismatch", OTHER_LIST, cursor)
 
 
 def decode_cursor(cursor: str) -> tuple[list[Any], str]:

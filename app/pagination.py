@@ -4,7 +4,7 @@ import base64
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
 
@@ -111,7 +111,7 @@ class PageQuery(BaseModel):
     @model_validator(mode="after")
     def resolve(self) -> Self:
         """Resolve the sort and the cursor, once every filter the cursor was made for is known."""
-        self._keys = self.sorting.parse(self.sort)
+        self._keys = self.resolve_sort()
         if self.cursor:
             values, check = decode_cursor(self.cursor)
             try:
@@ -121,6 +121,10 @@ class PageQuery(BaseModel):
             except ValueError:
                 raise cursor_error(self.cursor) from None
         return self
+
+    def resolve_sort(self) -> list[SortKey]:
+        """The sort asked for, or the default; a list with sorts of its own overrides this."""
+        return self.sorting.parse(self.sort)
 
     @property
     def offset(self) -> int:
@@ -159,7 +163,7 @@ class PageQuery(BaseModel):
         filters = self.model_dump(
             mode="json", exclude={"page", "per_page", "sort", "cursor", "count"}
         )
-        sort_keys = [list(key) for key in self.sorting.parse(self.sort)]
+        sort_keys = [list(key) for key in self._keys]
         made_with = [type(self).__name__, sort_keys, filters, values]
         digest = hashlib.blake2b(json.dumps(made_with, sort_keys=True).encode(), digest_size=9)
         return base64.urlsafe_b64encode(digest.digest()).decode()
@@ -186,33 +190,39 @@ async def paginate(
     statement: Any,
     filters: Sequence[Any],
     counted: type[Any],
+    *,
+    columns: Mapping[str, Any] | None = None,
+    also_counted: Sequence[Any] = (),
 ) -> Slice[Any]:
     """The rows of `statement` (a select) that match `filters`, at the query's page or cursor,
     in its sort.
 
     When no count tells whether another page follows (by cursor, or with `count=none`), one
-    row more than the page is read to know. `total` counts the rows of `counted` that match.
+    row more than the page is read to know. `total` counts the rows of `counted` that match
+    `filters` and `also_counted` (what the statement applies by a join). `columns` supplies the
+    sort columns the request itself makes, such as a search's rank.
     """
-    columns = query.sorting.sort_columns(query.sort_keys)
-    keyset = [] if query.after is None else after(columns, query.after)
+    sort = query.sorting.sort_columns(query.sort_keys, columns)
+    keyset = [] if query.after is None else after(sort, query.after)
     reads_ahead = query.by_cursor or not query.counts
     limit = query.per_page + 1 if reads_ahead else query.per_page
     page = (
         statement.where(*filters, *keyset)
-        .order_by(*order_by(columns))
+        .order_by(*order_by(sort))
         .offset(query.offset)
         .limit(limit)
     )
     rows = list((await session.exec(page)).all())
     shown = rows[: query.per_page]
-    total = await count_matching(session, query, counted, filters, len(rows), limit)
+    counted_filters = [*filters, *also_counted]
+    total = await count_matching(session, query, counted, counted_filters, len(rows), limit)
     if reads_ahead or total is None:
         has_next = len(rows) > query.per_page
     else:
         has_next = query.page < math.ceil(total / query.per_page)
     next_cursor = None
     if query.by_cursor and has_next:
-        next_cursor = query.cursor_after(sort_values(shown[-1], columns))
+        next_cursor = query.cursor_after(sort_values(shown[-1], sort))
     return Slice(shown, total, has_next, next_cursor)
 
 

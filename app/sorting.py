@@ -2,6 +2,7 @@
 sorting (the allowed `sort` values, the OpenAPI enum, ORDER BY, keyset conditions and the type
 of each cursor value) is derived from that one mapping."""
 
+import math
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -53,10 +54,13 @@ class Sorting:
             keys.append((name.removeprefix("-"), name.startswith("-")))
         return keys
 
-    def sort_columns(self, keys: Sequence[SortKey]) -> list[SortColumn]:
+    def sort_columns(
+        self, keys: Sequence[SortKey], given: Mapping[str, Any] | None = None
+    ) -> list[SortColumn]:
         """The columns of the order, ending with the id in the direction of the last field,
-        so the order is total."""
-        columns = [(self.columns[name], descending) for name, descending in keys]
+        so the order is total; `given` supplies the columns a request makes (a search's rank)."""
+        known = {**self.columns, **(given or {})}
+        columns = [(known[name], descending) for name, descending in keys]
         return [*columns, (self.tie_breaker, columns[-1][1])]
 
     def cursor_values(self, keys: Sequence[SortKey], values: Sequence[Any]) -> list[Any]:
@@ -135,6 +139,8 @@ def column_value(column: Any, value: Any) -> Any:
             return uuid.UUID(value)
         elif kind is int and type(value) is int and abs(value) < 2**31:
             return value
+        elif kind is float and type(value) in (int, float) and math.isfinite(value):
+            return float(value)
         elif kind is str and isinstance(value, str) and "\x00" not in value:
             return value
     except (ValueError, OverflowError):

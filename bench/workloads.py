@@ -81,6 +81,26 @@ def cursor_after(title: str, hex_id: str) -> str:
 
 
 FILTERED = "/books?year_from=1950&sort=-published_year"
+# Searches over the generated words (bench/dataset.py): two words that few titles share, one
+# that most books have, a prefix, and a `q` substring that few titles contain.
+SEARCHES = {
+    "search selective": "/books?search=frozen+orchard",
+    "search broad": "/books?search=the",
+    "search prefix": "/books?search=harb",
+    "q substring": "/books?q=rden%2C+volume+1",
+}
+
+
+def search_workloads() -> list[Workload]:
+    """Each search with the default count and with `count=none`."""
+    return [
+        workload
+        for name, path in SEARCHES.items()
+        for workload in (
+            Workload(name, [path], baseline="list"),
+            Workload(f"{name} no count", [f"{path}&count=none"], baseline="list"),
+        )
+    ]
 
 
 def app_workloads(ids: Ids) -> list[Workload]:
@@ -96,6 +116,7 @@ def app_workloads(ids: Ids) -> list[Workload]:
         Workload("list last page by cursor", [f"/books?cursor={last}"], baseline="list"),
         Workload("list filtered+sorted", [FILTERED], baseline="list"),
         Workload("list filtered+sorted no count", [f"{FILTERED}&count=none"], baseline="list"),
+        *search_workloads(),
         Workload("get book", books, baseline="get"),
         Workload(
             "get author+books", [f"/authors/{author}" for author in ids.authors], baseline="get"

@@ -14,6 +14,7 @@ import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from app.config import Settings
 from app.db import create_engine, is_sqlite
 from app.observe.logs import configure_logging
+from app.search.schema import include_object
 
 config = context.config
 # The alembic command logs as the server does (LOG_FORMAT, LOG_LEVEL); callers that set up
@@ -55,6 +56,11 @@ def run_migrations(connection: Connection) -> None:
         compare_server_default=True,
         render_item=render_item,
         process_revision_directives=drop_empty_revision,
+        # The search index's tables, triggers and columns are the migrations' alone.
+        # A migration that recreates book, author, tag or book_tag in batch mode (SQLite)
+        # drops that table's triggers: it must create them again and rebuild the index, as
+        # the search index migration (fe8479185281) does.
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

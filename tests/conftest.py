@@ -94,7 +94,8 @@ async def database(engine: AsyncEngine) -> AsyncIterator[Database]:
 @pytest.fixture
 def app(database: Database, migrated: ScratchDatabase) -> FastAPI:
     """The app, its database swapped for the test's rolled-back one."""
-    app = create_app(Settings(database_url=migrated.url))
+    # No rate limit: a test may send more than a minute's worth (tests/keys tests the limits).
+    app = create_app(Settings(database_url=migrated.url, rate_limit_per_minute=0))
     state_of(app).database = database
     return app
 

@@ -31,7 +31,13 @@ BOOKS: list[tuple[str, int | None, list[str]]] = [
 ]
 BOOK_SORTS = [
     None,
-    *(f"{sign}{field}" for field in BookQuery.sorting.names for sign in ("", "-")),
+    # `relevance` needs `search`: tests/search walks it.
+    *(
+        f"{sign}{field}"
+        for field in BookQuery.sorting.names
+        if field != "relevance"
+        for sign in ("", "-")
+    ),
     "-published_year,title",
     "published_year,-title",
     "title,-published_year",

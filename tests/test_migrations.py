@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 from app.config import Settings
 from app.db import create_engine
 from app.schema import schema_head
+from app.search.schema import include_object, is_index_table
 from tests.conftest import SERVER_URL
 from tests.databases import scratch_database
 
@@ -49,11 +50,13 @@ def inspect_database(url: str, look: Any) -> Any:
 
 
 def table_names(connection: Connection) -> set[str]:
-    return set(inspect(connection).get_table_names())
+    names = inspect(connection).get_table_names()
+    return {name for name in names if not is_index_table(name)}
 
 
 def drift(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    opts = {"compare_type": True, "include_object": include_object}
+    context = MigrationContext.configure(connection, opts=opts)
     return list(compare_metadata(context, SQLModel.metadata))
 
 

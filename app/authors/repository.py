@@ -19,7 +19,10 @@ from app.authors.schemas import (
 from app.db import on_session
 from app.models import Author, Book, fold
 from app.pagination import Slice, paginate
-from app.repository import Repository, contains_text, relation
+from app.repository import Repository, relation
+from app.search.highlight import highlights
+from app.search.query import RELEVANCE
+from app.search.sql import author_match, substring_filter
 
 BOOK_COUNT = (
     select(func.count()).where(Book.author_id == Author.id).correlate(Author)
@@ -47,16 +50,34 @@ class AuthorRepository(Repository[Author]):
     loads = (WITH_BOOKS,)
 
     async def search(self, query: AuthorQuery) -> Slice[AuthorListItem]:
-        """One page of authors with their book counts."""
+        """One page of authors with their book counts, best match first when searching."""
+        dialect = self.session.get_bind().dialect.name
         filters: list[Any] = []
         if query.name is not None:
             filters.append(col(Author.name_folded) == fold(query.name))
         if query.q is not None:
-            filters.append(contains_text(Author.name_folded, fold(query.q)))
-        found = await paginate(self.session, query, AUTHORS, filters, Author)
-        return found.with_items(
-            [AuthorListItem.model_validate(row._mapping) for row in found.items]
+            folded = fold(query.q)
+            filters.append(
+                substring_filter(folded, dialect, "author", Author.id, Author.name_folded)
+            )
+        statement: Any = AUTHORS
+        relevance: dict[str, Any] = {}
+        also_counted: list[Any] = []
+        if (parsed := query.parsed) is not None:
+            match = author_match(parsed, dialect, Author.id)
+            rank = match.rank.label(RELEVANCE)
+            statement = match.join(statement, Author.id).add_columns(rank)
+            relevance, also_counted = {RELEVANCE: rank}, [match.filter]
+        found = await paginate(
+            self.session,
+            query,
+            statement,
+            filters,
+            Author,
+            columns=relevance,
+            also_counted=also_counted,
         )
+        return found.with_items([listed_author(row, query) for row in found.items])
 
     async def get(self, author_id: uuid.UUID) -> AuthorDetail | None:
         """The author with all of their books, or None."""
@@ -96,3 +117,11 @@ class AuthorRepository(Repository[Author]):
 
 
 AuthorRepositoryDep = Annotated[AuthorRepository, on_session(AuthorRepository)]
+
+
+def listed_author(row: Any, query: AuthorQuery) -> AuthorListItem:
+    """A list's author, with the highlights of what a search found when they were asked for."""
+    shown = dict(row._mapping)
+    if query.highlight and (parsed := query.parsed) is not None:
+        shown["highlights"] = highlights({"name": row.name, "bio": row.bio}, parsed)
+    return AuthorListItem.model_validate(shown)

@@ -9,8 +9,9 @@ from sqlmodel import Field, SQLModel
 
 from app.etag import etag
 from app.models import Author, AuthorBase, AuthorBio, AuthorName
-from app.pagination import PageQuery
 from app.schemas import RequestBody, required
+from app.search.highlight import Searched
+from app.search.query import RANK, SearchableQuery
 from app.sorting import Sorting
 
 
@@ -42,7 +43,7 @@ class AuthorRead(AuthorBase):
     version: int
 
 
-class AuthorListItem(AuthorRead):
+class AuthorListItem(AuthorRead, Searched):
     book_count: int
 
 
@@ -64,9 +65,14 @@ class AuthorDetail(AuthorRead):
         return etag(self.version, *((book.id, book.version) for book in self.books))
 
 
-class AuthorQuery(PageQuery):
+class AuthorQuery(SearchableQuery):
     sorting = Sorting(
-        {"name": Author.name, "created_at": Author.created_at, "updated_at": Author.updated_at},
+        {
+            "name": Author.name,
+            "created_at": Author.created_at,
+            "updated_at": Author.updated_at,
+            "relevance": RANK,
+        },
         default="name",
         tie_breaker=Author.id,
     )

@@ -10,11 +10,21 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
-from app.books.schemas import BookAuthor, BookCreate, BookQuery, BookRead, BookUpdate
+from app.books.schemas import (
+    BookAuthor,
+    BookCreate,
+    BookListItem,
+    BookQuery,
+    BookRead,
+    BookUpdate,
+)
 from app.db import on_session
-from app.models import Author, Book, BookTag, Tag, fold, utcnow, uuid7
+from app.models import Author, Book, BookTag, Tag, fold, tag_name, utcnow, uuid7
 from app.pagination import Slice, paginate
-from app.repository import Repository, contains_text, insert_missing, relation
+from app.repository import Repository, insert_missing, relation
+from app.search.highlight import highlights
+from app.search.query import RELEVANCE
+from app.search.sql import book_match, substring_filter
 
 # What an ORM-loaded book answer shows: its author (one join) and its tags (one query).
 WITH_AUTHOR_AND_TAGS = (
@@ -49,13 +59,13 @@ TAG_NAMES = (
 )
 
 
-def book_filters(query: BookQuery) -> list[Any]:
-    """The WHERE terms of the query's filters; exports filter the same way."""
+def book_filters(query: BookQuery, dialect: str) -> list[Any]:
+    """The WHERE terms of the query's filters."""
     filters: list[Any] = []
     if query.author_id is not None:
         filters.append(Book.author_id == query.author_id)
     if query.tag is not None:
-        tagged = select(BookTag.book_id).join(Tag).where(Tag.name == query.tag.lower())
+        tagged = select(BookTag.book_id).join(Tag).where(Tag.name == tag_name(query.tag))
         filters.append(col(Book.id).in_(tagged))
     if query.isbn is not None:
         filters.append(Book.isbn == query.isbn)
@@ -64,7 +74,7 @@ def book_filters(query: BookQuery) -> list[Any]:
     if query.year_to is not None:
         filters.append(col(Book.published_year) <= query.year_to)
     if query.q is not None:
-        filters.append(contains_text(Book.title_folded, fold(query.q)))
+        filters.append(substring_filter(fold(query.q), dialect, "book", Book.id, Book.title_folded))
     return filters
 
 
@@ -72,12 +82,28 @@ class BookRepository(Repository[Book]):
     model = Book
     loads = WITH_AUTHOR_AND_TAGS
 
-    async def search(self, query: BookQuery) -> Slice[BookRead]:
-        """One page of books with their authors and tags."""
-        filters = book_filters(query)
-        found = await paginate(self.session, query, BOOKS_WITH_AUTHOR, filters, Book)
+    async def search(self, query: BookQuery) -> Slice[BookListItem]:
+        """One page of books with their authors and tags, best match first when searching."""
+        dialect = self.session.get_bind().dialect.name
+        filters, statement = book_filters(query, dialect), BOOKS_WITH_AUTHOR
+        relevance: dict[str, Any] = {}
+        also_counted: list[Any] = []
+        if (parsed := query.parsed) is not None:
+            match = book_match(parsed, dialect, Book.id)
+            rank = match.rank.label(RELEVANCE)
+            statement = match.join(statement, Book.id).add_columns(rank)
+            relevance, also_counted = {RELEVANCE: rank}, [match.filter]
+        found = await paginate(
+            self.session,
+            query,
+            statement,
+            filters,
+            Book,
+            columns=relevance,
+            also_counted=also_counted,
+        )
         tags = await self.tag_names([row.id for row in found.items])
-        return found.with_items([book_read(row, tags[row.id]) for row in found.items])
+        return found.with_items([listed_book(row, tags[row.id], query) for row in found.items])
 
     async def get(self, book_id: uuid.UUID) -> BookRead | None:
         """The book as shown, or None."""
@@ -164,6 +190,21 @@ class BookRepository(Repository[Book]):
 
 
 BookRepositoryDep = Annotated[BookRepository, on_session(BookRepository)]
+
+
+def listed_book(row: Any, tags: list[str], query: BookQuery) -> BookListItem:
+    """A list's book, with the highlights of what a search found when they were asked for."""
+    author = BookAuthor(id=row.author_id, name=row.author_name, version=row.author_version)
+    shown = {**row._mapping, "author": author, "tags": tags}
+    if query.highlight and (parsed := query.parsed) is not None:
+        fields = {
+            "title": row.title,
+            "author": row.author_name,
+            "tags": ", ".join(tags),
+            "description": row.description,
+        }
+        shown["highlights"] = highlights(fields, parsed)
+    return BookListItem.model_validate(shown)
 
 
 def book_read(row: Any, tags: list[str]) -> BookRead:

@@ -2,7 +2,7 @@ from fastapi import APIRouter, Response
 
 from app.books.dependencies import BookDep, BookToChangeDep
 from app.books.repository import BookRepositoryDep
-from app.books.schemas import BookCreate, BookQueryDep, BookRead, BookUpdate
+from app.books.schemas import BookCreate, BookListItem, BookQueryDep, BookRead, BookUpdate
 from app.errors import problem_responses
 from app.etag import CREATED_RESPONSES, READ_HEADERS, READ_RESPONSES, ConditionalDep
 from app.idempotency.guard import IdempotencyDep
@@ -22,7 +22,7 @@ async def create_book(
 @router.get("", responses=LIST_RESPONSES)
 async def list_books(
     query: BookQueryDep, books: BookRepositoryDep, pager: PagerDep
-) -> Page[BookRead]:
+) -> Page[BookListItem]:
     """List books with their authors and tags, filtered, sorted and paginated."""
     return pager.answer(await books.search(query), query)
 

@@ -20,9 +20,11 @@ from app.models import (
     BookTitle,
     Tag,
     TagName,
+    tag_name,
 )
-from app.pagination import PageQuery
 from app.schemas import RequestBody, required
+from app.search.highlight import Searched
+from app.search.query import RANK, SearchableQuery
 from app.sorting import Sorting
 
 MAX_TAGS = 20
@@ -44,7 +46,7 @@ def not_after_next_year(value: int | None) -> int | None:
 
 def tag_names(value: list[str] | None) -> list[str]:
     """Lower-case, de-duplicate and sort tag names; null means no tags."""
-    names = sorted({name.lower() for name in value or []})
+    names = sorted({tag_name(name) for name in value or []})
     # Lower-casing can lengthen a name ("İ" becomes two characters), so check again.
     if any(len(name) > MAX_TAG_LENGTH for name in names):
         raise ValueError(f"tag names must be at most {MAX_TAG_LENGTH} characters in lower case")
@@ -122,13 +124,18 @@ class BookRead(BookBase):
         return etag(self.version, (self.author.id, self.author.version))
 
 
-class BookQuery(PageQuery):
+class BookListItem(BookRead, Searched):
+    """A book in a list, with its highlights when a search asked for them."""
+
+
+class BookQuery(SearchableQuery):
     sorting = Sorting(
         {
             "title": Book.title,
             "published_year": Book.published_year,
             "created_at": Book.created_at,
             "updated_at": Book.updated_at,
+            "relevance": RANK,
         },
         default="title",
         tie_breaker=Book.id,

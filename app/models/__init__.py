@@ -2,7 +2,7 @@
 
 from app.models.api_key import ApiKey
 from app.models.author import Author, AuthorBase, AuthorBio, AuthorName
-from app.models.base import Entity, fold, utcnow, uuid7
+from app.models.base import Entity, fold, tag_name, utcnow, uuid7
 from app.models.book import (
     ISBN_LENGTH,
     MAX_ISBN_INPUT,
@@ -43,6 +43,7 @@ __all__ = [
     "ImportRowError",
     "Tag",
     "fold",
+    "tag_name",
     "TagBase",
     "TagName",
     "utcnow",

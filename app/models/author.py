@@ -4,7 +4,8 @@ from pydantic import Field as Limits
 from sqlalchemy import Index, event
 from sqlmodel import Field, Relationship, SQLModel
 
-from app.models.base import Entity, fold, version_column
+from app.models.base import Entity, fold, search_column, version_column
+from app.search.text import search_text
 
 if TYPE_CHECKING:
     from app.models.book import Book
@@ -34,6 +35,9 @@ class Author(Entity, AuthorBase, table=True):
 
     # The name case-folded, kept by the ORM, for `?name=` and `?q=`.
     name_folded: str = ""
+    # The name and bio as the search index reads them (app/search/text.py), kept by the ORM.
+    name_search: str = search_column("name")
+    bio_search: str = search_column("bio")
     version: int = Field(default=1, sa_column=_version)
     books: list["Book"] = Relationship(
         back_populates="author",
@@ -49,3 +53,5 @@ class Author(Entity, AuthorBase, table=True):
 @event.listens_for(Author, "before_update")
 def fold_name(_mapper: Any, _connection: Any, author: Author) -> None:
     author.name_folded = fold(author.name)
+    author.name_search = search_text(author.name)
+    author.bio_search = search_text(author.bio)

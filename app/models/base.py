@@ -2,12 +2,16 @@
 
 import os
 import time
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Dialect, Integer, TypeDecorator
 from sqlmodel import Field, SQLModel
+
+# A module of the standard library only, so models may depend on it as on fold() here.
+from app.search.text import search_text
 
 # Stable names let migrations drop constraints and let errors.py map violations by name.
 SQLModel.metadata.naming_convention = {
@@ -31,8 +35,29 @@ def fold(text: str) -> str:
     """The form text is matched in: case-folded in Python, so every database and script agrees.
 
     SQLite's own lower() and LIKE fold ASCII letters only; "Émile" must still find "émile".
+    NFC first and last: a decomposed "E\u0301mile" is the same name as a composed "Émile",
+    and case-folding may decompose a letter again.
     """
-    return text.casefold()
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+
+
+def tag_name(text: str) -> str:
+    """A tag's name as stored and compared: lower-case, in NFC, so "café" is one tag however
+    its "é" was typed."""
+    return unicodedata.normalize("NFC", text.lower())
+
+
+def search_column(source: str) -> Any:
+    """A column of `source`'s folded words for the search index.
+
+    An insert that leaves it out, through the ORM or not (tags are inserted in bulk), gets it
+    computed from `source`; the model's events keep it on updates.
+    """
+
+    def from_source(context: Any) -> str:
+        return search_text(context.get_current_parameters().get(source))
+
+    return Field(default="", sa_column_kwargs={"server_default": "", "default": from_source})
 
 
 def utcnow() -> datetime:

@@ -5,8 +5,9 @@ from pydantic import Field as Limits
 from sqlalchemy import Index, event
 from sqlmodel import Field, Relationship, SQLModel
 
-from app.models.base import Entity, fold, version_column
+from app.models.base import Entity, fold, search_column, version_column
 from app.models.book_tag import BookTag
+from app.search.text import search_text
 
 if TYPE_CHECKING:
     from app.models.author import Author
@@ -44,6 +45,9 @@ class Book(Entity, BookBase, table=True):
     author_id: uuid.UUID = Field(foreign_key="author.id", ondelete="RESTRICT")
     # The title case-folded, kept by the ORM, for `?q=`.
     title_folded: str = ""
+    # The title and description as the search index reads them, kept by the ORM.
+    title_search: str = search_column("title")
+    description_search: str = search_column("description")
     version: int = Field(default=1, sa_column=_version)
     author: "Author" = Relationship(
         back_populates="books", sa_relationship_kwargs={"lazy": "raise"}
@@ -59,3 +63,5 @@ class Book(Entity, BookBase, table=True):
 @event.listens_for(Book, "before_update")
 def fold_title(_mapper: Any, _connection: Any, book: Book) -> None:
     book.title_folded = fold(book.title)
+    book.title_search = search_text(book.title)
+    book.description_search = search_text(book.description)

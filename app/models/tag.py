@@ -1,11 +1,12 @@
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field as Limits
-from sqlalchemy import Index
+from sqlalchemy import Index, event
 from sqlmodel import Field, Relationship, SQLModel
 
-from app.models.base import Entity, version_column
+from app.models.base import Entity, search_column, version_column
 from app.models.book_tag import BookTag
+from app.search.text import search_text
 
 if TYPE_CHECKING:
     from app.models.book import Book
@@ -28,6 +29,14 @@ class Tag(Entity, TagBase, table=True):
     __mapper_args__ = {"version_id_col": _version}
 
     version: int = Field(default=1, sa_column=_version)
+    # The name as the search index reads it, kept by the ORM.
+    name_search: str = search_column("name")
     books: list["Book"] = Relationship(
         back_populates="tags", link_model=BookTag, sa_relationship_kwargs={"lazy": "raise"}
     )
+
+
+@event.listens_for(Tag, "before_insert")
+@event.listens_for(Tag, "before_update")
+def fold_name(_mapper: Any, _connection: Any, tag: Tag) -> None:
+    tag.name_search = search_text(tag.name)

@@ -3,7 +3,7 @@ from typing import Annotated
 from sqlmodel import select
 
 from app.db import on_session
-from app.models import Tag
+from app.models import Tag, tag_name
 from app.pagination import Slice, paginate
 from app.repository import Repository, contains_text
 from app.tags.schemas import BOOK_COUNT, TagQuery, TagRead
@@ -18,7 +18,7 @@ class TagRepository(Repository[Tag]):
         """One page of tags with how many books carry each."""
         # Names are stored lower-cased by Python; SQLite's lower() folds only ASCII, so the
         # query is folded the same way here, or "É" would never find "é".
-        filters = [] if query.q is None else [contains_text(Tag.name, query.q.lower())]
+        filters = [] if query.q is None else [contains_text(Tag.name, tag_name(query.q))]
         found = await paginate(self.session, query, TAGS, filters, Tag)
         return found.with_items([TagRead.model_validate(row._mapping) for row in found.items])
 

@@ -1,0 +1,65 @@
+"""The `search`, `highlight` and `sort=relevance` query parameters of a searchable list."""
+
+from typing import Any
+
+from pydantic import Field, field_validator
+from sqlalchemy import Float, column
+
+from app.cursor import query_error
+from app.pagination import PageQuery
+from app.search.text import MAX_SEARCH_LENGTH, SearchQuery, parse
+from app.sorting import SortKey
+
+RELEVANCE = "relevance"
+# The sort definition's stand-in for a search's rank, which each request makes anew: it gives
+# `relevance` its place among the sort fields and its type, which a cursor's value must have.
+RANK = column(RELEVANCE, Float)
+NO_WORD = "must contain a word to look for: letters or digits, not only exclusions"
+
+
+class SearchableQuery(PageQuery):
+    """A list query that also takes ranked full-text `search`; its default sort is then
+    `relevance`."""
+
+    search: str | None = Field(
+        default=None,
+        max_length=MAX_SEARCH_LENGTH,
+        description=(
+            "Words to find, ranked best first: every word must match the start of a word; "
+            '"quoted words" must match in a row; -word leaves out items with that word. '
+            "Case and accents are ignored."
+        ),
+    )
+    highlight: bool = Field(
+        default=False,
+        description=(
+            "Add `highlights` to each item: per matched field, `[start, end)` offsets in "
+            "code points of the words that matched."
+        ),
+    )
+
+    @field_validator("search")
+    @classmethod
+    def has_a_word(cls, value: str | None) -> str | None:
+        if value is not None and not parse(value).terms:
+            raise ValueError(NO_WORD)
+        return value
+
+    @property
+    def parsed(self) -> SearchQuery | None:
+        """The search text as words, phrases and exclusions; None without `search`."""
+        return None if self.search is None else parse(self.search)
+
+    def resolve_sort(self) -> list[SortKey]:
+        if self.sort is None and self.search is not None:
+            return [(RELEVANCE, False)]
+        keys = super().resolve_sort()
+        if self.search is None and any(name == RELEVANCE for name, _ in keys):
+            message = "sorting by relevance needs `search`"
+            raise query_error("sort", "relevance_without_search", message, self.sort)
+        return keys
+
+
+def relevance_columns(query: SearchableQuery, rank: Any) -> dict[str, Any]:
+    """The sort column that `relevance` names, when the query searches."""
+    return {} if query.search is None else {RELEVANCE: rank}

@@ -1,0 +1,169 @@
+"""The database's side of a search: a filter, a rank and a join for a list statement, built
+from Folio's own words (never from the user's text), one builder per dialect.
+
+SQLite asks FTS5 tables with MATCH; PostgreSQL a weighted tsvector column with @@. Each word
+`w` is asked for as "exactly w, or any word starting with w": an item that has the exact
+word matches both halves, so it ranks above one that only has a longer word.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    Integer,
+    Select,
+    Uuid,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal_column,
+    table,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlmodel import col, select
+
+from app.search.text import SearchQuery
+
+# SQLAlchemy: the index's tables and columns are the migrations' alone, not models.
+BOOK_SEARCH = table("book_search", column("rowid", Integer))
+BOOK_SEARCH_ROW = table("book_search_row", column("id", Integer), column("book_id", Uuid()))
+AUTHOR_SEARCH = table("author_search", column("rowid", Integer))
+AUTHOR_SEARCH_ROW = table("author_search_row", column("id", Integer), column("author_id", Uuid()))
+# bm25 weights per column, in the tables' column order: title > author > tags > description.
+BOOK_WEIGHTS = (10.0, 5.0, 2.0, 1.0)
+AUTHOR_WEIGHTS = (10.0, 4.0)
+# ts_rank's weights for D, C, B, A: description, tags, author, title (bio, name for authors).
+POSTGRES_WEIGHTS = "'{0.1, 0.2, 0.4, 1.0}'::float4[]"
+
+
+@dataclass
+class Match:
+    """How one list statement searches.
+
+    `filter` keeps the matching rows (for counts); `join` adds the search to the page's
+    statement; `rank` sorts best first when ascending.
+    """
+
+    filter: Any
+    rank: Any
+    join_to: Any = None
+
+    def join(self, statement: Select[Any], key: Any) -> Select[Any]:
+        if self.join_to is None:
+            return statement.where(self.filter)
+        return statement.join(self.join_to, self.join_to.c.key == key)
+
+
+def fts5_query(query: SearchQuery) -> str:
+    """An FTS5 expression: every token double-quoted (tokens are letters and digits only)."""
+
+    def term(words: list[str]) -> str:
+        exact = '"' + " ".join(words) + '"'
+        prefix = " + ".join(f'"{word}"*' for word in words)
+        return f"({exact} OR {prefix})"
+
+    found = " AND ".join(term(words) for words in query.terms)
+    excluded = "".join(' NOT "' + " ".join(words) + '"' for words in query.exclusions)
+    return f"({found}){excluded}"
+
+
+def tsquery(query: SearchQuery) -> str:
+    """A tsquery in its input syntax: every lexeme single-quoted, phrases joined by <->."""
+
+    def phrase(words: list[str], suffix: str) -> str:
+        return " <-> ".join(f"'{word}'{suffix}" for word in words)
+
+    terms = [f"({phrase(words, '')} | {phrase(words, ':*')})" for words in query.terms]
+    terms += [f"!({phrase(words, '')})" for words in query.exclusions]
+    return " & ".join(terms)
+
+
+def fts5_match(
+    query: SearchQuery, fts: Any, rows: Any, key: Any, weights: tuple[float, ...], name: str
+) -> Match:
+    expression: Any = bindparam(f"{name}_match", fts5_query(query))
+    # FTS5's MATCH and bm25() take the table itself as their first operand.
+    fts_table: Any = literal_column(name)
+    matches = fts_table.op("MATCH")(expression)
+    found = select(key).select_from(fts.join(rows, rows.c.id == fts.c.rowid)).where(matches)
+    ranked = (
+        select(key.label("key"), func.bm25(fts_table, *weights, type_=Float).label("score"))
+        .select_from(fts.join(rows, rows.c.id == fts.c.rowid))
+        .where(matches)
+        .subquery(f"{name}_matched")
+    )
+    return Match(filter=found, rank=ranked.c.score, join_to=ranked)
+
+
+def postgres_match(query: SearchQuery, vector: Any) -> Match:
+    expression = cast(bindparam("search_query", tsquery(query)), TSQUERY)
+    rank = func.ts_rank(literal_column(POSTGRES_WEIGHTS), vector, expression)
+    return Match(filter=vector.op("@@")(expression), rank=-cast(rank, Float))
+
+
+def book_match(query: SearchQuery, dialect: str, book_id: Any) -> Match:
+    """The search over books' titles, authors, tags and descriptions."""
+    if dialect == "sqlite":
+        match = fts5_match(
+            query,
+            BOOK_SEARCH,
+            BOOK_SEARCH_ROW,
+            BOOK_SEARCH_ROW.c.book_id,
+            BOOK_WEIGHTS,
+            "book_search",
+        )
+        match.filter = col(book_id).in_(match.filter)
+        return match
+    return postgres_match(query, literal_column("book.search_vector"))
+
+
+def author_match(query: SearchQuery, dialect: str, author_id: Any) -> Match:
+    """The search over authors' names and bios."""
+    if dialect == "sqlite":
+        match = fts5_match(
+            query,
+            AUTHOR_SEARCH,
+            AUTHOR_SEARCH_ROW,
+            AUTHOR_SEARCH_ROW.c.author_id,
+            AUTHOR_WEIGHTS,
+            "author_search",
+        )
+        match.filter = col(author_id).in_(match.filter)
+        return match
+    return postgres_match(query, literal_column("author.search_vector"))
+
+
+BOOK_TITLE_TRIGRAM = table("book_title_trigram", column("rowid", Integer), column("title"))
+AUTHOR_NAME_TRIGRAM = table("author_name_trigram", column("rowid", Integer), column("name"))
+# Trigram indexes find substrings of three characters or more; shorter ones are read in full.
+TRIGRAM = 3
+
+
+def substring_filter(folded: str, dialect: str, kind: str, id_column: Any, column_: Any) -> Any:
+    """Rows whose folded `column_` contains `folded` (`q`), through a trigram index.
+
+    PostgreSQL's pg_trgm index serves the LIKE itself. SQLite's FTS5 trigram table serves GLOB
+    but not a LIKE with ESCAPE, so `q` becomes a GLOB there, on text folded already. A `q` with
+    GLOB's own characters is read in full instead: SQLite 3.40's trigram GLOB crashed the
+    process on some bracketed patterns (found by tests/search/test_any_text.py).
+    """
+    if dialect != "sqlite" or len(folded) < TRIGRAM or any(char in folded for char in "*?[]"):
+        return column_.contains(folded, autoescape=True)
+    if kind == "book":
+        trigram, rows, text_column = BOOK_TITLE_TRIGRAM, BOOK_SEARCH_ROW, BOOK_TITLE_TRIGRAM.c.title
+        key = BOOK_SEARCH_ROW.c.book_id
+    else:
+        trigram, rows, text_column = (
+            AUTHOR_NAME_TRIGRAM,
+            AUTHOR_SEARCH_ROW,
+            AUTHOR_NAME_TRIGRAM.c.name,
+        )
+        key = AUTHOR_SEARCH_ROW.c.author_id
+    found = (
+        select(key)
+        .select_from(trigram.join(rows, rows.c.id == trigram.c.rowid))
+        .where(text_column.op("GLOB")(f"*{folded}*"))
+    )
+    return col(id_column).in_(found)

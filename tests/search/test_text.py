@@ -1,0 +1,47 @@
+"""The parser and the folding: what user text becomes before any database sees it."""
+
+import pytest
+
+from app.search.sql import fts5_query, tsquery
+from app.search.text import parse, search_text, words
+
+
+@pytest.mark.parametrize(
+    ("text", "terms", "exclusions"),
+    [
+        ("harry pot", [["harry"], ["pot"]], []),
+        ('"harry potter" -secrets', [["harry", "potter"]], [["secrets"]]),
+        ("multi-agent", [["multi"], ["agent"]], []),
+        ("o'brien's", [["o"], ["brien"], ["s"]], []),
+        ("NEAR(a, b) AND x:* ^y", [["near"], ["a"], ["b"], ["and"], ["x"], ["y"]], []),
+        ('lone "quote', [["lone"], ["quote"]], []),
+        ('-"two words" one', [["one"]], [["two", "words"]]),
+        ("a--b", [["a"], ["b"]], []),
+        ("E\u0301MILE García", [["emile"], ["garcia"]], []),
+        ("-", [], []),
+        ("-only -exclusions", [], [["only"], ["exclusions"]]),
+    ],
+)
+def test_text_becomes_words_phrases_and_exclusions(
+    text: str, terms: list[list[str]], exclusions: list[list[str]]
+) -> None:
+    parsed = parse(text)
+    assert (parsed.terms, parsed.exclusions) == (terms, exclusions)
+
+
+def test_folding_ignores_case_accents_and_compatibility_forms() -> None:
+    assert words("Straße ÉMILE İstanbul ﬁne Ｈｉ") == ["strasse", "emile", "istanbul", "fine", "hi"]
+    assert search_text("Gabriel García Márquez") == "gabriel garcia marquez"
+    assert search_text("a" * 101 + " b") == "b"
+
+
+def test_database_queries_are_built_from_folded_words_only() -> None:
+    parsed = parse('"harry potter" -x pot\'s NEAR(*')
+    assert fts5_query(parsed) == (
+        '(("harry potter" OR "harry"* + "potter"*) AND ("pot" OR "pot"*) AND ("s" OR "s"*)'
+        ' AND ("near" OR "near"*)) NOT "x"'
+    )
+    assert tsquery(parsed) == (
+        "('harry' <-> 'potter' | 'harry':* <-> 'potter':*) & ('pot' | 'pot':*)"
+        " & ('s' | 's':*) & ('near' | 'near':*) & !('x')"
+    )
