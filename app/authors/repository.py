@@ -18,11 +18,10 @@ from app.authors.schemas import (
 )
 from app.db import on_session
 from app.models import Author, Book, fold
-from app.pagination import Slice, paginate
+from app.pagination import Slice
 from app.repository import Repository, relation
 from app.search.highlight import highlights
-from app.search.query import RELEVANCE
-from app.search.sql import author_match, substring_filter
+from app.search.sql import author_match, ranked, substring_filter
 
 BOOK_COUNT = (
     select(func.count()).where(Book.author_id == Author.id).correlate(Author)
@@ -60,23 +59,9 @@ class AuthorRepository(Repository[Author]):
             filters.append(
                 substring_filter(folded, dialect, "author", Author.id, Author.name_folded)
             )
-        statement: Any = AUTHORS
-        relevance: dict[str, Any] = {}
-        also_counted: list[Any] = []
-        if (parsed := query.parsed) is not None:
-            match = author_match(parsed, dialect, Author.id)
-            rank = match.rank.label(RELEVANCE)
-            statement = match.join(statement, Author.id).add_columns(rank)
-            relevance, also_counted = {RELEVANCE: rank}, [match.filter]
-        found = await paginate(
-            self.session,
-            query,
-            statement,
-            filters,
-            Author,
-            columns=relevance,
-            also_counted=also_counted,
-        )
+        parsed = query.parsed
+        match = None if parsed is None else author_match(parsed, dialect, Author.id)
+        found = await ranked(AUTHORS, match, Author.id).page(self.session, query, filters, Author)
         return found.with_items([listed_author(row, query) for row in found.items])
 
     async def get(self, author_id: uuid.UUID) -> AuthorDetail | None:

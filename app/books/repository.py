@@ -20,11 +20,10 @@ from app.books.schemas import (
 )
 from app.db import on_session
 from app.models import Author, Book, BookTag, Tag, fold, tag_name, utcnow, uuid7
-from app.pagination import Slice, paginate
+from app.pagination import Slice
 from app.repository import Repository, insert_missing, relation
 from app.search.highlight import highlights
-from app.search.query import RELEVANCE
-from app.search.sql import book_match, substring_filter
+from app.search.sql import book_match, ranked, substring_filter
 
 # What an ORM-loaded book answer shows: its author (one join) and its tags (one query).
 WITH_AUTHOR_AND_TAGS = (
@@ -85,23 +84,10 @@ class BookRepository(Repository[Book]):
     async def search(self, query: BookQuery) -> Slice[BookListItem]:
         """One page of books with their authors and tags, best match first when searching."""
         dialect = self.session.get_bind().dialect.name
-        filters, statement = book_filters(query, dialect), BOOKS_WITH_AUTHOR
-        relevance: dict[str, Any] = {}
-        also_counted: list[Any] = []
-        if (parsed := query.parsed) is not None:
-            match = book_match(parsed, dialect, Book.id)
-            rank = match.rank.label(RELEVANCE)
-            statement = match.join(statement, Book.id).add_columns(rank)
-            relevance, also_counted = {RELEVANCE: rank}, [match.filter]
-        found = await paginate(
-            self.session,
-            query,
-            statement,
-            filters,
-            Book,
-            columns=relevance,
-            also_counted=also_counted,
-        )
+        parsed = query.parsed
+        match = None if parsed is None else book_match(parsed, dialect, Book.id)
+        search = ranked(BOOKS_WITH_AUTHOR, match, Book.id)
+        found = await search.page(self.session, query, book_filters(query, dialect), Book)
         tags = await self.tag_names([row.id for row in found.items])
         return found.with_items([listed_book(row, tags[row.id], query) for row in found.items])
 

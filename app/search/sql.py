@@ -23,7 +23,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.pagination import PageQuery, Slice, paginate
 from app.search.text import SearchQuery
 
 # SQLAlchemy: the index's tables and columns are the migrations' alone, not models.
@@ -167,3 +169,35 @@ def substring_filter(folded: str, dialect: str, kind: str, id_column: Any, colum
         .where(text_column.op("GLOB")(f"*{folded}*"))
     )
     return col(id_column).in_(found)
+
+
+@dataclass
+class Ranked:
+    """A list's statement with a search's rank among its columns, for `paginate`."""
+
+    statement: Any
+    columns: dict[str, Any]
+    also_counted: list[Any]
+
+    async def page(
+        self, session: AsyncSession, query: PageQuery, filters: list[Any], counted: type[Any]
+    ) -> Slice[Any]:
+        """The query's page of the statement, sorted by relevance where it asks to be."""
+        return await paginate(
+            session,
+            query,
+            self.statement,
+            filters,
+            counted,
+            columns=self.columns,
+            also_counted=self.also_counted,
+        )
+
+
+def ranked(statement: Any, match: Match | None, key: Any) -> Ranked:
+    """The statement joined to the search's matches, its rank labelled `relevance` as the
+    sort column a request makes; the statement as it is without a search."""
+    if match is None:
+        return Ranked(statement, {}, [])
+    rank = match.rank.label("relevance")
+    return Ranked(match.join(statement, key).add_columns(rank), {"relevance": rank}, [match.filter])
