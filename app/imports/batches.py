@@ -11,13 +11,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.imports.schemas import ImportRow
 from app.models import Author, Book, BookTag, ImportRowError, Tag, fold, utcnow, uuid7
 from app.repository import insert_missing
+from app.search.text import search_text
 
 UPDATED = (
     "title",
     "title_folded",
+    "title_search",
     "isbn",
     "published_year",
     "description",
+    "description_search",
     "author_id",
     "updated_at",
 )
@@ -93,9 +96,12 @@ class BatchRepository:
                     "id": book_id,
                     "title": row.title,
                     "title_folded": fold(row.title),
+                    # Written here: an update around the ORM gets no column default.
+                    "title_search": search_text(row.title),
                     "isbn": row.isbn,
                     "published_year": row.published_year,
                     "description": row.description,
+                    "description_search": search_text(row.description),
                     "author_id": authors[line],
                     "created_at": now,
                     "updated_at": now,

@@ -1,6 +1,7 @@
 """The search index cannot drift: it matches the rows after every migration and every write."""
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,12 @@ from sqlalchemy import Uuid, column, insert, table
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import ColumnClause
 
+from app.config import Settings
 from app.db import Database
-from tests.books.helpers import create_author, create_book
+from tests.books.helpers import ISBNS, create_author, create_book
 from tests.conftest import SERVER_URL
 from tests.databases import scratch_database
+from tests.imports.helpers import imported, ndjson, served
 from tests.search.index_check import index_problems
 from tests.test_migrations import inspect_database
 
@@ -108,3 +111,22 @@ async def test_the_index_follows_every_write(client: AsyncClient, database: Data
         response = await client.request(method, url, json=body or None)
         assert response.status_code in (200, 204), response.text
         assert await problems(database) == [], (method, url, body)
+
+
+async def test_the_index_follows_imports_that_create_and_update(
+    fresh_database: Callable[[], Settings],
+) -> None:
+    async with served(fresh_database) as (client, database, settings):
+        first = ndjson(
+            {"title": "Cien años", "author": "García", "isbn": ISBNS[0], "description": "x"}
+        )
+        await imported(client, database, settings, first)
+        assert await problems(database) == []
+        again = ndjson(
+            {"title": "Cent ans", "author": "Márquez", "isbn": ISBNS[0], "tags": ["roman"]}
+        )
+        job = await imported(client, database, settings, again, on_duplicate="update")
+        assert job["rows_updated"] == 1
+        assert await problems(database) == []
+        found = await client.get("/books", params={"search": "cent marquez roman"})
+        assert [book["title"] for book in found.json()["items"]] == ["Cent ans"]
