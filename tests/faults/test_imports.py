@@ -108,7 +108,9 @@ async def test_sigkill_mid_import_then_restart_applies_every_row_once(
     log = tmp_path / "server.log"
     server = ServerProcess(settings.database_url, log, **env).start()
     try:
-        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        async with httpx.AsyncClient(
+            base_url=server.url, headers=server.headers, timeout=30
+        ) as http:
             response = await http.post(
                 "/imports",
                 content=rows_body("Crash", ROWS),
@@ -125,7 +127,9 @@ async def test_sigkill_mid_import_then_restart_applies_every_row_once(
 
     restarted = ServerProcess(settings.database_url, log, **env).start()
     try:
-        async with httpx.AsyncClient(base_url=restarted.url, timeout=30) as http:
+        async with httpx.AsyncClient(
+            base_url=restarted.url, headers=restarted.headers, timeout=30
+        ) as http:
             job = await wait_for(http, import_id, lambda job: job["finished_at"] is not None, 300)
             assert job["status"] == "succeeded"
             assert job["rows_total"] == job["rows_processed"] == job["rows_created"] == ROWS
@@ -159,7 +163,10 @@ async def test_several_servers_share_imports_and_never_run_one_twice(
     imports = 4
     per_import = 2000
     try:
-        clients = [httpx.AsyncClient(base_url=server.url, timeout=30) for server in servers]
+        clients = [
+            httpx.AsyncClient(base_url=server.url, headers=server.headers, timeout=30)
+            for server in servers
+        ]
         ids = []
         for n in range(imports):
             http = clients[n % len(clients)]
@@ -194,7 +201,9 @@ async def test_api_writes_go_through_while_an_import_runs(
     settings = fresh_database()
     server = ServerProcess(settings.database_url, tmp_path / "server.log").start()
     try:
-        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        async with httpx.AsyncClient(
+            base_url=server.url, headers=server.headers, timeout=30
+        ) as http:
             response = await http.post(
                 "/imports",
                 content=rows_body("Busy", ROWS),

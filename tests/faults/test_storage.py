@@ -36,7 +36,7 @@ def test_a_full_disk_is_a_503_readiness_reports_it_and_the_file_stays_sound(
         log = tmp_path / "server.log"
         with (
             running_server(f"sqlite+aiosqlite:///{database}", log) as server,
-            httpx.Client(base_url=server.url, timeout=10) as client,
+            httpx.Client(base_url=server.url, headers=server.headers, timeout=10) as client,
         ):
             kept = client.post("/authors", json={"name": "Kept"})
             assert kept.status_code == 201
