@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from app.checks import EXIT_CONFIG, ConfigurationError, read_settings
 from app.config import Settings
 from app.db import create_engine, is_sqlite
 from app.progress import Progress
@@ -136,6 +137,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the copy and print the rows copied per table; 1 if it could not be done."""
     arguments = parse_arguments(argv)
     started = time.monotonic()
+    try:
+        read_settings()  # the pool and timeout settings apply to both engines
+    except ConfigurationError as exc:
+        print(f"copy cannot start: {exc}", file=sys.stderr)  # noqa: T201
+        return EXIT_CONFIG
     try:
         copied = asyncio.run(
             copy_database(arguments.source, arguments.target, batch_size=arguments.batch_size)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 
+from app.checks import EXIT_CONFIG
 from app.config import Settings
 from app.progress import Progress
 from app.schema import PROJECT_ROOT, alembic_config
@@ -44,6 +45,15 @@ def test_every_command_refuses_an_unknown_argument_with_a_usage_line(module: str
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(f"usage: python -m {module}")
     assert "--no-such-option" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("module", ["app.seed", "app.backup", "app.copy_database"])
+def test_every_command_refuses_a_bad_setting_in_one_line(module: str) -> None:
+    result = run(sys.executable, "-m", module, *REQUIRED.get(module, []), POOL_SIZE="0")
+    assert result.returncode == EXIT_CONFIG, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "POOL_SIZE=0 is not valid" in result.stderr
     assert "Traceback" not in result.stderr
 
 
