@@ -149,7 +149,8 @@ def problem(
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        # The path as sent, decoded; `request.url.path` would re-escape a "?" within it.
+        "instance": request.scope["path"],
     }
     if errors is not None:
         body["errors"] = errors
