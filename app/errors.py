@@ -151,7 +151,7 @@ def problem(
         "title": title,
         "status": status,
         "detail": detail,
-        # The path as received: `request.url` drops tabs and newlines when it parses the URL.
+        # The path as received: `request.url` drops tabs and newlines, and re-escapes a "?".
         "instance": request.scope["path"],
     }
     if errors is not None:

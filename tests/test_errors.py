@@ -123,3 +123,11 @@ async def test_ready_says_when_the_schema_is_behind(
     async with serving(settings) as (client, _):
         body = assert_problem(await client.get("/health/ready"), 503)
         assert "migrat" in str(body["detail"])
+
+
+async def test_a_problem_names_the_path_as_sent_even_with_an_escaped_question_mark(
+    client: AsyncClient,
+) -> None:
+    answer = await client.get("/authors/%C2%A3%3Fx")
+    assert answer.status_code == 422
+    assert answer.json()["instance"] == "/authors/£?x"

@@ -68,6 +68,24 @@ def authors_named(server: ServerProcess, name: str) -> int:
         return int(client.get("/authors", params={"name": name}).json()["meta"]["total"])
 
 
+@pytest.fixture(params=["h11", "httptools"])
+def workers(
+    request: pytest.FixtureRequest, fresh_database: Callable[[], Settings], tmp_path: Path
+) -> Iterator[ServerProcess]:
+    """The same, with two worker processes behind uvicorn's supervisor."""
+    started = ServerProcess(fresh_database().database_url, tmp_path / "server.log")
+    started.command = [*uvicorn_command(started, request.param), "--workers", "2"]
+    try:
+        yield started.start()
+    finally:
+        started.stop()
+
+
+def test_the_edge_holds_with_several_worker_processes(workers: ServerProcess) -> None:
+    test_a_request_with_both_lengths_is_refused_and_its_connection_closed(workers)
+    test_a_trailing_slash_redirects_relatively_whatever_the_host(workers)
+
+
 def test_a_request_with_both_lengths_is_refused_and_its_connection_closed(
     server: ServerProcess,
 ) -> None:

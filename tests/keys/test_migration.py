@@ -48,3 +48,39 @@ def test_existing_idempotency_keys_move_to_the_anonymous_owner(tmp_path: Path) -
         assert inspect_database(database.url, owners) == [("0" * 32, "retry-1")]
         database.downgrade(BEFORE_KEYS)
         assert inspect_database(database.url, keys) == ["retry-1"]
+
+
+def test_downgrading_drops_values_that_two_api_keys_shared(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    common = {
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+        "fingerprint": "f" * 64,
+        "status": 201,
+        "body": "{}",
+        "headers": "{}",
+        "expires_at": now + timedelta(hours=24),
+    }
+
+    def insert_rows(connection: Connection) -> None:
+        keys = table(
+            "idempotency_key",
+            column("id", Uuid()),
+            column("api_key_id", Uuid()),
+            column("key"),
+            *map(column, common),
+        )
+        for owner, key in [(1, "shared"), (2, "shared"), (1, "own")]:
+            values = {"id": uuid.uuid4(), "api_key_id": uuid.UUID(int=owner), "key": key}
+            connection.execute(insert(keys).values(**values, **common))
+        connection.commit()
+
+    def keys(connection: Connection) -> list[str]:
+        return list(connection.execute(text("SELECT key FROM idempotency_key")).scalars())
+
+    with scratch_database(tmp_path, SERVER_URL) as database:
+        database.upgrade(SCOPING)
+        inspect_database(database.url, insert_rows)
+        database.downgrade(BEFORE_KEYS)
+        assert inspect_database(database.url, keys) == ["own"]
