@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import Depends, FastAPI
 
+import app.imports.metrics  # noqa: F401  (adds imports by status to /metrics)
 from app.authors.router import router as authors_router
 from app.books.router import router as books_router
 from app.checks import DatabaseWatch

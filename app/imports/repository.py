@@ -5,12 +5,13 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+from sqlalchemy import func
 from sqlmodel import col, delete, select, update
 
 from app.db import SessionDep, on_session
 from app.imports.schemas import ImportErrorQuery, ImportEventQuery, ImportQuery
 from app.models import Import, ImportChunk, ImportEvent, ImportRowError, utcnow
-from app.models.import_job import FINISHED
+from app.models.import_job import FINISHED, STATUSES
 from app.pagination import Slice, paginate
 
 
@@ -64,6 +65,12 @@ class ImportRepository:
     async def events(self, import_id: uuid.UUID, query: ImportEventQuery) -> Slice[ImportEvent]:
         filters = [ImportEvent.import_id == import_id]
         return await paginate(self.session, query, select(ImportEvent), filters, ImportEvent)
+
+    async def count_by_status(self) -> dict[str, int]:
+        """How many imports are in each status, every status named."""
+        statement = select(Import.status, func.count()).group_by(col(Import.status))
+        found = dict((await self.session.exec(statement)).all())
+        return {status: found.get(status, 0) for status in STATUSES}
 
     async def events_after(self, import_id: uuid.UUID, after: int, limit: int) -> list[ImportEvent]:
         """The import's events that follow event `after`, oldest first."""

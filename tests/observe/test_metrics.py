@@ -1,11 +1,10 @@
 """GET /metrics: requests by route template, the pools, waits, imports; off when disabled."""
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 from httpx import AsyncClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.pool import AsyncAdaptedQueuePool
@@ -15,7 +14,7 @@ from app.config import Settings
 from app.db import create_engine, is_sqlite
 from app.main import create_app
 from app.models import Author
-from app.observe.metrics import IMPORTS, RequestMetrics, ScrapeHook, on_scrape, scrape_hooks
+from app.observe.metrics import RequestMetrics
 from tests.faults.server import running_server
 from tests.serving import serving
 
@@ -115,32 +114,18 @@ async def test_pool_use_and_waits_are_measured(fresh_database: Callable[[], Sett
     assert value(after, waits, pool=pool) >= value(before, waits, pool=pool) + 2
 
 
-@pytest.fixture
-def imports_hook() -> Iterator[list[ScrapeHook]]:
-    """Scrape hooks added by a test, removed after it."""
-    added: list[ScrapeHook] = []
-    yield added
-    for hook in added:
-        scrape_hooks.remove(hook)
-
-
-async def test_a_scrape_hook_sets_the_imports_gauge(
-    client: AsyncClient, imports_hook: list[ScrapeHook]
-) -> None:
-    counts = {"queued": 3.0, "running": 1.0}
-
-    async def count_imports(_request: object) -> None:
-        for status, count in counts.items():
-            IMPORTS.labels(status).set(count)
-
-    imports_hook.append(on_scrape(count_imports))
-    first = await scrape(client)
-    counts["queued"] = 2.0
-    second = await scrape(client)
-
-    assert value(first, "folio_imports", status="queued") == 3
-    assert value(second, "folio_imports", status="queued") == 2
-    assert value(second, "folio_imports", status="running") == 1
+async def test_imports_by_status_are_read_from_the_database(client: AsyncClient) -> None:
+    before = await scrape(client)
+    assert value(before, "folio_imports", status="queued") == 0
+    for _ in range(2):
+        upload = await client.post(
+            "/imports", content=b"title,author\nA,B\n", headers={"Content-Type": "text/csv"}
+        )
+        assert upload.status_code == 202, upload.text
+    after = await scrape(client)
+    # No runner serves this test's app, so both wait in the queue.
+    assert value(after, "folio_imports", status="queued") == 2
+    assert value(after, "folio_imports", status="succeeded") == 0
 
 
 async def test_metrics_can_be_switched_off(fresh_database: Callable[[], Settings]) -> None:
