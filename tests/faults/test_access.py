@@ -64,7 +64,7 @@ def database_text(url: str) -> bytes:
     return asyncio.run(rows())
 
 
-def test_no_secret_reaches_the_log_the_problems_or_the_database(
+def test_no_secret_reaches_the_log_the_problems_the_metrics_or_the_database(
     fresh_database: Callable[[], Settings], tmp_path: Path
 ) -> None:
     url = fresh_database().database_url
@@ -91,12 +91,15 @@ def test_no_secret_reaches_the_log_the_problems_or_the_database(
                     headers={"Authorization": f"Bearer {created['key']}"},
                 )
             )
+            scrape = client.get("/metrics")
+            assert scrape.status_code == 200
         server.terminate()
     assert {answer.status_code for answer in answers} >= {201, 200, 401, 403}
     haystacks = {
         "log": log.read_bytes(),
         "answers": b"".join(answer.content for answer in answers),
         "database": database_text(url),
+        "metrics": scrape.content,
     }
     assert len(haystacks["log"]) > 1000  # statements were logged
     for name, haystack in haystacks.items():
