@@ -7,6 +7,7 @@
      ├── Conflict              409 a uniqueness conflict, or a delete that would orphan rows
      ├── PreconditionFailed    412 an If-Match that no longer matches
      ├── ContentTooLarge       413 a body over its endpoint's size limit
+     ├── UnsupportedMediaType  415 a body in a format the endpoint does not read
      ├── Unprocessable         422 a request that is well-formed but cannot be applied
      ├── TooManyRequests       429 over a rate limit; try again after Retry-After
      └── Unavailable           503 the database cannot serve now (faults.py names why); retry
@@ -89,6 +90,11 @@ class PreconditionFailed(FolioError):
 class ContentTooLarge(FolioError):
     status = 413
     title = "Content Too Large"
+
+
+class UnsupportedMediaType(FolioError):
+    status = 415
+    title = "Unsupported Media Type"
 
 
 class Unprocessable(FolioError):

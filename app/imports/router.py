@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.errors import Conflict, NotFound, problem_responses
+from app.errors import Conflict, ContentTooLarge, NotFound, problem_responses
 from app.etag import NOT_MODIFIED, READ_HEADERS, IfNoneMatch, etag, header_doc, none_match
 from app.idempotency.guard import Idempotency, holding
 from app.idempotency.repository import IdempotencyRepositoryDep
@@ -25,7 +25,7 @@ from app.imports.schemas import (
     ImportQuery,
     ImportRead,
 )
-from app.imports.upload import PayloadTooLarge, import_format, spooled_body
+from app.imports.upload import import_format, spooled_body
 from app.keys.guard import CallerDep
 from app.models import Import, ImportEvent
 from app.models.idempotency_key import ANONYMOUS
@@ -112,7 +112,7 @@ async def create_import(
     limit = settings.max_import_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"An import may have at most {limit} bytes.")
+        raise ContentTooLarge(f"An import may have at most {limit} bytes.")
     async with spooled_body(request, limit) as upload:
         job = Import(
             format=file_format,

@@ -14,22 +14,12 @@ from typing import IO
 from fastapi import Request
 from starlette.requests import ClientDisconnect
 
-from app.errors import FolioError, Unprocessable
+from app.errors import ContentTooLarge, Unprocessable, UnsupportedMediaType
 from app.imports.schemas import MEDIA_TYPES, Format
 from app.models.import_chunk import CHUNK_BYTES
 
 # Past this the temporary file moves from memory to disk.
 SPOOL_BYTES = 1024 * 1024
-
-
-class PayloadTooLarge(FolioError):
-    status = 413
-    title = "Content Too Large"
-
-
-class UnsupportedMediaType(FolioError):
-    status = 415
-    title = "Unsupported Media Type"
 
 
 def import_format(content_type: str | None) -> Format:
@@ -66,7 +56,7 @@ async def spooled_body(request: Request, limit: int) -> AsyncIterator[Upload]:
             async for data in request.stream():
                 size += len(data)
                 if size > limit:
-                    raise PayloadTooLarge(f"An import may have at most {limit} bytes.")
+                    raise ContentTooLarge(f"An import may have at most {limit} bytes.")
                 digest.update(data)
                 file.write(data)
         except ClientDisconnect:
