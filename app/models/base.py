@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Dialect, Integer, TypeDecorator
+from sqlalchemy import Column, DateTime, Dialect, Integer, TypeDecorator, text
 from sqlmodel import Field, SQLModel
 
 # A module of the standard library only, so models may depend on it as on fold() here.
@@ -57,7 +57,9 @@ def search_column(source: str) -> Any:
     def from_source(context: Any) -> str:
         return search_text(context.get_current_parameters().get(source))
 
-    return Field(default="", sa_column_kwargs={"server_default": "", "default": from_source})
+    return Field(
+        default="", sa_column_kwargs={"server_default": text("''"), "default": from_source}
+    )
 
 
 def utcnow() -> datetime:
