@@ -4,7 +4,9 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
 
 from app.errors import problem_responses
 from app.exports.formats import MEDIA_TYPES
@@ -30,6 +32,11 @@ async def export_books(
     query: Annotated[ExportQuery, Query()], request: Request
 ) -> StreamingResponse:
     """Stream every book that `GET /books` would list with these filters, in this order."""
+    try:
+        query.page("")  # checked as GET /books checks them, before the answer starts
+    except ValidationError as exc:
+        errors = [{**error, "loc": ("query", *error["loc"])} for error in exc.errors()]
+        raise RequestValidationError(errors) from None
 
     async def encoded() -> AsyncIterator[bytes]:
         async for text in export_text(request_state(request).database, query):

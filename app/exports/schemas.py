@@ -5,8 +5,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.books.schemas import BookQuery, isbn_or_none
-from app.models import TagName
+from app.books.schemas import BookQuery, IsbnInput, isbn_or_none
+from app.models import BookTitle, TagName
+from app.pagination import MAX_PER_PAGE
 from app.schemas import no_nul
 
 ExportFormat = Literal["ndjson", "csv"]
@@ -21,10 +22,10 @@ class ExportQuery(BaseModel):
     sort: Annotated[str | None, FILTER["sort"]] = None
     author_id: Annotated[uuid.UUID | None, FILTER["author_id"]] = None
     tag: Annotated[TagName | None, FILTER["tag"]] = None
-    isbn: Annotated[str | None, FILTER["isbn"]] = None
+    isbn: Annotated[IsbnInput | None, FILTER["isbn"]] = None
     year_from: Annotated[int | None, FILTER["year_from"]] = None
     year_to: Annotated[int | None, FILTER["year_to"]] = None
-    q: Annotated[str | None, FILTER["q"]] = None
+    q: Annotated[BookTitle | None, FILTER["q"]] = None
 
     _no_nul = field_validator("*")(no_nul)
     _isbn = field_validator("isbn")(isbn_or_none)
@@ -37,3 +38,9 @@ class ExportQuery(BaseModel):
     def filters(self) -> dict[str, object]:
         """The filters and sort, as a `BookQuery` takes them."""
         return self.model_dump(exclude={"format"}, exclude_none=True)
+
+    def page(self, cursor: str, size: int = MAX_PER_PAGE) -> BookQuery:
+        """The `GET /books` query of the uncounted page of `size` books after `cursor`."""
+        return BookQuery.model_validate(
+            {**self.filters(), "cursor": cursor, "per_page": size, "count": "none"}
+        )

@@ -4,7 +4,6 @@ so memory stays flat and no transaction stays open while a slow client reads."""
 from collections.abc import AsyncIterator
 
 from app.books.repository import BookRepository
-from app.books.schemas import BookQuery
 from app.db import Database
 from app.exports.formats import header, lines
 from app.exports.schemas import ExportQuery
@@ -20,9 +19,7 @@ async def export_text(database: Database, query: ExportQuery) -> AsyncIterator[s
     yield header(query.format)
     cursor = ""
     while True:
-        page = BookQuery.model_validate(
-            {**query.filters(), "cursor": cursor, "per_page": BATCH_SIZE, "count": "none"}
-        )
+        page = query.page(cursor, BATCH_SIZE)
         async with database.reads() as session, session.begin():
             found = await BookRepository(session).search(page)
         if found.items:

@@ -144,3 +144,13 @@ async def test_export_then_import_into_an_empty_catalogue_reproduces_it(
         assert [(tag["name"], tag["book_count"]) for tag in copied] == [
             (tag["name"], tag["book_count"]) for tag in tags
         ]
+
+
+@pytest.mark.parametrize("params", [{"q": ""}, {"tag": ""}, {"isbn": "x" * 40}])
+async def test_a_filter_that_get_books_refuses_is_a_422_before_the_export_starts(
+    client: AsyncClient, params: dict[str, str]
+) -> None:
+    response = await client.get("/exports/books", params=params)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [error["loc"][0] for error in response.json()["errors"]] == ["query"]
