@@ -15,9 +15,22 @@ from app.config import Settings
 from app.progress import Progress
 from app.schema import PROJECT_ROOT, alembic_config
 
-MODULES = ["app", "app.seed", "app.backup", "app.copy_database", "bench"]
+MODULES = [
+    "app",
+    "app.seed",
+    "app.backup",
+    "app.copy_database",
+    "app.keys",
+    "app.imports",
+    "app.exports",
+    "bench",
+]
 # What a module requires, so that the unknown argument is what it refuses.
-REQUIRED = {"app.copy_database": ["--from", "sqlite+aiosqlite:///a.db", "--to", "x"]}
+REQUIRED = {
+    "app.copy_database": ["--from", "sqlite+aiosqlite:///a.db", "--to", "x"],
+    "app.keys": ["create", "--name", "x", "--scope", "read"],
+    "app.imports": ["books.csv"],
+}
 
 
 def run(*arguments: str, **env: str) -> subprocess.CompletedProcess[str]:

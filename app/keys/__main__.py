@@ -24,10 +24,11 @@ MAX_DAYS = 36_500
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but a mistake is one line on stderr, not the usage and then the line."""
+    """argparse, but a mistake is one line on stderr: the usage, then the error; exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        sys.exit(f"error: {message}")
+        usage = " ".join(self.format_usage().split())
+        self.exit(2, f"{usage} error: {message}\n")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
