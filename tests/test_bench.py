@@ -107,7 +107,8 @@ async def test_the_floor_checks_out_a_connection_and_sends_no_statement(
     book = sample_ids(path, seed=1).books[0]
     checkouts: list[object] = []
     with traced_sqlite() as sent:
-        app = floor_app(Settings(database_url=sqlite_url(path)))
+        # No import runner: its polling would open connections of its own meanwhile.
+        app = floor_app(Settings(database_url=sqlite_url(path), import_runner=False))
         async with app.router.lifespan_context(app):
             pool = state_of(app).database.read_engine.sync_engine.pool
             event.listen(pool, "checkout", lambda *args: checkouts.append(args))
