@@ -59,7 +59,11 @@ class Repository(Generic[Row]):
             select(self.model)
             .where(col(self.model.id) == row_id)
             .options(*self.loads)
-            .with_for_update(of=self.model)
+            # FOR NO KEY UPDATE on PostgreSQL: it still keeps out every other change of the
+            # row, but not the key-share locks that foreign-key checks of other rows take, as
+            # the search index's triggers do on books while an author is being deleted; with
+            # FOR UPDATE the two wait for each other, and PostgreSQL ends one as a deadlock.
+            .with_for_update(of=self.model, key_share=True)
         )
         found = (await self.session.exec(statement)).one_or_none()
         if found is not None:

@@ -46,10 +46,11 @@ def uvicorn(port: int, workers: int) -> list[str]:
     ]
 
 
-def make_key(database_url: str) -> str:
-    """A `write` API key for the load's POSTs, made by `python -m app.keys create`."""
+def make_key(database_url: str, scope: str = "write", name: str = "bench") -> str:
+    """An API key made in that database by the command line tool, `python -m app.keys create`
+    (a `write` one by default, which the load's POSTs need)."""
     made = subprocess.run(
-        [sys.executable, "-m", "app.keys", "create", "--name", "bench", "--scope", "write"],
+        [sys.executable, "-m", "app.keys", "create", "--name", name, "--scope", scope],
         cwd=PROJECT_ROOT,
         env={**os.environ, "DATABASE_URL": database_url},
         capture_output=True,

@@ -13,8 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.server import make_key
 from tests.databases import ScratchDatabase
-from tests.faults.server import ServerProcess, make_key
+from tests.faults.server import ServerProcess
 
 pytestmark = pytest.mark.postgres
 
@@ -35,7 +36,7 @@ def servers(
     database = template.copy(directory)  # what fresh_database does, once for the module
     started = [ServerProcess(database.url, directory / f"server-{n}.log") for n in range(PROCESSES)]
     # One client, one API key, whichever process serves it: Idempotency-Keys belong to the key.
-    key = make_key(database.url)
+    key = make_key(database.url, "admin", "tests")
     try:
         for server in started:
             server.key = key

@@ -15,6 +15,7 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from app.schema import PROJECT_ROOT
+from bench.server import make_key
 
 HOST = "127.0.0.1"
 READY_TIMEOUT = 20.0
@@ -33,19 +34,6 @@ def sqlite_file(database_url: str) -> Path:
     path = make_url(database_url).database
     assert path, f"not a SQLite file URL: {database_url}"
     return Path(path)
-
-
-def make_key(database_url: str, scope: str = "admin", name: str = "tests") -> str:
-    """A key made by the command line tool, `python -m app.keys create`, in that database."""
-    made = subprocess.run(
-        [sys.executable, "-m", "app.keys", "create", "--name", name, "--scope", scope],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return made.stdout.splitlines()[-1]
 
 
 class ServerProcess:
@@ -92,7 +80,7 @@ class ServerProcess:
         self.launch()
         self.wait_ready()
         if not self.key:
-            self.key = make_key(self.database_url)
+            self.key = make_key(self.database_url, "admin", "tests")
         return self
 
     def launch(self) -> None:

@@ -15,7 +15,8 @@ from app.config import Settings
 from app.db import is_sqlite
 from app.keys.secrets import new_key
 from app.schema import PROJECT_ROOT
-from tests.faults.server import ServerProcess, make_key, running_server, sqlite_file
+from bench.server import make_key
+from tests.faults.server import ServerProcess, running_server, sqlite_file
 
 
 def test_a_key_revoked_in_one_process_is_refused_by_every_other_at_once(
