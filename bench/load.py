@@ -107,6 +107,7 @@ class Driver:
         self.spec = spec
         self.tally = Tally()
         self.books_written = 0
+        self.answered = 0  # every answer, the warm-up's and late ones too
         self.cpu = 0.0
 
     async def run(self) -> dict[str, Any]:
@@ -159,6 +160,7 @@ class Driver:
                 await asyncio.sleep(0.01)  # a dead server must not turn this into a busy loop
                 continue
             answered = time.perf_counter()
+            self.answered += 1
             if not measure_from <= answered <= stop_at:
                 continue
             (self.tally.writes if write else self.tally.reads).append(answered - began)
@@ -173,6 +175,7 @@ class Driver:
         return {
             "tool": "asyncio",
             "requests": requests,
+            "answered_all": self.answered,
             "elapsed_s": round(elapsed, 3),
             "rps": round(requests / elapsed, 1) if elapsed > 0 else 0.0,
             "non_2xx": non_2xx + tally.errors,

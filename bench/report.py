@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from app.schema import PROJECT_ROOT
+from bench import metrics_cost
 
 
 def git(*args: str) -> subprocess.CompletedProcess[str] | None:
@@ -50,7 +51,7 @@ def ratios(workloads: list[dict[str, Any]], baselines: dict[str, dict[str, Any]]
 def write_json(results: dict[str, Any], directory: Path, started: datetime) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     settings, kind = results["settings"], results["database"]["kind"]
-    name = f"{started:%Y-%m-%dT%H%M}-scale{settings['scale']}-{kind}-{settings['workers']}w.json"
+    name = f"{started:%Y-%m-%dT%H%M%S}-scale{settings['scale']}-{kind}-{settings['workers']}w.json"
     path = directory / name
     path.write_text(json.dumps(results, indent=2) + "\n")
     return path
@@ -136,6 +137,8 @@ def notes(results: dict[str, Any]) -> list[str]:
             f" {cell(last['rss_mib'])} MiB at the end ({growth});"
             f" non-2xx {soaked['non_2xx']}."
         )
+    for priced in results.get("metrics_cost") or []:
+        out.append(metrics_cost.describe(priced))
     same = [kind for kind, equal in results["parity"].items() if equal]
     differ = [kind for kind, equal in results["parity"].items() if not equal]
     out.append(

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import make_url
 
-from bench import postgres, wrk
+from bench import metrics_cost, postgres, wrk
 from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
 from bench.load import LoadSpec, spec_to_json
 from bench.report import machine, ratios, table, write_json
@@ -29,9 +30,6 @@ from bench.workloads import Ids, Workload, app_workloads, baseline_workloads, sa
 BENCH_DIR = Path(__file__).resolve().parent
 # ISBNs of the books the soak writes, clear of those the workloads write.
 SOAK_ISBN_BASE = 3 * 10**8
-# ISBNs of the books written with metrics off (--metrics-cost), clear of both.
-METRICS_OFF_ISBN_BASE = 4 * 10**8
-METRICS_OFF = " (metrics off)"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -66,15 +64,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--metrics-cost",
         action="store_true",
-        help="then serve Folio again with METRICS_ENABLED=false and run the same workloads,"
-        " reported as '<workload> (metrics off)'",
+        help="then serve Folio twice more, with and without metrics, and run each workload on"
+        " both in turns (--rounds rounds) to price the metrics",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="with --metrics-cost: rounds, each running both servers back to back",
     )
     parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     parser.set_defaults(key="")  # the write key, made once Folio's database is ready
     args = parser.parse_args(argv)
-    if args.scale < 1 or args.connections < 1 or args.workers < 1 or args.duration <= 0:
-        parser.error("--scale, --connections, --workers and --duration must be positive")
+    if min(args.scale, args.connections, args.workers, args.rounds) < 1 or args.duration <= 0:
+        parser.error("--scale, --connections, --workers, --rounds and --duration must be positive")
     if args.tool == "wrk" and not wrk.available():
         say("wrk is not on PATH (apt-get install wrk); using the asyncio client instead.")
         args.tool = "asyncio"
@@ -170,24 +174,45 @@ def soak_server(args: argparse.Namespace, server: Server, ids: Ids) -> dict[str,
     return result
 
 
-def metrics_off_rows(
+def metrics_cost_runs(
     args: argparse.Namespace, folio_url: str, workloads: list[Workload]
 ) -> list[dict[str, Any]]:
-    """The same workloads on a server without metrics, to price them against the first run."""
-    port = free_port()
-    env = {
-        "DATABASE_URL": folio_url,
-        "WORKERS": str(args.workers),
-        "RATE_LIMIT_PER_MINUTE": "0",
-        "METRICS_ENABLED": "false",
-    }
-    off = [
-        replace(w, name=w.name + METRICS_OFF, isbn_base=w.isbn_base + METRICS_OFF_ISBN_BASE)
-        for w in workloads
-    ]
-    log = args.work_dir / "server-metrics-off.log"
-    with Server(app_command(), port, env, log) as server:
-        return run_workloads(args, server, off, "folio, metrics off")
+    """Serve Folio with and without metrics side by side and run each workload on both in
+    turns; the two servers share the database and never take load at the same time."""
+    env = {"DATABASE_URL": folio_url, "WORKERS": str(args.workers), "RATE_LIMIT_PER_MINUTE": "0"}
+    with ExitStack() as stack:
+        servers = {
+            side: stack.enter_context(
+                Server(
+                    app_command(),
+                    free_port(),
+                    {**env, "METRICS_ENABLED": "true" if side == "on" else "false"},
+                    args.work_dir / f"server-metrics-{side}.log",
+                )
+            )
+            for side in metrics_cost.SIDES
+        }
+
+        def drive_side(side: str, workload: Workload) -> dict[str, Any]:
+            server = servers[side]
+            cpu_before = server.cpu_seconds()
+            load = drive(args, server.url, workload)
+            cpu_after, answered = server.cpu_seconds(), load.get("answered_all")
+            if cpu_before is not None and cpu_after is not None and answered:
+                load["server_cpu_ms"] = round((cpu_after - cpu_before) * 1000 / answered, 4)
+            say(
+                f"  metrics {side}: {load['rps']} req/s,"
+                f" {load.get('server_cpu_ms', '?')} ms of CPU each, non-2xx {load['non_2xx']}"
+            )
+            return load
+
+        results = []
+        for workload in workloads:
+            say(f"metrics cost: {workload.name}, {args.rounds} rounds of {args.duration:g} s each")
+            result = metrics_cost.measure(workload, args.rounds, drive_side)
+            say(metrics_cost.describe(result))
+            results.append(result)
+        return results
 
 
 def selected(workloads: list[Workload], only: str | None) -> list[Workload]:
@@ -270,14 +295,13 @@ def bench(args: argparse.Namespace) -> int:
         app_answers = sample(server.url, ids)
         rows = run_workloads(args, server, workloads, "folio")
         soaked = soak_server(args, server, ids) if args.soak else None
-    if args.metrics_cost:
-        rows += metrics_off_rows(args, folio_url, workloads)
+    priced = metrics_cost_runs(args, folio_url, workloads) if args.metrics_cost else None
 
     say("counting SQL statements per request in-process")
     statements = asyncio.run(count_statements(folio_url, workloads))
     statements |= count_baseline_statements(database, baselines)
     for row in [*baseline_rows, *rows]:
-        counted = statements[row["name"].removesuffix(METRICS_OFF)]
+        counted = statements[row["name"]]
         row["sql_per_request"] = counted["per_request"]
         row["sql"] = counted
     by_kind = {"list": baseline_rows[0], "get": baseline_rows[1]}
@@ -294,6 +318,7 @@ def bench(args: argparse.Namespace) -> int:
                 "workers",
                 "tool",
                 "metrics_cost",
+                "rounds",
             )
         },
         "database": database_facts(args, folio_url),
@@ -303,6 +328,7 @@ def bench(args: argparse.Namespace) -> int:
         "baselines": by_kind,
         "workloads": rows,
         "soak": soaked,
+        "metrics_cost": priced,
     }
     path = write_json(results, args.results_dir, started)
     sys.stdout.write(table(results) + "\n")

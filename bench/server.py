@@ -132,6 +132,13 @@ class Server:
             total_kib += vm_rss_kib(pid) or 0
         return round(total_kib / 1024, 1) if total_kib else None
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user and system) the server and its workers have used so far (Linux only)."""
+        if self.process is None:
+            return None
+        ticks = sum(cpu_ticks(pid) or 0 for pid in process_tree(self.process.pid))
+        return ticks / os.sysconf("SC_CLK_TCK")
+
 
 def vm_rss_kib(pid: int) -> int | None:
     try:
@@ -142,6 +149,16 @@ def vm_rss_kib(pid: int) -> int | None:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return None
+
+
+def cpu_ticks(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # utime and stime are the 12th and 13th fields after the parenthesised command name.
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
 
 
 def process_tree(root: int) -> list[int]:

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from app.config import Settings
 from app.main import create_app
 from app.state import state_of
-from bench import baseline
+from bench import baseline, metrics_cost
 from bench.dataset import DatasetInfo, ensure_database, sqlite_url
 from bench.floor import floor_app
 from bench.soak import LONGEST_RUN_S, soak
@@ -124,3 +124,30 @@ async def test_the_floor_checks_out_a_connection_and_sends_no_statement(
     assert (response.json()["id"], response.json()["title"]) == (book, "Floor")
     assert len(checkouts) == 1
     assert during == []
+
+
+def test_metrics_cost_alternates_the_order_and_takes_the_median_of_paired_rounds() -> None:
+    # Throughput that drifts down by 10 req/s a run: each round's two runs feel it in turn.
+    served = iter(range(500, 0, -10))
+    calls: list[tuple[str, int]] = []
+
+    def drive(side: str, workload: Workload) -> dict[str, Any]:
+        calls.append((side, workload.isbn_base))
+        rps = float(next(served)) * (0.96 if side == "on" else 1.0)
+        cpu_ms = 2.06 if side == "on" else 2.0
+        return {"rps": rps, "server_cpu_ms": cpu_ms, "non_2xx": 1 if side == "off" else 0}
+
+    result = metrics_cost.measure(Workload("get book", ["/books/1"], 0.0), 4, drive)
+
+    sides = [side for side, _ in calls]
+    assert sides == ["on", "off", "off", "on", "on", "off", "off", "on"]
+    assert len({isbn for _, isbn in calls}) == len(calls)  # each run writes ISBNs of its own
+    costs = [r["cost"] for r in result["rounds"]]
+    # Going first helps by the drift, so the rounds disagree; their median does not.
+    assert costs[0] < 0.04 < costs[1]
+    assert result["median_cost"] == pytest.approx(0.04, abs=0.001)
+    assert result["median_cpu_cost"] == pytest.approx(0.03)
+    assert result["non_2xx"] == 4
+    line = metrics_cost.describe(result)
+    assert "+4.0% of throughput" in line
+    assert "CPU per request +3.0%" in line
