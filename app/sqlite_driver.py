@@ -7,6 +7,11 @@ are saved: its `BEGIN` travels with its first statement, and a commit or rollbac
 when no statement has run since the last one (the connections are in autocommit mode, so only
 a statement can open a transaction; the pool rolls back every connection returned to it).
 
+A read that is its transaction's only statement needs no transaction at all: one `SELECT` reads
+one snapshot by itself. A statement run with the execution option `ALONE` on a reader is sent
+without the pending `BEGIN` (which waits for a next statement, if one comes), so neither a
+`BEGIN` nor a `COMMIT` costs it anything: a get is one round trip.
+
 aiosqlite has no public call for "run this on the connection's thread", so this uses
 `Connection._execute`, as SQLAlchemy's own adapter uses aiosqlite's queue to set the
 isolation level; aiosqlite is pinned in pyproject.
@@ -28,6 +33,8 @@ from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
 Outcome = tuple[Any, list[Any], int, int | None]
+# The execution option of a read that is its transaction's only statement (see the module).
+ALONE = "folio_alone"
 
 
 def run_statement(
@@ -57,7 +64,7 @@ def run_statement(
 class Cursor(AsyncAdapt_aiosqlite_cursor):
     """A cursor whose statements each cost one round trip; rows are held, as SQLAlchemy's are."""
 
-    __slots__ = ("_description", "_rowcount", "_lastrowid")
+    __slots__ = ("_description", "_rowcount", "_lastrowid", "alone")
 
     def __init__(self, adapt_connection: AsyncAdapt_dbapi_connection) -> None:
         # Unlike the base class, no aiosqlite cursor is made here: that was a round trip too.
@@ -68,6 +75,7 @@ class Cursor(AsyncAdapt_aiosqlite_cursor):
         self._description: Any = None
         self._rowcount = -1
         self._lastrowid: int | None = None
+        self.alone = False  # set by `mark_alone` for a statement run with `ALONE`
 
     @property
     def description(self) -> Any:
@@ -103,8 +111,11 @@ class Cursor(AsyncAdapt_aiosqlite_cursor):
         connection: Connection = self._adapt_connection  # type: ignore[assignment]
         driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         async with connection._execute_mutex:
-            begin, connection.pending_begin = connection.pending_begin, None
-            connection.ran_statements = True
+            if self.alone and connection.pending_begin is not None:
+                begin = None  # in autocommit mode, its own snapshot; the BEGIN stays pending
+            else:
+                begin, connection.pending_begin = connection.pending_begin, None
+                connection.ran_statements = True
             outcome: Outcome = await driver._execute(  # type: ignore[no-untyped-call]
                 run_statement, driver._conn, begin, operation, parameters, many
             )
@@ -148,3 +159,12 @@ class Driver(AsyncAdapt_aiosqlite_dbapi):
 
 def driver() -> Driver:
     return Driver(aiosqlite, sqlite3)
+
+
+def mark_alone(
+    _conn: Any, cursor: Any, _statement: str, _parameters: Any, context: Any, _many: bool
+) -> None:
+    """A `before_cursor_execute` listener for reader engines: pass `ALONE` on to the cursor,
+    which sees no execution options itself."""
+    if context is not None and context.execution_options.get(ALONE) and isinstance(cursor, Cursor):
+        cursor.alone = True

@@ -2,6 +2,7 @@
 transaction per test, and an HTTP client that drives the real app through ASGI."""
 
 import os
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from app.db import Database, create_engine
 from app.main import create_app
 from app.state import state_of
 from tests.access import bearer, make_key
-from tests.databases import ScratchDatabase, scratch_database
+from tests.databases import ScratchDatabase, SqliteTrace, scratch_database
 
 # TEST_DATABASE_URL picks the server to test against (PostgreSQL); SQLite files otherwise.
 SERVER_URL = os.environ.get("TEST_DATABASE_URL")
@@ -123,3 +124,11 @@ def statements(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     yield sent
     event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def sqlite_ran(monkeypatch: pytest.MonkeyPatch) -> SqliteTrace:
+    """What SQLite itself runs on every connection opened from now on."""
+    trace = SqliteTrace()
+    monkeypatch.setattr(sqlite3, "connect", trace.connect)
+    return trace

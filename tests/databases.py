@@ -2,12 +2,14 @@
 
 import asyncio
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from sqlalchemy import text
@@ -80,3 +82,27 @@ def scratch_database(directory: Path, server_url: str | None) -> Iterator[Scratc
         yield database
     finally:
         database.drop()
+
+
+class SqliteTrace:
+    """What SQLite itself runs, by connection: unlike the `statements` fixture, this sees the
+    `BEGIN` and `COMMIT` the driver sends on its own."""
+
+    def __init__(self) -> None:
+        self.by_connection: list[list[str]] = []
+        self.open = sqlite3.connect
+
+    def connect(self, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        """`sqlite3.connect`, tracing the new connection."""
+        connection: sqlite3.Connection = self.open(*args, **kwargs)
+        ran: list[str] = []
+        connection.set_trace_callback(ran.append)
+        self.by_connection.append(ran)
+        return connection
+
+    def clear(self) -> None:
+        for ran in self.by_connection:
+            ran.clear()
+
+    def all(self) -> list[str]:
+        return [statement for ran in self.by_connection for statement in ran]

@@ -2,10 +2,8 @@
 
 import asyncio
 import sqlite3
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
-from unittest import mock
 
 import pytest
 from sqlalchemy import event, text
@@ -14,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.config import Settings
 from app.db import SQLITE_SAFE_CONCURRENT_WRITERS
+from tests.databases import SqliteTrace
 from tests.serving import serving
 
 sqlite_only = pytest.mark.sqlite
@@ -86,32 +85,49 @@ async def test_writes_share_one_connection_before_sqlite_3_51_3(
 
 @sqlite_only
 async def test_writes_begin_immediate_and_reads_begin_deferred(
-    fresh_database: Callable[[], Settings],
+    fresh_database: Callable[[], Settings], sqlite_ran: SqliteTrace
 ) -> None:
-    # What SQLite itself ran, per connection: the driver sends BEGIN with the first statement.
-    sent: defaultdict[int, list[str]] = defaultdict(list)
-    connect = sqlite3.connect
-
-    def traced(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        connection: sqlite3.Connection = connect(*args, **kwargs)
-        connection.set_trace_callback(sent[id(connection)].append)
-        return connection
-
-    with mock.patch.object(sqlite3, "connect", traced):
-        async with serving(fresh_database()) as (client, _database):
-            assert (await client.post("/authors", json={"name": "Writer"})).status_code == 201
-            assert (await client.get("/authors")).status_code == 200
-    readers = [ran for ran in sent.values() if "PRAGMA query_only = ON" in ran]
-    writers = [ran for ran in sent.values() if "PRAGMA query_only = ON" not in ran]
+    # The driver sends BEGIN with the first statement.
+    async with serving(fresh_database()) as (client, _database):
+        assert (await client.post("/authors", json={"name": "Writer"})).status_code == 201
+        assert (await client.get("/authors")).status_code == 200
+    readers = [ran for ran in sqlite_ran.by_connection if "PRAGMA query_only = ON" in ran]
+    writers = [ran for ran in sqlite_ran.by_connection if "PRAGMA query_only = ON" not in ran]
     assert readers
     assert writers
-    for ran, begin in [
-        *((ran, "BEGIN") for ran in readers),
-        *((ran, "BEGIN IMMEDIATE") for ran in writers),
-    ]:
+    for ran in writers:
         statements = [statement for statement in ran if not statement.startswith("PRAGMA")]
-        assert statements[0] == begin, statements
-    assert not any("IMMEDIATE" in statement for ran in readers for statement in ran)
+        assert statements[0] == "BEGIN IMMEDIATE", statements
+    # Each request's key check is a read alone, in no transaction (app/sqlite_driver.py);
+    # the list's own statements follow a deferred BEGIN.
+    read = [statement for ran in readers for statement in ran if not statement.startswith("PRAGMA")]
+    key_checks = [statement for statement in read if statement.startswith("SELECT api_key.")]
+    listed = [statement for statement in read if statement not in key_checks]
+    assert len(key_checks) == 2, read
+    assert listed[0] == "BEGIN", read
+    assert listed[-1] == "COMMIT", read
+    assert not any("IMMEDIATE" in statement for statement in read)
+
+
+@sqlite_only
+async def test_a_book_is_read_in_one_statement_outside_any_transaction(
+    fresh_database: Callable[[], Settings], sqlite_ran: SqliteTrace
+) -> None:
+    async with serving(fresh_database()) as (client, _database):
+        author = (await client.post("/authors", json={"name": "Reader"})).json()
+        body = {"title": "Alone", "author_id": author["id"], "tags": ["b", "a"]}
+        book = (await client.post("/books", json=body)).json()
+        sqlite_ran.clear()
+        answer = await client.get(f"/books/{book['id']}")
+    assert answer.status_code == 200
+    assert answer.json()["tags"] == ["a", "b"]
+    ran = [
+        statement
+        for statement in sqlite_ran.all()
+        if not statement.startswith(("PRAGMA", "SELECT api_key."))
+    ]
+    assert len(ran) == 1, ran
+    assert ran[0].startswith("SELECT book.id"), ran
 
 
 @sqlite_only

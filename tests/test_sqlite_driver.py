@@ -6,11 +6,13 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Executable, text
 from sqlalchemy.exc import IntegrityError
 
 from app.config import Settings
 from app.db import create_engine
+from app.sqlite_driver import ALONE
+from tests.databases import SqliteTrace
 
 pytestmark = pytest.mark.sqlite
 
@@ -73,5 +75,66 @@ async def test_rows_counts_and_errors_come_back_as_sqlalchemy_expects(
             assert list(rows[0]._mapping) == ["n", "v"]
             with pytest.raises(IntegrityError, match="UNIQUE"):
                 await connection.execute(text("INSERT INTO t (n, v) VALUES (1, 'again')"))
+    finally:
+        await engine.dispose()
+
+
+async def reader_transaction(
+    settings: Settings,
+    statements: list[Executable],
+    round_trips: list[str],
+    ran: SqliteTrace,
+) -> tuple[list[str], list[str]]:
+    """Run `statements` in one reader transaction; return what SQLite ran for it and the
+    round trips to the connection's thread it took."""
+    engine = create_engine(settings, writer=False)
+    try:
+        async with engine.connect() as connection:  # connect and set up outside the count
+            await connection.execute(text("SELECT 1"))
+        round_trips.clear()
+        ran.clear()
+        async with engine.begin() as connection:
+            for statement in statements:
+                assert (await connection.execute(statement)).scalar_one() == 1
+        return ran.all(), list(round_trips)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_read_alone_is_one_round_trip_without_begin_or_commit(
+    fresh_database: Callable[[], Settings],
+    round_trips: list[str],
+    sqlite_ran: SqliteTrace,
+) -> None:
+    alone = text("SELECT 1").execution_options(**{ALONE: True})
+    ran, trips = await reader_transaction(fresh_database(), [alone], round_trips, sqlite_ran)
+    assert ran == ["SELECT 1"]
+    assert trips == ["run_statement"]
+
+
+async def test_a_read_alone_leaves_begin_to_the_next_statement(
+    fresh_database: Callable[[], Settings],
+    round_trips: list[str],
+    sqlite_ran: SqliteTrace,
+) -> None:
+    # Mistakenly marked, a first read would go without BEGIN; what follows still reads one
+    # snapshot, and the transaction ends with its COMMIT.
+    alone = text("SELECT 1").execution_options(**{ALONE: True})
+    ran, _ = await reader_transaction(
+        fresh_database(), [alone, text("SELECT 1"), alone], round_trips, sqlite_ran
+    )
+    assert ran == ["SELECT 1", "BEGIN", "SELECT 1", "SELECT 1", "COMMIT"]
+
+
+async def test_writers_ignore_alone(
+    fresh_database: Callable[[], Settings], sqlite_ran: SqliteTrace
+) -> None:
+    engine = create_engine(fresh_database(), writer=True)
+    try:
+        async with engine.begin() as connection:
+            sqlite_ran.clear()
+            alone = text("SELECT 1").execution_options(**{ALONE: True})
+            assert (await connection.execute(alone)).scalar_one() == 1
+        assert sqlite_ran.by_connection == [["BEGIN IMMEDIATE", "SELECT 1", "COMMIT"]]
     finally:
         await engine.dispose()

@@ -13,6 +13,7 @@ from app.keys.schemas import ApiKeyQuery, ApiKeyRead
 from app.keys.secrets import hash_key, new_key, shown_prefix
 from app.models import ApiKey, utcnow
 from app.pagination import Slice, paginate
+from app.sqlite_driver import ALONE
 
 # `last_used_at` is kept to this precision, so a busy key costs one write a minute, not one
 # per request.
@@ -58,7 +59,9 @@ class ApiKeyRepository:
             col(ApiKey.revoked_at).is_(None),
             or_(col(ApiKey.expires_at).is_(None), col(ApiKey.expires_at) > utcnow()),
         )
-        return (await self.session.exec(statement)).one_or_none()
+        # The guard's own transaction reads nothing else: on SQLite, no BEGIN and no COMMIT.
+        alone = statement.execution_options(**{ALONE: True})
+        return (await self.session.exec(alone)).one_or_none()
 
     async def get(self, key_id: uuid.UUID) -> ApiKey | None:
         return await self.session.get(ApiKey, key_id)
