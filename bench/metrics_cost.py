@@ -1,12 +1,12 @@
 """What the metrics cost under load (`--metrics-cost`): two Folio servers on the same database,
-one with metrics and one with `METRICS_ENABLED=false`, take turns on each workload.
+one with metrics and one with `METRICS_ENABLED=false`, each driven by a load process of its own
+at the same time.
 
-The machine's speed drifts by more than the cost being measured, so the two are never compared
-across minutes: each round runs both back to back, the order alternating from one round to the
-next (on-off, off-on, on-off, ...) so that a drift within a round favours neither side, and the
-cost is the median of the rounds' own costs. Two costs are priced: throughput (requests per
-second) and the server's CPU time per answered request, which other work on the machine
-disturbs far less.
+The machine's speed drifts from second to second by more than the cost being measured (other
+work on a shared machine), so the two sides are never compared across time: both take load in
+the same window, and whatever else the machine does lands on both at once. Each round prices the
+metrics twice, by throughput (requests per second) and by the server's CPU time per answered
+request; the cost is the median of the rounds' own costs.
 """
 
 from collections.abc import Callable
@@ -20,32 +20,31 @@ from bench.workloads import Workload
 ISBN_BASE = 4 * 10**8
 SIDES = ("on", "off")
 
-# (side, workload) -> the load's result, with `server_cpu_ms` per answer where it was read
-Drive = Callable[[str, Workload], dict[str, Any]]
+# {side: workload} -> {side: the load's result, with `server_cpu_ms` per answer where it was
+# read}, both sides driven at the same time
+DriveBoth = Callable[[dict[str, Workload]], dict[str, dict[str, Any]]]
 
 
-def order(round_number: int) -> tuple[str, str]:
-    """Which side goes first in a round: metrics on in even rounds, off in odd ones."""
-    return SIDES if round_number % 2 == 0 else (SIDES[1], SIDES[0])
-
-
-def measure(workload: Workload, rounds: int, drive: Drive) -> dict[str, Any]:
-    """Run `workload` on both sides for `rounds` rounds and summarise the cost."""
+def measure(workload: Workload, rounds: int, drive_both: DriveBoth) -> dict[str, Any]:
+    """Run `workload` on both sides at once for `rounds` rounds and summarise the cost."""
     results: list[dict[str, Any]] = []
-    runs = 0
     for number in range(rounds):
-        result: dict[str, Any] = {"first": order(number)[0]}
-        for side in order(number):
-            runs += 1
-            # Each load process numbers its new books from 1: give each run its own ISBNs.
-            fresh = replace(workload, isbn_base=ISBN_BASE + runs * 10**6)
-            load = drive(side, fresh)
-            result[side] = {
-                "rps": load["rps"],
-                "server_cpu_ms": load.get("server_cpu_ms"),
-                "non_2xx": load["non_2xx"],
+        # Each load process numbers its new books from 1: give each run its own ISBNs.
+        fresh = {
+            side: replace(workload, isbn_base=ISBN_BASE + (number * len(SIDES) + n + 1) * 10**6)
+            for n, side in enumerate(SIDES)
+        }
+        loads = drive_both(fresh)
+        results.append(
+            {
+                side: {
+                    "rps": loads[side]["rps"],
+                    "server_cpu_ms": loads[side].get("server_cpu_ms"),
+                    "non_2xx": loads[side]["non_2xx"],
+                }
+                for side in SIDES
             }
-        results.append(result)
+        )
     return summary(workload.name, results)
 
 

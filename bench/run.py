@@ -9,11 +9,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.engine import make_url
@@ -64,14 +66,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--metrics-cost",
         action="store_true",
-        help="then serve Folio twice more, with and without metrics, and run each workload on"
-        " both in turns (--rounds rounds) to price the metrics",
+        help="then serve Folio twice more, with and without metrics, and drive both at once"
+        " with each workload for --rounds rounds to price the metrics",
     )
     parser.add_argument(
         "--rounds",
         type=int,
         default=5,
-        help="with --metrics-cost: rounds, each running both servers back to back",
+        help="with --metrics-cost: how many rounds, each driving both servers at once",
     )
     parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
@@ -108,7 +110,8 @@ def drive(
     )
     if args.tool == "wrk":
         return wrk.drive(spec, args.work_dir)
-    spec_path = args.work_dir / "load-spec.json"
+    # One file per server: --metrics-cost drives two at once.
+    spec_path = args.work_dir / f"load-spec-{urlsplit(url).port}.json"
     spec_path.write_text(spec_to_json(spec))
     command = [sys.executable, "-m", "bench.load", str(spec_path)]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -177,8 +180,8 @@ def soak_server(args: argparse.Namespace, server: Server, ids: Ids) -> dict[str,
 def metrics_cost_runs(
     args: argparse.Namespace, folio_url: str, workloads: list[Workload]
 ) -> list[dict[str, Any]]:
-    """Serve Folio with and without metrics side by side and run each workload on both in
-    turns; the two servers share the database and never take load at the same time."""
+    """Serve Folio with and without metrics side by side, on the same database, and drive both
+    at once with each workload (see bench/metrics_cost.py)."""
     env = {"DATABASE_URL": folio_url, "WORKERS": str(args.workers), "RATE_LIMIT_PER_MINUTE": "0"}
     with ExitStack() as stack:
         servers = {
@@ -193,23 +196,33 @@ def metrics_cost_runs(
             for side in metrics_cost.SIDES
         }
 
-        def drive_side(side: str, workload: Workload) -> dict[str, Any]:
-            server = servers[side]
-            cpu_before = server.cpu_seconds()
-            load = drive(args, server.url, workload)
-            cpu_after, answered = server.cpu_seconds(), load.get("answered_all")
-            if cpu_before is not None and cpu_after is not None and answered:
-                load["server_cpu_ms"] = round((cpu_after - cpu_before) * 1000 / answered, 4)
+        def drive_both(fresh: dict[str, Workload]) -> dict[str, dict[str, Any]]:
+            cpu_before = {side: server.cpu_seconds() for side, server in servers.items()}
+            with ThreadPoolExecutor(len(servers)) as pool:
+                running = {
+                    side: pool.submit(drive, args, server.url, fresh[side])
+                    for side, server in servers.items()
+                }
+                loads = {side: future.result() for side, future in running.items()}
+            for side, load in loads.items():
+                before, after = cpu_before[side], servers[side].cpu_seconds()
+                answered = load.get("answered_all")
+                if before is not None and after is not None and answered:
+                    load["server_cpu_ms"] = round((after - before) * 1000 / answered, 4)
             say(
-                f"  metrics {side}: {load['rps']} req/s,"
-                f" {load.get('server_cpu_ms', '?')} ms of CPU each, non-2xx {load['non_2xx']}"
+                "  "
+                + "; ".join(
+                    f"metrics {side}: {load['rps']} req/s,"
+                    f" {load.get('server_cpu_ms', '?')} ms of CPU each"
+                    for side, load in loads.items()
+                )
             )
-            return load
+            return loads
 
         results = []
         for workload in workloads:
             say(f"metrics cost: {workload.name}, {args.rounds} rounds of {args.duration:g} s each")
-            result = metrics_cost.measure(workload, args.rounds, drive_side)
+            result = metrics_cost.measure(workload, args.rounds, drive_both)
             say(metrics_cost.describe(result))
             results.append(result)
         return results

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bench.dataset import TAGS
 from bench.load import LoadSpec
@@ -127,7 +128,7 @@ def run_wrk(spec: LoadSpec, script: Path, seconds: float) -> dict[str, Any]:
 
 def drive(spec: LoadSpec, work: Path) -> dict[str, Any]:
     """Warm up, then measure one workload with wrk; the result has the asyncio client's keys."""
-    script = work / "wrk.lua"
+    script = work / f"wrk-{urlsplit(spec.url).port}.lua"  # one per server, as two may run
     if spec.warmup > 0:
         write_script(spec, script, isbn_offset=0)
         run_wrk(spec, script, spec.warmup)
