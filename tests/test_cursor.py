@@ -12,7 +12,7 @@ from httpx import AsyncClient, Response
 
 from app.books.schemas import BookQuery
 from app.db import Database
-from tests.test_plans import sqlite_plan
+from tests.test_plans import sqlite_steps
 from tests.test_queries import Sent, count_queries, make_catalogue
 
 # A list small enough for one page by number, and long enough for several pages of two.
@@ -316,7 +316,7 @@ async def test_cursor_is_documented(client: AsyncClient) -> None:
     assert "next_cursor" in spec["components"]["schemas"]["PageMeta"]["properties"]
 
 
-@pytest.mark.parametrize(("url", "expected"), [("/books", 3), ("/authors", 2), ("/tags", 2)])
+@pytest.mark.parametrize(("url", "expected"), [("/books", 2), ("/authors", 2), ("/tags", 2)])
 async def test_cursor_pages_send_the_same_statements_at_any_depth(
     client: AsyncClient, statements: Sent, url: str, expected: int
 ) -> None:
@@ -345,6 +345,8 @@ async def test_the_default_cursor_query_for_books_reads_the_title_index(
     assert response.status_code == 200, response.text
     [(page_query, parameters)] = [(s, p) for s, p in statements if "ORDER BY book.title" in s]
     # On the test's own connection: SQLite's writer pool may hold only that one.
-    plan = await sqlite_plan(database, page_query, parameters)
-    assert any("ix_book_title_id" in step and "SEARCH book" in step for step in plan), plan
-    assert not any("TEMP B-TREE" in step for step in plan), plan
+    plan = await sqlite_steps(database, page_query, parameters)
+    assert any("ix_book_title_id" in step.detail and "SEARCH book" in step.detail for step in plan)
+    # Each shown book's tags are sorted in their own subquery; the page itself is not.
+    assert not any("TEMP B-TREE" in step.detail for step in plan if not step.in_correlated_subquery)
+    assert any("TEMP B-TREE" in step.detail for step in plan), plan

@@ -37,7 +37,7 @@ async def make_catalogue(client: AsyncClient, tags_per_book: int) -> tuple[str, 
     return author["id"], book_id
 
 
-@pytest.mark.parametrize(("url", "expected"), [("/books", 3), ("/authors", 2), ("/tags", 2)])
+@pytest.mark.parametrize(("url", "expected"), [("/books", 2), ("/authors", 2), ("/tags", 2)])
 async def test_lists_send_the_same_statements_for_any_page_size(
     client: AsyncClient, statements: Sent, url: str, expected: int
 ) -> None:
@@ -58,7 +58,7 @@ async def test_book_lists_and_details_do_not_grow_with_tags(
     many_author, many_book = await make_catalogue(client, tags_per_book=10)
     many_list = await count_queries(client, statements, "/books", author_id=many_author)
     many_detail = await count_queries(client, statements, f"/books/{many_book}")
-    assert few_list == many_list == 3
+    assert few_list == many_list == 2
     assert few_detail == many_detail == 1
 
 

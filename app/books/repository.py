@@ -1,5 +1,4 @@
 import uuid
-from collections import defaultdict
 from typing import Annotated, Any
 
 # SQLModel's select() takes at most four columns, and its exec() is typed for no more;
@@ -66,20 +65,17 @@ TAG_LIST = {
         func.json_group_array(SORTED_TAGS.c.name, type_=JSON)
     ).scalar_subquery(),
 }
+# A page's books come with their tags in the page's own statement. Both databases compute
+# the tags of the rows the page keeps, after sorting and limiting, not of every match.
+BOOKS_WITH_TAGS = {
+    dialect: BOOKS_WITH_AUTHOR.add_columns(tags.label("tags")) for dialect, tags in TAG_LIST.items()
+}
 # A get is one statement: the book, its author and its tags. Alone in its transaction, it
 # needs neither BEGIN nor COMMIT on SQLite (see app/sqlite_driver.py).
 BOOK_BY_ID = {
-    dialect: BOOKS_WITH_AUTHOR.add_columns(tags.label("tags"))
-    .where(col(Book.id) == bindparam("book_id"))
-    .execution_options(**{ALONE: True})
-    for dialect, tags in TAG_LIST.items()
+    dialect: books.where(col(Book.id) == bindparam("book_id")).execution_options(**{ALONE: True})
+    for dialect, books in BOOKS_WITH_TAGS.items()
 }
-TAG_NAMES = (
-    select(BookTag.book_id, Tag.name)
-    .join(Tag, col(Tag.id) == BookTag.tag_id)
-    .where(col(BookTag.book_id).in_(bindparam("book_ids", expanding=True)))
-    .order_by(Tag.name)
-)
 
 
 def book_filters(query: BookQuery, dialect: str) -> list[Any]:
@@ -110,10 +106,9 @@ class BookRepository(Repository[Book]):
         dialect = self.session.get_bind().dialect.name
         parsed = query.parsed
         match = None if parsed is None else book_match(parsed, dialect, Book.id)
-        search = ranked(BOOKS_WITH_AUTHOR, match, Book.id)
+        search = ranked(BOOKS_WITH_TAGS[dialect], match, Book.id)
         found = await search.page(self.session, query, book_filters(query, dialect), Book)
-        tags = await self.tag_names([row.id for row in found.items])
-        return found.with_items([listed_book(row, tags[row.id], query) for row in found.items])
+        return found.with_items([listed_book(row, row.tags, query) for row in found.items])
 
     async def get(self, book_id: uuid.UUID) -> BookRead | None:
         """The book as shown, or None, in one statement."""
@@ -121,16 +116,6 @@ class BookRepository(Repository[Book]):
         found = await self.session.exec(statement, params={"book_id": book_id})  # type: ignore[call-overload]
         row = found.one_or_none()
         return None if row is None else book_read(row, row.tags)
-
-    async def tag_names(self, book_ids: list[uuid.UUID]) -> defaultdict[uuid.UUID, list[str]]:
-        """The sorted tag names of each of these books, in one query."""
-        names: defaultdict[uuid.UUID, list[str]] = defaultdict(list)
-        if not book_ids:
-            return names
-        found = await self.session.exec(TAG_NAMES, params={"book_ids": book_ids})
-        for book_id, name in found.all():
-            names[book_id].append(name)
-        return names
 
     async def get_for_update(self, book_id: uuid.UUID) -> BookRead | None:
         """The book as shown, locked for the rest of the transaction where the database can."""
