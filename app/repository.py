@@ -1,9 +1,11 @@
 """Small pieces of SQL shared by the repositories."""
 
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import JSON, ColumnElement, func, literal_column, type_coerce
+from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import QueryableAttribute
 from sqlmodel import SQLModel, col, select
@@ -31,6 +33,52 @@ async def insert_missing(
     statement = insert(model).on_conflict_do_nothing(index_elements=[key])
     # The rows as parameters, not in VALUES: a statement of the same shape is compiled once.
     await session.exec(statement, params=rows)
+
+
+def json_list(
+    columns: Mapping[str, Any],
+    where: Sequence[Any],
+    order_by: Sequence[Any],
+    outer: Any,
+    *,
+    objects: bool,
+) -> dict[str, Any]:
+    """For each dialect, a subquery correlated with the `outer` row that gives its rows of
+    `columns` matching `where`, in `order_by`, as one JSON array: of objects named as in
+    `columns`, or (`objects=False`) of the values of the one column.
+
+    PostgreSQL orders inside the aggregate; SQLite 3.40 has no ORDER BY there, so a subquery
+    sorts the rows first and `json_group_array` keeps their order.
+    """
+
+    def item(object_of: Any, values: Mapping[str, Any]) -> Any:
+        if not objects:
+            [value] = values.values()
+            return value
+        pairs: list[Any] = []
+        for name, value in values.items():
+            pairs += [literal_column(f"'{name}'"), value]
+        return object_of(*pairs)
+
+    rows = (
+        select_columns(*(column.label(name) for name, column in columns.items()))
+        .where(*where)
+        .order_by(*order_by)
+        .correlate(outer)
+        .subquery()
+    )
+    in_sqlite = select_columns(
+        func.json_group_array(item(func.json_object, {name: rows.c[name] for name in columns}))
+    ).scalar_subquery()
+    ordered = postgresql.aggregate_order_by(item(func.json_build_object, columns), *order_by)
+    in_postgresql = func.coalesce(
+        select_columns(func.json_agg(ordered)).where(*where).correlate(outer).scalar_subquery(),
+        func.json_build_array(),
+    )
+    return {
+        "sqlite": type_coerce(in_sqlite, JSON),
+        "postgresql": type_coerce(in_postgresql, JSON),
+    }
 
 
 def relation(attribute: Any) -> QueryableAttribute[Any]:

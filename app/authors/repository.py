@@ -1,11 +1,10 @@
 import uuid
 from typing import Annotated, Any
 
-from sqlalchemy import JSON, bindparam, func, literal_column, type_coerce
+from sqlalchemy import bindparam, func
 
 # SQLModel's select() and exec() are typed for at most four columns.
 from sqlalchemy import select as select_columns
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, delete, select
@@ -20,7 +19,7 @@ from app.authors.schemas import (
 from app.db import on_session
 from app.models import Author, Book, fold
 from app.pagination import Slice
-from app.repository import Repository, relation
+from app.repository import Repository, json_list, relation
 from app.search.highlight import highlights
 from app.search.sql import author_match, ranked, substring_filter
 from app.sqlite_driver import ALONE
@@ -41,54 +40,24 @@ AUTHOR_COLUMNS = (*AUTHOR_FIELDS, BOOK_COUNT.label("book_count"))
 AUTHORS = select_columns(*AUTHOR_COLUMNS)
 WITH_BOOKS = selectinload(relation(Author.books))
 
-# An author's books as one value of the author's row: a JSON array of the fields AuthorBook
-# shows, in the order of the `Author.books` relationship.
-BOOK_FIELDS: dict[str, Any] = {
-    "id": Book.id,
-    "title": Book.title,
-    "isbn": Book.isbn,
-    "published_year": Book.published_year,
-    "version": Book.version,
-}
-BOOK_ORDER = (col(Book.published_year).asc().nulls_last(), col(Book.title), col(Book.id))
-
-
-def json_fields(columns: dict[str, Any]) -> list[Any]:
-    """The arguments of json_object() or json_build_object(): each name, then its value."""
-    arguments: list[Any] = []
-    for name, column in columns.items():
-        arguments += [literal_column(f"'{name}'"), column]
-    return arguments
-
-
-# SQLite 3.40 has no ORDER BY inside an aggregate, so a subquery sorts the books first.
-SORTED_BOOKS = (
-    select_columns(*(column.label(name) for name, column in BOOK_FIELDS.items()))
-    .where(col(Book.author_id) == Author.id)
-    .order_by(*BOOK_ORDER)
-    .correlate(Author)
-    .subquery()
+# An author's books as one value of the author's row: the fields AuthorBook shows, in the
+# order of the `Author.books` relationship.
+BOOK_LIST = json_list(
+    {
+        "id": Book.id,
+        "title": Book.title,
+        "isbn": Book.isbn,
+        "published_year": Book.published_year,
+        "version": Book.version,
+    },
+    where=[col(Book.author_id) == Author.id],
+    order_by=[col(Book.published_year).asc().nulls_last(), col(Book.title), col(Book.id)],
+    outer=Author,
+    objects=True,
 )
-BOOK_LIST = {
-    "sqlite": select_columns(
-        func.json_group_array(
-            func.json_object(*json_fields({name: SORTED_BOOKS.c[name] for name in BOOK_FIELDS}))
-        )
-    ).scalar_subquery(),
-    "postgresql": func.coalesce(
-        select_columns(
-            func.json_agg(
-                aggregate_order_by(func.json_build_object(*json_fields(BOOK_FIELDS)), *BOOK_ORDER)
-            )
-        )
-        .where(col(Book.author_id) == Author.id)
-        .scalar_subquery(),
-        func.json_build_array(),
-    ),
-}
 # A get is one statement, as a book's is (app/books/repository.py): no BEGIN or COMMIT on SQLite.
 AUTHOR_BY_ID = {
-    dialect: select_columns(*AUTHOR_FIELDS, type_coerce(books, JSON).label("books"))
+    dialect: select_columns(*AUTHOR_FIELDS, books.label("books"))
     .where(col(Author.id) == bindparam("author_id"))
     .execution_options(**{ALONE: True})
     for dialect, books in BOOK_LIST.items()

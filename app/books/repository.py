@@ -3,9 +3,8 @@ from typing import Annotated, Any
 
 # SQLModel's select() takes at most four columns, and its exec() is typed for no more;
 # a book row has eleven.
-from sqlalchemy import JSON, String, bindparam, func
+from sqlalchemy import bindparam
 from sqlalchemy import select as select_columns
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
@@ -21,7 +20,7 @@ from app.books.schemas import (
 from app.db import on_session
 from app.models import Author, Book, BookTag, Tag, fold, tag_name, utcnow, uuid7
 from app.pagination import Slice
-from app.repository import Repository, insert_missing, relation
+from app.repository import Repository, insert_missing, json_list, relation
 from app.search.highlight import highlights
 from app.search.sql import book_match, ranked, substring_filter
 from app.sqlite_driver import ALONE
@@ -50,21 +49,14 @@ BOOK_COLUMNS: tuple[Any, ...] = (
 # at execution: building a select and its cache key took longer than running it (0.5 ms of
 # a 1.4 ms get, measured on the benchmark machine).
 BOOKS_WITH_AUTHOR = select_columns(*BOOK_COLUMNS).join(Author, col(Author.id) == Book.author_id)
-# A book's tag names in order, as one value of its row: an array on PostgreSQL, a JSON array
-# on SQLite (3.40 has no ORDER BY inside an aggregate, so a subquery sorts the names first).
-TAGS_OF_BOOK = (
-    select(Tag.name)
-    .join(BookTag, col(BookTag.tag_id) == Tag.id)
-    .where(col(BookTag.book_id) == Book.id)
-    .order_by(Tag.name)
+# A book's tag names in order, as one value of its row.
+TAG_LIST = json_list(
+    {"name": Tag.name},
+    where=[col(BookTag.book_id) == Book.id, col(Tag.id) == BookTag.tag_id],
+    order_by=[col(Tag.name)],
+    outer=Book,
+    objects=False,
 )
-SORTED_TAGS = TAGS_OF_BOOK.correlate(Book).subquery()
-TAG_LIST = {
-    "postgresql": func.array(TAGS_OF_BOOK.scalar_subquery(), type_=ARRAY(String)),
-    "sqlite": select_columns(
-        func.json_group_array(SORTED_TAGS.c.name, type_=JSON)
-    ).scalar_subquery(),
-}
 # A page's books come with their tags in the page's own statement. Both databases compute
 # the tags of the rows the page keeps, after sorting and limiting, not of every match.
 BOOKS_WITH_TAGS = {
@@ -108,14 +100,14 @@ class BookRepository(Repository[Book]):
         match = None if parsed is None else book_match(parsed, dialect, Book.id)
         search = ranked(BOOKS_WITH_TAGS[dialect], match, Book.id)
         found = await search.page(self.session, query, book_filters(query, dialect), Book)
-        return found.with_items([listed_book(row, row.tags, query) for row in found.items])
+        return found.with_items([listed_book(row, query) for row in found.items])
 
     async def get(self, book_id: uuid.UUID) -> BookRead | None:
         """The book as shown, or None, in one statement."""
         statement = BOOK_BY_ID[self.session.get_bind().dialect.name]
         found = await self.session.exec(statement, params={"book_id": book_id})  # type: ignore[call-overload]
         row = found.one_or_none()
-        return None if row is None else book_read(row, row.tags)
+        return None if row is None else book_read(row)
 
     async def get_for_update(self, book_id: uuid.UUID) -> BookRead | None:
         """The book as shown, locked for the rest of the transaction where the database can."""
@@ -185,22 +177,22 @@ class BookRepository(Repository[Book]):
 BookRepositoryDep = Annotated[BookRepository, on_session(BookRepository)]
 
 
-def listed_book(row: Any, tags: list[str], query: BookQuery) -> BookListItem:
+def listed_book(row: Any, query: BookQuery) -> BookListItem:
     """A list's book, with the highlights of what a search found when they were asked for."""
     author = BookAuthor(id=row.author_id, name=row.author_name, version=row.author_version)
-    shown = {**row._mapping, "author": author, "tags": tags}
+    shown = {**row._mapping, "author": author}
     if query.highlight and (parsed := query.parsed) is not None:
         fields = {
             "title": row.title,
             "author": row.author_name,
-            "tags": ", ".join(tags),
+            "tags": ", ".join(row.tags),
             "description": row.description,
         }
         shown["highlights"] = highlights(fields, parsed)
     return BookListItem.model_validate(shown)
 
 
-def book_read(row: Any, tags: list[str]) -> BookRead:
-    """The answer for one row of BOOK_COLUMNS."""
+def book_read(row: Any) -> BookRead:
+    """The answer for one row of BOOKS_WITH_TAGS."""
     author = BookAuthor(id=row.author_id, name=row.author_name, version=row.author_version)
-    return BookRead.model_validate({**row._mapping, "author": author, "tags": tags})
+    return BookRead.model_validate({**row._mapping, "author": author})
