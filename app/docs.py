@@ -59,7 +59,7 @@ class WholeFiles:
 
 
 def operation_id(route: APIRoute) -> str:
-    """Name each operation after its route function: `list_books`, not a path-derived id."""
+    """Name each operation after its route: `list_books`, not a path-derived id."""
     return route.name
 
 

@@ -12,48 +12,35 @@ from app.authors.schemas import (
     AuthorRead,
     AuthorUpdate,
 )
+from app.collection import Collection, add_shared_routes
 from app.errors import problem_responses
-from app.etag import CREATED_RESPONSES, READ_HEADERS, READ_RESPONSES, ConditionalDep
-from app.idempotency.guard import IdempotencyDep
-from app.pagination import LIST_RESPONSES, Page, PagerDep
 
 router = APIRouter(prefix="/authors", tags=["authors"])
 
-
-@router.post("", status_code=201, response_model=AuthorRead, responses=CREATED_RESPONSES)
-async def create_author(
-    data: AuthorCreate, authors: AuthorRepositoryDep, idempotency: IdempotencyDep
-) -> AuthorDetail | Response:
-    """Create an author; a retry with the same `Idempotency-Key` replays the first answer."""
-    return await idempotency.create(lambda: authors.create(data), "/authors", AuthorRead)
-
-
-@router.get("", responses=LIST_RESPONSES)
-async def list_authors(
-    query: AuthorQueryDep, authors: AuthorRepositoryDep, pager: PagerDep
-) -> Page[AuthorListItem]:
-    """List authors with their book counts, filtered, sorted and paginated."""
-    return pager.answer(await authors.search(query), query)
-
-
-@router.get("/{author_id}", response_model=AuthorDetail, responses=READ_RESPONSES)
-async def get_author(author: AuthorDep, conditional: ConditionalDep) -> AuthorDetail | Response:
-    """Get one author with all of their books."""
-    return conditional.answer(author)
-
-
-@router.patch(
-    "/{author_id}",
-    response_model=AuthorRead,
-    responses={200: {"headers": READ_HEADERS}, **problem_responses(404, 412)},
+add_shared_routes(
+    router,
+    Collection(
+        name="author",
+        create=AuthorCreate,
+        update=AuthorUpdate,
+        written=AuthorRead,
+        shown=AuthorDetail,
+        listed=AuthorListItem,
+        query=AuthorQueryDep,
+        repository=AuthorRepositoryDep,
+        loaded=AuthorDep,
+        to_change=AuthorToChangeDep,
+    ),
+    docs={
+        "create": (
+            "Create an author; a retry with the same `Idempotency-Key` replays the first answer."
+        ),
+        "list": "List authors with their book counts, filtered, sorted and paginated.",
+        "get": "Get one author with all of their books.",
+        "update": "Change some of an author's fields; `null` clears `bio`.",
+    },
+    update_problems=[404, 412],
 )
-async def update_author(
-    author: AuthorToChangeDep, data: AuthorUpdate, authors: AuthorRepositoryDep, response: Response
-) -> AuthorDetail:
-    """Change some of an author's fields; `null` clears `bio`."""
-    changed = await authors.update(author, data)
-    response.headers["ETag"] = changed.etag
-    return changed
 
 
 @router.delete(
