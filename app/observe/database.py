@@ -9,6 +9,7 @@ import time
 from functools import cache
 from typing import Any
 
+from prometheus_client import Histogram
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
@@ -25,20 +26,21 @@ class TimedPool(AsyncAdaptedQueuePool):
     """The default async pool, timing how long each checkout waits (SQLAlchemy has no event
     before a checkout, only after it)."""
 
-    role = "shared"
+    waits: Histogram  # CONNECTION_WAIT's series for this pool's role
 
     def connect(self) -> PoolProxiedConnection:
         started = time.perf_counter()
         try:
             return super().connect()
         finally:
-            metrics.CONNECTION_WAIT.labels(self.role).observe(time.perf_counter() - started)
+            self.waits.observe(time.perf_counter() - started)
 
 
 @cache
 def timed_pool(role: str) -> type[TimedPool]:
     # A class per role, since SQLAlchemy recreates a disposed pool from its class alone.
-    return type(f"TimedPool_{role}", (TimedPool,), {"role": role})
+    waits = metrics.CONNECTION_WAIT.labels(role)
+    return type(f"TimedPool_{role}", (TimedPool,), {"waits": waits})
 
 
 def pool_class(settings: Settings, role: str) -> type[AsyncAdaptedQueuePool]:
