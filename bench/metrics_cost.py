@@ -87,8 +87,11 @@ def describe(result: dict[str, Any]) -> str:
     costs = [r["cost"] for r in result["rounds"] if r["cost"] is not None]
     if not costs:
         return f"- {result['workload']}: metrics cost unknown (no requests answered)."
+    priced = (
+        "control (metrics off on both sides), cost" if result.get("control") else "metrics cost"
+    )
     line = (
-        f"- {result['workload']}: metrics cost {result['median_cost']:+.1%} of throughput, the"
+        f"- {result['workload']}: {priced} {result['median_cost']:+.1%} of throughput, the"
         f" median of {len(costs)} paired rounds (from {min(costs):+.1%} to {max(costs):+.1%});"
         f" pooled {result['pooled_cost']:+.1%}"
     )

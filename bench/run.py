@@ -75,6 +75,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=5,
         help="with --metrics-cost: how many rounds, each driving both servers at once",
     )
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="with --metrics-cost: serve both sides without metrics, to price the method's own"
+        " error (an A/A run: its cost should be zero)",
+    )
     parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     parser.set_defaults(key="")  # the write key, made once Folio's database is ready
@@ -189,7 +195,7 @@ def metrics_cost_runs(
                 Server(
                     app_command(),
                     free_port(),
-                    {**env, "METRICS_ENABLED": "true" if side == "on" else "false"},
+                    {**env, "METRICS_ENABLED": str(side == "on" and not args.control).lower()},
                     args.work_dir / f"server-metrics-{side}.log",
                 )
             )
@@ -221,8 +227,15 @@ def metrics_cost_runs(
 
         results = []
         for workload in workloads:
-            say(f"metrics cost: {workload.name}, {args.rounds} rounds of {args.duration:g} s each")
-            result = metrics_cost.measure(workload, args.rounds, drive_both)
+            control = " (control: metrics off on both sides)" if args.control else ""
+            say(
+                f"metrics cost{control}: {workload.name},"
+                f" {args.rounds} rounds of {args.duration:g} s each"
+            )
+            result = {
+                **metrics_cost.measure(workload, args.rounds, drive_both),
+                "control": args.control,
+            }
             say(metrics_cost.describe(result))
             results.append(result)
         return results

@@ -152,3 +152,7 @@ def test_metrics_cost_drives_both_sides_at_once_and_takes_the_median_of_the_roun
     line = metrics_cost.describe(result)
     assert "+4.0% of throughput" in line
     assert "CPU per request +3.0%" in line
+    assert "control" not in line
+    assert "get book: control (metrics off on both sides), cost +4.0%" in metrics_cost.describe(
+        {**result, "control": True}
+    )
