@@ -29,10 +29,11 @@ def measure(workload: Workload, rounds: int, drive_both: DriveBoth) -> dict[str,
     """Run `workload` on both sides at once for `rounds` rounds and summarise the cost."""
     results: list[dict[str, Any]] = []
     for number in range(rounds):
-        # Each load process numbers its new books from 1: give each run its own ISBNs.
+        # Each load process numbers its new books from 1: give each run its own ISBNs. The
+        # sides take turns at starting first, in case going first is itself an advantage.
         fresh = {
             side: replace(workload, isbn_base=ISBN_BASE + (number * len(SIDES) + n + 1) * 10**6)
-            for n, side in enumerate(SIDES)
+            for n, side in enumerate(SIDES if number % 2 == 0 else SIDES[::-1])
         }
         loads = drive_both(fresh)
         results.append(

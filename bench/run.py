@@ -205,9 +205,10 @@ def metrics_cost_runs(
         def drive_both(fresh: dict[str, Workload]) -> dict[str, dict[str, Any]]:
             cpu_before = {side: server.cpu_seconds() for side, server in servers.items()}
             with ThreadPoolExecutor(len(servers)) as pool:
+                # In the order of `fresh`: the side listed first starts first.
                 running = {
-                    side: pool.submit(drive, args, server.url, fresh[side])
-                    for side, server in servers.items()
+                    side: pool.submit(drive, args, servers[side].url, workload)
+                    for side, workload in fresh.items()
                 }
                 loads = {side: future.result() for side, future in running.items()}
             for side, load in loads.items():
