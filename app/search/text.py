@@ -51,12 +51,18 @@ def spans(text: str) -> list[tuple[int, int]]:
     return found
 
 
+# In ASCII text a word is a run of letters and digits, and folding it is lower-casing it.
+ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
 def words(text: str) -> list[str]:
     """The folded words of `text`, split at anything that is not a letter or a digit.
 
     Folding can itself bring separators ("ﬁ" stays letters, "½" becomes "1⁄2"), so the folded
     form is split again.
     """
+    if text.isascii():
+        return ASCII_WORD.findall(text.lower())
     found: list[str] = []
     for start, end in spans(text):
         folded = fold_word(text[start:end])

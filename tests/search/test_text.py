@@ -3,7 +3,7 @@
 import pytest
 
 from app.search.sql import fts5_query, tsquery
-from app.search.text import parse, search_text, words
+from app.search.text import fold_word, parse, search_text, spans, words
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,13 @@ def test_database_queries_are_built_from_folded_words_only() -> None:
         "('harry' <-> 'potter' | 'harry':* <-> 'potter':*) & ('pot' | 'pot':*)"
         " & ('s' | 's':*) & ('near' | 'near':*) & !('x')"
     )
+
+
+def test_ascii_text_is_split_and_folded_as_any_text_is() -> None:
+    # Every ASCII character, between letters and alone, through the general path and the
+    # ASCII one.
+    for code in range(128):
+        char = chr(code)
+        for text in (f"Ab{char}Cd9", char, f"{char}x{char}", f"{char * 3}Z"):
+            general = [fold_word(text[start:end]) for start, end in spans(text)]
+            assert words(text) == general, repr(text)
