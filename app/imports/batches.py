@@ -177,21 +177,41 @@ class BatchRepository:
         }
 
     async def write(self, planned: list[Planned]) -> None:
-        new = [book.values for book in planned if not book.existing]
-        changed = [book.values for book in planned if book.existing]
+        """Insert the new books and update the existing ones, with their tags.
+
+        On SQLite each tag link written after its book makes the search index write the book's
+        row again (a trigger per link). So there the new books' links go first, under
+        foreign keys deferred to the commit, and each new book's row is indexed once, with its
+        tags. PostgreSQL refreshes the index once per statement and checks keys at once.
+        """
+        new = [book for book in planned if not book.existing]
+        changed = [book for book in planned if book.existing]
+        tag_ids = await self.tag_ids(sorted({name for book in planned for name in book.tags}))
+        links_first = self.session.get_bind().dialect.name == "sqlite"
+        if links_first:
+            # SQLite's own setting, which ends with the transaction; SQLModel has no spelling of it.
+            connection = await self.session.connection()
+            await connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            await self.link(new, tag_ids)
         if new:
-            await self.session.exec(insert(BOOK), params=new)
+            await self.session.exec(insert(BOOK), params=[book.values for book in new])
         if changed:
             params = [
-                {"book_id": values["id"], **{f"new_{name}": values[name] for name in UPDATED}}
-                for values in changed
+                {
+                    "book_id": book.values["id"],
+                    **{f"new_{name}": book.values[name] for name in UPDATED},
+                }
+                for book in changed
             ]
             await self.session.exec(BOOK_UPDATE, params=params)
-            ids = [values["id"] for values in changed]
+            ids = [book.values["id"] for book in changed]
             await self.session.exec(delete(BookTag).where(col(BookTag.book_id).in_(ids)))
-        names = sorted({name for book in planned for name in book.tags})
+        await self.link(changed if links_first else planned, tag_ids)
+
+    async def tag_ids(self, names: list[str]) -> dict[str, uuid.UUID]:
+        """The ids of the tags with these names, made where they are new."""
         if not names:
-            return
+            return {}
         now = utcnow()
         rows = [
             {"id": uuid7(), "name": name, "created_at": now, "updated_at": now, "version": 1}
@@ -199,13 +219,16 @@ class BatchRepository:
         ]
         await insert_missing(self.session, Tag, rows, key="name")
         found = await self.session.exec(select(Tag.name, Tag.id).where(col(Tag.name).in_(names)))
-        tag_ids = dict(found.all())
+        return dict(found.all())
+
+    async def link(self, books: list[Planned], tag_ids: dict[str, uuid.UUID]) -> None:
         links = [
             {"book_id": book.values["id"], "tag_id": tag_ids[name]}
-            for book in planned
+            for book in books
             for name in book.tags
         ]
-        await self.session.exec(insert(BookTag), params=links)
+        if links:
+            await self.session.exec(insert(BookTag), params=links)
 
     async def record_errors(self, outcome: Outcome) -> None:
         if outcome.errors:

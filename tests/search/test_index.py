@@ -118,10 +118,14 @@ async def test_the_index_follows_imports_that_create_and_update(
 ) -> None:
     async with served(fresh_database) as (client, database, settings):
         first = ndjson(
-            {"title": "Cien años", "author": "García", "isbn": ISBNS[0], "description": "x"}
+            {"title": "Cien años", "author": "García", "isbn": ISBNS[0], "description": "x"},
+            {"title": "Otoño", "author": "García", "tags": ["Clásico", "caribe"]},
+            {"title": "Eva Luna", "author": "Allende", "tags": ["clásico"]},
         )
         await imported(client, database, settings, first)
         assert await problems(database) == []
+        found = await client.get("/books", params={"search": "clasico", "sort": "title"})
+        assert [book["title"] for book in found.json()["items"]] == ["Eva Luna", "Otoño"]
         again = ndjson(
             {"title": "Cent ans", "author": "Márquez", "isbn": ISBNS[0], "tags": ["roman"]}
         )
