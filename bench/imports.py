@@ -11,11 +11,13 @@ import csv
 import json
 import random
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,34 +30,44 @@ from app.models import fold
 from app.schema import alembic_config
 from bench import postgres
 from bench.dataset import TAGS, isbn13, migrate, sentence, sqlite_url, title
+from bench.load import LoadSpec, spec_to_json
 from bench.report import machine
 from bench.server import Server, app_command, free_port, make_key
+from bench.workloads import Workload
 
 BENCH_DIR = Path(__file__).resolve().parent
 UPLOAD_CHUNK = 256 * 1024
+# The `get book` load measured with and without an import going on.
+READ_CONNECTIONS = 32
+READ_SECONDS = 10.0
 EXECUTEMANY_CHUNK = 10_000
 
 
-def books(scale: int, seed: int = 7) -> Iterator[dict[str, Any]]:
-    """The rows of the workload: authors by name (a third as many as books), tags by name."""
+def books(scale: int, seed: int = 7, prefix: str = "979") -> Iterator[dict[str, Any]]:
+    """The rows of the workload: authors by name (a third as many as books), tags by name;
+    ISBNs numbered from 0 after `prefix`."""
     rng = random.Random(seed)
     authors = max(scale // 3, 1)
     for number in range(scale):
         yield {
             "title": title(rng),
             "author": f"Author {rng.randrange(authors):07d}",
-            "isbn": isbn13("979", number),
+            "isbn": isbn13(prefix, number),
             "published_year": rng.randint(1800, 2025),
             "description": sentence(rng, 5, 20) if rng.random() < 0.5 else None,
             "tags": sorted({rng.choice(TAGS) for _ in range(rng.randint(0, 4))}),
         }
 
 
+def write_ndjson(path: Path, rows: Iterator[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for book in rows:
+            out.write(json.dumps({k: v for k, v in book.items() if v is not None}) + "\n")
+
+
 def write_files(work: Path, scale: int) -> dict[str, Path]:
     ndjson, csv_path = work / f"import-{scale}.ndjson", work / f"import-{scale}.csv"
-    with ndjson.open("w", encoding="utf-8") as out:
-        for book in books(scale):
-            out.write(json.dumps({k: v for k, v in book.items() if v is not None}) + "\n")
+    write_ndjson(ndjson, books(scale))
     with csv_path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow([name for name in COLUMNS if name != "author_id"])
@@ -232,6 +244,55 @@ def import_file(server: Server, path: Path, file_format: str, key: str) -> dict[
     }
 
 
+def book_paths(server: Server, count: int) -> list[str]:
+    """The paths of `count` books of the catalogue, for a `get book` load."""
+    paths: list[str] = []
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        page = 1
+        while len(paths) < count:
+            found = client.get("/books", params={"per_page": 100, "page": page, "count": "none"})
+            items = found.raise_for_status().json()["items"]
+            if not items:
+                break
+            paths += [f"/books/{book['id']}" for book in items]
+            page += 1
+    return paths[:count]
+
+
+def get_book_load(server: Server, paths: list[str], work: Path) -> dict[str, Any]:
+    """`get book` from a separate process, as `make bench` drives it."""
+    workload = Workload("get book", paths)
+    spec = LoadSpec(server.url, workload, READ_CONNECTIONS, READ_SECONDS, warmup=1.0)
+    spec_path = work / "import-reads-spec.json"
+    spec_path.write_text(spec_to_json(spec))
+    command = [sys.executable, "-m", "bench.load", str(spec_path)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    result: dict[str, Any] = json.loads(output)
+    return result
+
+
+def reads_during_import(server: Server, path: Path, key: str, work: Path) -> dict[str, Any]:
+    """`get book`'s latency on a quiet server, then while it imports the file at `path`."""
+    paths = book_paths(server, 1000)
+    quiet = get_book_load(server, paths, work)
+    with ThreadPoolExecutor(1) as pool:
+        importing = pool.submit(import_file, server, path, "ndjson", key)
+        time.sleep(2)  # the upload is in; the batches are being applied
+        during = get_book_load(server, paths, work)
+        run = importing.result()
+    # The import must outlast the load, or the load was not all "during".
+    outlasted = run["total_s"] > READ_SECONDS + 3
+    quiet_p99 = quiet["read_latency_ms"]["p99"]
+    during_p99 = during["read_latency_ms"]["p99"]
+    return {
+        "quiet": {"rps": quiet["rps"], **quiet["read_latency_ms"], "non_2xx": quiet["non_2xx"]},
+        "during": {"rps": during["rps"], **during["read_latency_ms"], "non_2xx": during["non_2xx"]},
+        "p99_ratio": round(during_p99 / quiet_p99, 2),
+        "import_outlasted_load": outlasted,
+        "import": run,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.imports", description=__doc__)
     parser.add_argument("--scale", type=int, default=100_000, help="books in each file")
@@ -265,6 +326,12 @@ def main(argv: list[str] | None = None) -> int:
         with Server(app_command(), port, env, work / "import.log") as server:
             run = import_file(server, path, file_format, key)
             results["exports"].append(export_all(server, file_format))
+            if file_format == "ndjson":
+                # A second file of as many new books (other ISBNs), imported under reads.
+                more = work / f"import-{args.scale}-more.ndjson"
+                write_ndjson(more, books(args.scale, seed=8, prefix="978"))
+                results["reads_during_import"] = reads_during_import(server, more, key, work)
+                sys.stderr.write(f"[bench] {json.dumps(results['reads_during_import'])}\n")
         run["ratio_to_executemany"] = round(run["total_s"] / limit_s, 2)
         results["imports"].append(run)
         sys.stderr.write(f"[bench] {json.dumps(run)}\n")
