@@ -297,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.imports", description=__doc__)
     parser.add_argument("--scale", type=int, default=100_000, help="books in each file")
     parser.add_argument("--postgres", metavar="URL", help="serve Folio from PostgreSQL")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     args = parser.parse_args(argv)
@@ -308,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "scale": args.scale,
         "database": "postgresql" if args.postgres else "sqlite",
+        "workers": args.workers,
         "executemany_limit": {
             "total_s": round(limit_s, 3),
             "rows_per_s": round(args.scale / limit_s, 1),
@@ -322,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
             url = sqlite_url(fresh_database(work, f"import-{file_format}"))
         port = free_port()
         key = make_key(url)
-        env = {"DATABASE_URL": url, "RATE_LIMIT_PER_MINUTE": "0"}
+        env = {"DATABASE_URL": url, "RATE_LIMIT_PER_MINUTE": "0", "WORKERS": str(args.workers)}
         with Server(app_command(), port, env, work / "import.log") as server:
             run = import_file(server, path, file_format, key)
             results["exports"].append(export_all(server, file_format))
@@ -338,7 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     args.results_dir.mkdir(parents=True, exist_ok=True)
     path = (
         args.results_dir
-        / f"{started:%Y-%m-%dT%H%M}-imports-scale{args.scale}-{results['database']}.json"
+        / f"{started:%Y-%m-%dT%H%M}-imports-scale{args.scale}-{results['database']}"
+        f"-{args.workers}w.json"
     )
     path.write_text(json.dumps({"machine": machine(started), **results}, indent=2) + "\n")
     sys.stdout.write(json.dumps(results, indent=2) + "\n")
