@@ -26,7 +26,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.pagination import PageQuery, Slice, paginate
+from app.search.query import RELEVANCE
 from app.search.text import SearchQuery
+
+BEST_FIRST = [(RELEVANCE, False)]  # the sort keys of a search's default order
 
 # SQLAlchemy: the index's tables and columns are the migrations' alone, not models.
 BOOK_SEARCH = table("book_search", column("rowid", Integer))
@@ -44,18 +47,27 @@ POSTGRES_WEIGHTS = "'{0.1, 0.2, 0.4, 1.0}'::float4[]"
 class Match:
     """How one list statement searches.
 
-    `filter` keeps the matching rows (for counts); `join` adds the search to the page's
-    statement; `rank` sorts best first when ascending.
+    `filter` keeps the matching rows (for counts). On PostgreSQL the page's statement takes
+    the filter and `rank`, which sorts best first when ascending; on SQLite it joins the
+    `scored` matches (a select of each match's `key` and `score`) instead.
     """
 
     filter: Any
-    rank: Any
-    join_to: Any = None
+    rank: Any = None
+    scored: Any = None
 
-    def join(self, statement: Select[Any], key: Any) -> Select[Any]:
-        if self.join_to is None:
-            return statement.where(self.filter)
-        return statement.join(self.join_to, self.join_to.c.key == key)
+    def joined(self, statement: Select[Any], key: Any, best: int | None) -> tuple[Any, Any]:
+        """The statement with the search in it, and its rank; only the `best` matches (by
+        score, then key: the page's own order) where that is given and the database scores
+        apart from the rows."""
+        if self.scored is None:
+            return statement.where(self.filter), self.rank
+        scored = self.scored
+        if best is not None:
+            scored = scored.order_by(scored.selected_columns.score, scored.selected_columns.key)
+            scored = scored.limit(best)
+        matches = scored.subquery("matches")
+        return statement.join(matches, matches.c.key == key), matches.c.score
 
 
 def fts5_query(query: SearchQuery) -> str:
@@ -90,13 +102,12 @@ def fts5_match(
     fts_table: Any = literal_column(name)
     matches = fts_table.op("MATCH")(expression)
     found = select(key).select_from(fts.join(rows, rows.c.id == fts.c.rowid)).where(matches)
-    ranked = (
+    scored = (
         select(key.label("key"), func.bm25(fts_table, *weights, type_=Float).label("score"))
         .select_from(fts.join(rows, rows.c.id == fts.c.rowid))
         .where(matches)
-        .subquery(f"{name}_matched")
     )
-    return Match(filter=found, rank=ranked.c.score, join_to=ranked)
+    return Match(filter=found, scored=scored)
 
 
 def postgres_match(query: SearchQuery, vector: Any) -> Match:
@@ -173,31 +184,38 @@ def substring_filter(folded: str, dialect: str, kind: str, id_column: Any, colum
 
 @dataclass
 class Ranked:
-    """A list's statement with a search's rank among its columns, for `paginate`."""
+    """A list's statement and the search it may make, for `paginate`."""
 
     statement: Any
-    columns: dict[str, Any]
-    also_counted: list[Any]
+    match: Match | None
+    key: Any
 
     async def page(
         self, session: AsyncSession, query: PageQuery, filters: list[Any], counted: type[Any]
     ) -> Slice[Any]:
-        """The query's page of the statement, sorted by relevance where it asks to be."""
+        """The query's page of the statement, sorted by relevance where it asks to be.
+
+        A search's rank joins the statement as the sort column `relevance`. When nothing but
+        the search filters the rows and the page is in relevance order by number, it can hold
+        only the best `offset + page` matches: they are picked before any row is joined.
+        """
+        if self.match is None:
+            return await paginate(session, query, self.statement, filters, counted)
+        by_rank_alone = not filters and query.after is None and query.sort_keys == BEST_FIRST
+        best = query.offset + query.per_page + 1 if by_rank_alone else None
+        statement, rank = self.match.joined(self.statement, self.key, best)
+        rank = rank.label(RELEVANCE)
         return await paginate(
             session,
             query,
-            self.statement,
+            statement.add_columns(rank),
             filters,
             counted,
-            columns=self.columns,
-            also_counted=self.also_counted,
+            columns={RELEVANCE: rank},
+            also_counted=[self.match.filter],
         )
 
 
 def ranked(statement: Any, match: Match | None, key: Any) -> Ranked:
-    """The statement joined to the search's matches, its rank labelled `relevance` as the
-    sort column a request makes; the statement as it is without a search."""
-    if match is None:
-        return Ranked(statement, {}, [])
-    rank = match.rank.label("relevance")
-    return Ranked(match.join(statement, key).add_columns(rank), {"relevance": rank}, [match.filter])
+    """The list's statement, joined to the search's matches by `key` when it searches."""
+    return Ranked(statement, match, key)

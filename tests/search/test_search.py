@@ -127,6 +127,35 @@ async def test_a_cursor_walk_over_relevance_returns_each_match_once(client: Asyn
     assert len(everything) >= 5
 
 
+@pytest.mark.parametrize("path", ["/books", "/authors"])
+async def test_pages_by_number_tile_the_ranked_list_however_it_is_read(
+    client: AsyncClient, path: str
+) -> None:
+    # Relevance pages by number pick their matches before joining the rows; after a cursor
+    # the statement joins every match first. Both must give one order.
+    await catalogue(client)
+    author = await create_author(client, "Nobody Known")
+    for number in range(8):
+        # Equal scores: the id decides.
+        if path == "/authors":
+            await create_author(client, f"Ana Tie {number}")
+        else:
+            await create_book(client, author["id"], f"Ana Tie {number}")
+    expected: list[str] = []
+    cursor = ""
+    while cursor is not None:
+        page = await search(client, path, search="a", per_page=3, cursor=cursor)
+        expected += [item["id"] for item in page["items"]]
+        cursor = page["meta"]["next_cursor"]
+    assert len(expected) >= 9
+    paged: list[str] = []
+    for number in range(1, len(expected) // 2 + 2):
+        page = await search(client, path, search="a", per_page=2, page=number)
+        assert page["meta"]["total"] == len(expected)
+        paged += [item["id"] for item in page["items"]]
+    assert paged == expected
+
+
 async def test_authors_are_searched_by_name_and_bio(client: AsyncClient) -> None:
     await catalogue(client)
     page = await search(client, "/authors", search="paris")
