@@ -49,12 +49,16 @@ class Match:
 
     `filter` keeps the matching rows (for counts). On PostgreSQL the page's statement takes
     the filter and `rank`, which sorts best first when ascending; on SQLite it joins the
-    `scored` matches (a select of each match's `key` and `score`) instead.
+    `scored` matches (a select of each match's `key` and `score`) instead, and the index
+    itself, one entry a row, counts the matches where nothing else filters them (`index`,
+    where `matches` holds).
     """
 
     filter: Any
     rank: Any = None
     scored: Any = None
+    index: Any = None
+    matches: Any = None
 
     def joined(self, statement: Select[Any], key: Any, best: int | None) -> tuple[Any, Any]:
         """The statement with the search in it, and its rank; only the `best` matches (by
@@ -107,7 +111,7 @@ def fts5_match(
         .select_from(fts.join(rows, rows.c.id == fts.c.rowid))
         .where(matches)
     )
-    return Match(filter=found, scored=scored)
+    return Match(filter=found, scored=scored, index=fts, matches=matches)
 
 
 def postgres_match(query: SearchQuery, vector: Any) -> Match:
@@ -197,14 +201,20 @@ class Ranked:
 
         A search's rank joins the statement as the sort column `relevance`. When nothing but
         the search filters the rows and the page is in relevance order by number, it can hold
-        only the best `offset + page` matches: they are picked before any row is joined.
+        only the best `offset + page` matches: they are picked before any row is joined. With
+        no other filter, SQLite counts the matches in the index alone.
         """
-        if self.match is None:
+        match = self.match
+        if match is None:
             return await paginate(session, query, self.statement, filters, counted)
         by_rank_alone = not filters and query.after is None and query.sort_keys == BEST_FIRST
         best = query.offset + query.per_page + 1 if by_rank_alone else None
-        statement, rank = self.match.joined(self.statement, self.key, best)
+        statement, rank = match.joined(self.statement, self.key, best)
         rank = rank.label(RELEVANCE)
+        if not filters and match.index is not None:
+            counted, also_counted = match.index, [match.matches]
+        else:
+            also_counted = [match.filter]
         return await paginate(
             session,
             query,
@@ -212,7 +222,7 @@ class Ranked:
             filters,
             counted,
             columns={RELEVANCE: rank},
-            also_counted=[self.match.filter],
+            also_counted=also_counted,
         )
 
 
