@@ -7,13 +7,23 @@ work on a shared machine), so the two sides are never compared across time: both
 the same window, and whatever else the machine does lands on both at once. Each round prices the
 metrics twice, by throughput (requests per second) and by the server's CPU time per answered
 request; the cost is the median of the rounds' own costs.
+
+Under load on a shared machine the rounds still scatter by more than a few per cent, so
+`in_process` also prices the metrics without a network or a scheduler between the sides: both
+apps in one process, driven in turn, their CPU time per request compared block by block.
 """
 
+import time
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import replace
 from statistics import median
 from typing import Any
 
+import httpx
+
+from app.config import Settings
+from app.main import create_app
 from bench.workloads import Workload
 
 # ISBNs of the books these runs write, clear of the workloads' and the soak's.
@@ -103,3 +113,47 @@ def describe(result: dict[str, Any]) -> str:
             f" (from {min(cpu):+.1%} to {max(cpu):+.1%})"
         )
     return line + f"; non-2xx {result['non_2xx']}."
+
+
+async def in_process(
+    database_url: str, paths: list[str], blocks: int = 20, per_block: int = 200
+) -> dict[str, Any]:
+    """Folio with and without metrics in this process, on one database, each sent
+    `per_block` GETs of `paths` in turn (httpx's ASGI transport, no network), `blocks` times;
+    each block's CPU time per request (`time.process_time`, the database threads included)."""
+    per_request: dict[str, list[float]] = {side: [] for side in SIDES}
+    settings = Settings(database_url=database_url, rate_limit_per_minute=0)
+    async with AsyncExitStack() as stack:
+        clients = {}
+        for side in SIDES:
+            app = create_app(settings.model_copy(update={"metrics_enabled": side == "on"}))
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            transport = httpx.ASGITransport(app=app)
+            client = httpx.AsyncClient(transport=transport, base_url="http://folio")
+            clients[side] = await stack.enter_async_context(client)
+        for number in range(-1, blocks):  # block -1 warms both up and is not counted
+            for side in SIDES if number % 2 == 0 else SIDES[::-1]:
+                started = time.process_time()
+                for n in range(per_block):
+                    answer = await clients[side].get(paths[n % len(paths)])
+                    answer.raise_for_status()
+                if number >= 0:
+                    per_request[side].append((time.process_time() - started) / per_block)
+    costs = [on / off - 1 for on, off in zip(per_request["on"], per_request["off"], strict=True)]
+    return {
+        "blocks": blocks,
+        "per_block": per_block,
+        "cpu_ms": {side: round(median(values) * 1000, 4) for side, values in per_request.items()},
+        "median_cost": round(median(costs), 4),
+        "costs": [round(cost, 4) for cost in costs],
+    }
+
+
+def describe_in_process(name: str, result: dict[str, Any]) -> str:
+    costs = result["costs"]
+    return (
+        f"- {name}, in process: metrics cost {result['median_cost']:+.1%} of CPU per request,"
+        f" the median of {result['blocks']} paired blocks of {result['per_block']} requests"
+        f" (from {min(costs):+.1%} to {max(costs):+.1%}; {result['cpu_ms']['on']} ms with,"
+        f" {result['cpu_ms']['off']} ms without)."
+    )

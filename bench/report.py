@@ -139,6 +139,8 @@ def notes(results: dict[str, Any]) -> list[str]:
         )
     for priced in results.get("metrics_cost") or []:
         out.append(metrics_cost.describe(priced))
+        if priced.get("in_process"):
+            out.append(metrics_cost.describe_in_process(priced["workload"], priced["in_process"]))
     same = [kind for kind, equal in results["parity"].items() if equal]
     differ = [kind for kind, equal in results["parity"].items() if not equal]
     out.append(

@@ -238,6 +238,10 @@ def metrics_cost_runs(
                 "control": args.control,
             }
             say(metrics_cost.describe(result))
+            if workload.paths and not workload.write_share and not args.control:
+                priced = asyncio.run(metrics_cost.in_process(folio_url, workload.paths))
+                result["in_process"] = priced
+                say(metrics_cost.describe_in_process(workload.name, priced))
             results.append(result)
         return results
 

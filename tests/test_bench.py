@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import event
@@ -156,3 +157,19 @@ def test_metrics_cost_drives_both_sides_at_once_and_takes_the_median_of_the_roun
     assert "get book: control (metrics off on both sides), cost +4.0%" in metrics_cost.describe(
         {**result, "control": True}
     )
+
+
+async def test_metrics_cost_in_process_pairs_blocks_of_the_two_apps(
+    loaded: tuple[Path, DatasetInfo],
+) -> None:
+    path, _ = loaded
+    paths = [f"/books/{book}" for book in sample_ids(path, seed=1).books[:5]]
+    result = await metrics_cost.in_process(sqlite_url(path), paths, blocks=3, per_block=4)
+    assert len(result["costs"]) == 3
+    assert result["cpu_ms"]["on"] > 0
+    assert result["cpu_ms"]["off"] > 0
+    line = metrics_cost.describe_in_process("get book", result)
+    assert line.startswith("- get book, in process: metrics cost ")
+    assert "3 paired blocks of 4 requests" in line
+    with pytest.raises(httpx.HTTPStatusError):  # a request that fails is not priced
+        await metrics_cost.in_process(sqlite_url(path), ["/books/nothing"], blocks=1, per_block=1)
