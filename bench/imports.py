@@ -298,6 +298,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=100_000, help="books in each file")
     parser.add_argument("--postgres", metavar="URL", help="serve Folio from PostgreSQL")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--reads",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time get book with and without a second import going on (default: on)",
+    )
     parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     args = parser.parse_args(argv)
@@ -328,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         with Server(app_command(), port, env, work / "import.log") as server:
             run = import_file(server, path, file_format, key)
             results["exports"].append(export_all(server, file_format))
-            if file_format == "ndjson":
+            if file_format == "ndjson" and args.reads:
                 # A second file of as many new books (other ISBNs), imported under reads.
                 more = work / f"import-{args.scale}-more.ndjson"
                 write_ndjson(more, books(args.scale, seed=8, prefix="978"))
