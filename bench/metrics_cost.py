@@ -116,7 +116,7 @@ def describe(result: dict[str, Any]) -> str:
 
 
 async def in_process(
-    database_url: str, paths: list[str], blocks: int = 20, per_block: int = 200
+    database_url: str, paths: list[str], blocks: int = 60, per_block: int = 200
 ) -> dict[str, Any]:
     """Folio with and without metrics in this process, on one database, each sent
     `per_block` GETs of `paths` in turn (httpx's ASGI transport, no network), `blocks` times;
