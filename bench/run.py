@@ -187,22 +187,23 @@ def metrics_cost_runs(
     args: argparse.Namespace, folio_url: str, workloads: list[Workload]
 ) -> list[dict[str, Any]]:
     """Serve Folio with and without metrics side by side, on the same database, and drive both
-    at once with each workload (see bench/metrics_cost.py)."""
+    at once with each workload (see bench/metrics_cost.py). Each round starts both servers
+    afresh, in the order its sides take turns in, so neither is always the older process."""
     env = {"DATABASE_URL": folio_url, "WORKERS": str(args.workers), "RATE_LIMIT_PER_MINUTE": "0"}
-    with ExitStack() as stack:
-        servers = {
-            side: stack.enter_context(
-                Server(
-                    app_command(),
-                    free_port(),
-                    {**env, "METRICS_ENABLED": str(side == "on" and not args.control).lower()},
-                    args.work_dir / f"server-metrics-{side}.log",
-                )
-            )
-            for side in metrics_cost.SIDES
-        }
 
-        def drive_both(fresh: dict[str, Workload]) -> dict[str, dict[str, Any]]:
+    def drive_both(fresh: dict[str, Workload]) -> dict[str, dict[str, Any]]:
+        with ExitStack() as stack:
+            servers = {
+                side: stack.enter_context(
+                    Server(
+                        app_command(),
+                        free_port(),
+                        {**env, "METRICS_ENABLED": str(side == "on" and not args.control).lower()},
+                        args.work_dir / f"server-metrics-{side}.log",
+                    )
+                )
+                for side in fresh
+            }
             cpu_before = {side: server.cpu_seconds() for side, server in servers.items()}
             with ThreadPoolExecutor(len(servers)) as pool:
                 # In the order of `fresh`: the side listed first starts first.
@@ -216,34 +217,34 @@ def metrics_cost_runs(
                 answered = load.get("answered_all")
                 if before is not None and after is not None and answered:
                     load["server_cpu_ms"] = round((after - before) * 1000 / answered, 4)
-            say(
-                "  "
-                + "; ".join(
-                    f"metrics {side}: {load['rps']} req/s,"
-                    f" {load.get('server_cpu_ms', '?')} ms of CPU each"
-                    for side, load in loads.items()
-                )
+        say(
+            "  "
+            + "; ".join(
+                f"metrics {side}: {load['rps']} req/s,"
+                f" {load.get('server_cpu_ms', '?')} ms of CPU each"
+                for side, load in loads.items()
             )
-            return loads
+        )
+        return loads
 
-        results = []
-        for workload in workloads:
-            control = " (control: metrics off on both sides)" if args.control else ""
-            say(
-                f"metrics cost{control}: {workload.name},"
-                f" {args.rounds} rounds of {args.duration:g} s each"
-            )
-            result = {
-                **metrics_cost.measure(workload, args.rounds, drive_both),
-                "control": args.control,
-            }
-            say(metrics_cost.describe(result))
-            if workload.paths and not workload.write_share and not args.control:
-                priced = asyncio.run(metrics_cost.in_process(folio_url, workload.paths))
-                result["in_process"] = priced
-                say(metrics_cost.describe_in_process(workload.name, priced))
-            results.append(result)
-        return results
+    results = []
+    for workload in workloads:
+        control = " (control: metrics off on both sides)" if args.control else ""
+        say(
+            f"metrics cost{control}: {workload.name},"
+            f" {args.rounds} rounds of {args.duration:g} s each"
+        )
+        result = {
+            **metrics_cost.measure(workload, args.rounds, drive_both),
+            "control": args.control,
+        }
+        say(metrics_cost.describe(result))
+        if workload.paths and not workload.write_share and not args.control:
+            priced = asyncio.run(metrics_cost.in_process(folio_url, workload.paths))
+            result["in_process"] = priced
+            say(metrics_cost.describe_in_process(workload.name, priced))
+        results.append(result)
+    return results
 
 
 def selected(workloads: list[Workload], only: str | None) -> list[Workload]:
