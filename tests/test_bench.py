@@ -16,7 +16,7 @@ from bench import baseline, metrics_cost
 from bench.dataset import DatasetInfo, ensure_database, sqlite_url
 from bench.floor import floor_app
 from bench.soak import LONGEST_RUN_S, soak
-from bench.statements import traced_sqlite
+from bench.statements import KEPT_STATEMENTS, listed, traced_sqlite
 from bench.workloads import Workload, sample_ids
 
 pytestmark = pytest.mark.sqlite
@@ -173,3 +173,12 @@ async def test_metrics_cost_in_process_pairs_blocks_of_the_two_apps(
     assert "3 paired blocks of 4 requests" in line
     with pytest.raises(httpx.HTTPStatusError):  # a request that fails is not priced
         await metrics_cost.in_process(sqlite_url(path), ["/books/nothing"], blocks=1, per_block=1)
+
+
+def test_a_results_file_lists_the_first_statements_and_counts_them_all() -> None:
+    statements = [f"SELECT {n}" for n in range(KEPT_STATEMENTS + 5)]
+    listed_ = listed(statements)
+    assert listed_["count"] == KEPT_STATEMENTS + 5
+    assert listed_["sql"] == statements[:KEPT_STATEMENTS]
+    assert listed_["sql_left_out"] == 5
+    assert listed(["SELECT 1"]) == {"count": 1, "sql": ["SELECT 1"], "sql_left_out": 0}
