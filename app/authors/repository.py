@@ -21,7 +21,7 @@ from app.models import Author, Book, fold
 from app.pagination import Slice
 from app.repository import Repository, json_list, relation
 from app.search.highlight import highlights
-from app.search.sql import author_match, ranked, substring_filter
+from app.search.sql import Ranked, author_match, substring_filter
 from app.sqlite_driver import ALONE
 
 BOOK_COUNT = (
@@ -81,7 +81,7 @@ class AuthorRepository(Repository[Author]):
             )
         parsed = query.parsed
         match = None if parsed is None else author_match(parsed, dialect, Author.id)
-        found = await ranked(AUTHORS, match, Author.id).page(self.session, query, filters, Author)
+        found = await Ranked(AUTHORS, match, Author.id).page(self.session, query, filters, Author)
         return found.with_items([listed_author(row, query) for row in found.items])
 
     async def get(self, author_id: uuid.UUID) -> AuthorDetail | None:

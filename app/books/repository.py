@@ -22,7 +22,7 @@ from app.models import Author, Book, BookTag, Tag, fold, tag_name, utcnow, uuid7
 from app.pagination import Slice
 from app.repository import Repository, insert_missing, json_list, relation
 from app.search.highlight import highlights
-from app.search.sql import book_match, ranked, substring_filter
+from app.search.sql import Ranked, book_match, substring_filter
 from app.sqlite_driver import ALONE
 
 # What an ORM-loaded book answer shows: its author (one join) and its tags (one query).
@@ -98,7 +98,7 @@ class BookRepository(Repository[Book]):
         dialect = self.session.get_bind().dialect.name
         parsed = query.parsed
         match = None if parsed is None else book_match(parsed, dialect, Book.id)
-        search = ranked(BOOKS_WITH_TAGS[dialect], match, Book.id)
+        search = Ranked(BOOKS_WITH_TAGS[dialect], match, Book.id)
         found = await search.page(self.session, query, book_filters(query, dialect), Book)
         return found.with_items([listed_book(row, query) for row in found.items])
 

@@ -50,15 +50,15 @@ class Match:
     `filter` keeps the matching rows (for counts). On PostgreSQL the page's statement takes
     the filter and `rank`, which sorts best first when ascending; on SQLite it joins the
     `scored` matches (a select of each match's `key` and `score`) instead, and the index
-    itself, one entry a row, counts the matches where nothing else filters them (`index`,
-    where `matches` holds).
+    itself, one entry a row, counts the matches where nothing else filters them (the rows of
+    `index` where `index_match` holds).
     """
 
     filter: Any
     rank: Any = None
     scored: Any = None
     index: Any = None
-    matches: Any = None
+    index_match: Any = None
 
     def joined(self, statement: Select[Any], key: Any, best: int | None) -> tuple[Any, Any]:
         """The statement with the search in it, and its rank; only the `best` matches (by
@@ -111,7 +111,7 @@ def fts5_match(
         .select_from(fts.join(rows, rows.c.id == fts.c.rowid))
         .where(matches)
     )
-    return Match(filter=found, scored=scored, index=fts, matches=matches)
+    return Match(filter=found, scored=scored, index=fts, index_match=matches)
 
 
 def postgres_match(query: SearchQuery, vector: Any) -> Match:
@@ -188,7 +188,7 @@ def substring_filter(folded: str, dialect: str, kind: str, id_column: Any, colum
 
 @dataclass
 class Ranked:
-    """A list's statement and the search it may make, for `paginate`."""
+    """A list's statement and the search it may make (joined to it by `key`), for `paginate`."""
 
     statement: Any
     match: Match | None
@@ -212,7 +212,7 @@ class Ranked:
         statement, rank = match.joined(self.statement, self.key, best)
         rank = rank.label(RELEVANCE)
         if not filters and match.index is not None:
-            counted, also_counted = match.index, [match.matches]
+            counted, also_counted = match.index, [match.index_match]
         else:
             also_counted = [match.filter]
         return await paginate(
@@ -224,8 +224,3 @@ class Ranked:
             columns={RELEVANCE: rank},
             also_counted=also_counted,
         )
-
-
-def ranked(statement: Any, match: Match | None, key: Any) -> Ranked:
-    """The list's statement, joined to the search's matches by `key` when it searches."""
-    return Ranked(statement, match, key)
