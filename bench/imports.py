@@ -330,7 +330,13 @@ def main(argv: list[str] | None = None) -> int:
             url = sqlite_url(fresh_database(work, f"import-{file_format}"))
         port = free_port()
         key = make_key(url)
-        env = {"DATABASE_URL": url, "RATE_LIMIT_PER_MINUTE": "0", "WORKERS": str(args.workers)}
+        env = {
+            "DATABASE_URL": url,
+            "RATE_LIMIT_PER_MINUTE": "0",
+            "WORKERS": str(args.workers),
+            # A million rows of NDJSON pass the default limit of 100 MiB.
+            "MAX_IMPORT_BYTES": str(max(file.stat().st_size for file in files.values()) * 2),
+        }
         with Server(app_command(), port, env, work / "import.log") as server:
             run = import_file(server, path, file_format, key)
             results["exports"].append(export_all(server, file_format))
