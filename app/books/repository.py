@@ -57,8 +57,10 @@ TAG_LIST = json_list(
     outer=Book,
     objects=False,
 )
-# A page's books come with their tags in the page's own statement. Both databases compute
-# the tags of the rows the page keeps, after sorting and limiting, not of every match.
+# A page's books come with their tags in the page's own statement. Where an index gives the
+# page's order, only the rows the page keeps are read; where the rows must be sorted first,
+# SQLite computes the tags of every row it sorts (a search limits its matches before that:
+# see Ranked in app/search/sql.py).
 BOOKS_WITH_TAGS = {
     dialect: BOOKS_WITH_AUTHOR.add_columns(tags.label("tags")) for dialect, tags in TAG_LIST.items()
 }
