@@ -11,7 +11,6 @@ import csv
 import json
 import random
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -30,7 +29,7 @@ from app.models import fold
 from app.schema import alembic_config
 from bench import postgres
 from bench.dataset import TAGS, isbn13, migrate, sentence, sqlite_url, title
-from bench.load import LoadSpec, spec_to_json
+from bench.load import LoadSpec, run_load
 from bench.report import machine
 from bench.server import Server, app_command, free_port, make_key
 from bench.workloads import Workload
@@ -263,12 +262,7 @@ def get_book_load(server: Server, paths: list[str], work: Path) -> dict[str, Any
     """`get book` from a separate process, as `make bench` drives it."""
     workload = Workload("get book", paths)
     spec = LoadSpec(server.url, workload, READ_CONNECTIONS, READ_SECONDS, warmup=1.0)
-    spec_path = work / "import-reads-spec.json"
-    spec_path.write_text(spec_to_json(spec))
-    command = [sys.executable, "-m", "bench.load", str(spec_path)]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    result: dict[str, Any] = json.loads(output)
-    return result
+    return run_load(spec, work / "import-reads-spec.json")
 
 
 def reads_during_import(server: Server, path: Path, key: str, work: Path) -> dict[str, Any]:

@@ -7,6 +7,7 @@ The harness runs it in a process of its own: `python -m bench.load SPEC.json` pr
 import asyncio
 import json
 import random
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -191,6 +192,15 @@ class Driver:
 
 def spec_to_json(spec: LoadSpec) -> str:
     return json.dumps(asdict(spec))
+
+
+def run_load(spec: LoadSpec, spec_path: Path) -> dict[str, Any]:
+    """Run the load in a process of its own, its spec written to `spec_path`; its result."""
+    spec_path.write_text(spec_to_json(spec))
+    command = [sys.executable, "-m", "bench.load", str(spec_path)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    result: dict[str, Any] = json.loads(output)
+    return result
 
 
 def spec_from_json(text: str) -> LoadSpec:

@@ -4,9 +4,7 @@ in-process, and report."""
 
 import argparse
 import asyncio
-import json
 import sqlite3
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from bench import metrics_cost, postgres, wrk
 from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
-from bench.load import LoadSpec, spec_to_json
+from bench.load import LoadSpec, run_load
 from bench.report import machine, ratios, table, write_json
 from bench.server import Server, app_command, baseline_command, free_port, make_key
 from bench.soak import soak
@@ -117,12 +115,7 @@ def drive(
     if args.tool == "wrk":
         return wrk.drive(spec, args.work_dir)
     # One file per server: --metrics-cost drives two at once.
-    spec_path = args.work_dir / f"load-spec-{urlsplit(url).port}.json"
-    spec_path.write_text(spec_to_json(spec))
-    command = [sys.executable, "-m", "bench.load", str(spec_path)]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    result: dict[str, Any] = json.loads(output)
-    return result
+    return run_load(spec, args.work_dir / f"load-spec-{urlsplit(url).port}.json")
 
 
 def sample(url: str, ids: Ids) -> dict[str, Any]:
