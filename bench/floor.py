@@ -1,23 +1,37 @@
 """The floor under Folio's get-one: the app with its request session and no SQL.
 
 `python -m bench.floor` (options as for `python -m bench`; SQLite only) serves the baseline and
-then Folio with one more route, `GET /floor/{id}`. That route takes the request's `SessionDep`,
-checks out its connection, and answers a made-up book without running a statement. On the same
-server it drives the floor and the real `GET /books/{id}`, and it reports both against the
-baseline's get. No get built on a per-request session can serve more than the floor does.
+then Folio with three more routes, and reports each against the baseline's get:
+
+- `GET /floor/{id}` takes the request's `SessionDep`, checks out its connection, and answers a
+  made-up book without running a statement. No get built on a per-request session can serve
+  more than the floor does.
+- `GET /on-loop/{id}` does the same, then runs the get's own statement on a stdlib `sqlite3`
+  connection, on the event loop: what the get would serve without aiosqlite's thread.
+- `GET /core/{id}` runs the get's statement on the session's connection through SQLAlchemy Core
+  (aiosqlite's thread, not the ORM's execution): what the ORM layer costs.
+
+The last two answer exactly what `GET /books/{id}` does; the run checks that first.
 """
 
 import json
+import sqlite3
 import sys
 import uuid
 from datetime import UTC, datetime
+from statistics import median
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import make_url
 
+from app.books.repository import BOOK_BY_ID, book_read
 from app.books.schemas import BookAuthor, BookRead
-from app.config import Settings
+from app.config import Settings, get_settings
 from app.db import SessionDep
+from app.errors import NotFound
 from app.main import create_app
 from bench.dataset import sqlite_url
 from bench.report import cell, machine
@@ -46,11 +60,87 @@ async def floor(book_id: uuid.UUID, session: SessionDep) -> BookRead:
     )
 
 
+async def core(book_id: uuid.UUID, session: SessionDep) -> BookRead:
+    """The get's statement on the session's connection, through SQLAlchemy Core."""
+    connection = await session.connection()
+    found = await connection.execute(BOOK_BY_ID["sqlite"], {"book_id": book_id})
+    row = found.one_or_none()
+    if row is None:
+        raise NotFound("No book has this id.")
+    return book_read(row)
+
+
+class OnLoopRow:
+    """A stdlib `sqlite3` row, its values converted by their columns' types as SQLAlchemy
+    converts them, read as `book_read` reads a SQLAlchemy row."""
+
+    def __init__(self, mapping: dict[str, Any]) -> None:
+        self._mapping = mapping
+
+    def __getattr__(self, name: str) -> Any:
+        return self._mapping[name]
+
+
+def on_loop_route(database_path: str) -> Any:
+    """`GET /on-loop/{id}`: the get's statement on one stdlib connection, on the event loop."""
+    statement = BOOK_BY_ID["sqlite"]
+    dialect = sqlite_dialect.dialect()
+    sql = statement.compile(dialect=dialect).string
+    columns: list[tuple[str, Any]] = [
+        (str(column.key), column.type.dialect_impl(dialect).result_processor(dialect, None))
+        for column in statement.selected_columns
+    ]
+    # In autocommit mode each SELECT reads one snapshot of its own, as the real get's does.
+    connection = sqlite3.connect(database_path, check_same_thread=False, isolation_level=None)
+    connection.execute("PRAGMA query_only = ON")
+
+    async def on_loop(book_id: uuid.UUID, session: SessionDep) -> BookRead:
+        await session.connection()  # as the floor: the request's session is still checked out
+        values = connection.execute(sql, (book_id.hex,)).fetchone()
+        if values is None:
+            raise NotFound("No book has this id.")
+        row = {
+            key: value if convert is None else convert(value)
+            for (key, convert), value in zip(columns, values, strict=True)
+        }
+        return book_read(OnLoopRow(row))
+
+    return on_loop
+
+
 def floor_app(settings: Settings | None = None) -> FastAPI:
-    """Folio's app, configured as `python -m app` is unless told otherwise, plus the floor."""
+    """Folio's app, configured as `python -m app` is unless told otherwise, plus the floor
+    and the get's two variants."""
+    settings = settings or get_settings()
     app = create_app(settings)
-    app.add_api_route("/floor/{book_id}", floor, methods=["GET"], response_model=BookRead)
+    database_path = make_url(settings.database_url).database or ""
+    variants = {"floor": floor, "on-loop": on_loop_route(database_path), "core": core}
+    for name, endpoint in variants.items():
+        app.add_api_route(
+            f"/{name}/{{book_id}}", endpoint, methods=["GET"], response_model=BookRead
+        )
     return app
+
+
+BASELINE = "baseline get book"
+# What each workload drives, by its name in the table.
+VARIANTS = {
+    BASELINE: "books",
+    "session floor": "floor",
+    "get's statement on the event loop (stdlib sqlite3)": "on-loop",
+    "get's statement through SQLAlchemy Core (aiosqlite)": "core",
+    "get book": "books",
+}
+
+
+def same_answers(url: str, books: list[str]) -> None:
+    """Refuse to measure a variant of the get that answers differently from it."""
+    with httpx.Client(base_url=url) as client:
+        for book in books:
+            real = client.get(f"/books/{book}").json()
+            for route in ("on-loop", "core"):
+                if (answer := client.get(f"/{route}/{book}").json()) != real:
+                    raise SystemExit(f"/{route}/{book} answered {answer}, not {real}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,46 +150,57 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     database, _ = run_database(args.work_dir, args.scale)
     ids = sample_ids(database, seed=1)
-    gets = [f"/books/{book}" for book in ids.books]
-    loads: dict[str, dict[str, Any]] = {}
-
-    with baseline_server(args, database) as server:
-        say("baseline get book")
-        loads["baseline get book"] = drive(args, server.url, Workload("baseline get book", gets))
+    workloads = {
+        name: Workload(name, [f"/{route}/{book}" for book in ids.books])
+        for name, route in VARIANTS.items()
+    }
+    rounds: list[dict[str, dict[str, Any]]] = []
 
     port = free_port()
     command = [*uvicorn(port, args.workers), "bench.floor:floor_app", "--factory"]
     env = {"DATABASE_URL": sqlite_url(database), "RATE_LIMIT_PER_MINUTE": "0"}
-    with Server(command, port, env, args.work_dir / "floor.log") as server:
-        floors = [f"/floor/{book}" for book in ids.books]
-        for workload in (Workload("session floor", floors), Workload("get book", gets)):
-            say(workload.name)
-            loads[workload.name] = drive(args, server.url, workload)
+    with (
+        baseline_server(args, database) as baseline,
+        Server(command, port, env, args.work_dir / "floor.log") as server,
+    ):
+        same_answers(server.url, ids.books[:20])
+        # The machine's speed drifts: each round drives every workload, in turns.
+        for number in range(args.rounds):
+            loads: dict[str, dict[str, Any]] = {}
+            order = list(workloads.values())
+            for workload in order if number % 2 == 0 else order[::-1]:
+                say(f"round {number + 1}: {workload.name}")
+                url = baseline.url if workload.name == BASELINE else server.url
+                loads[workload.name] = drive(args, url, workload)
+            rounds.append(loads)
 
-    baseline_rps = loads["baseline get book"]["rps"]
     lines = [
         f"{started:%Y-%m-%d %H:%M} UTC, commit {machine(started)['git_commit']},"
-        f" {args.workers} worker(s), {args.connections} connections, {args.duration:g} s each.",
+        f" {args.workers} worker(s), {args.connections} connections, {args.duration:g} s each,"
+        f" {args.rounds} round(s); medians of the rounds.",
         "",
         "| workload | req/s | vs baseline get | non-2xx |",
         "|---|---:|---:|---:|",
     ]
-    for name, load in loads.items():
-        ratio = "–" if name.startswith("baseline") else f"{load['rps'] / baseline_rps:.2f}×"
-        lines.append(f"| {name} | {cell(load['rps'])} | {ratio} | {load['non_2xx']} |")
+    for name in workloads:
+        rps = median(loads[name]["rps"] for loads in rounds)
+        ratios = [loads[name]["rps"] / loads[BASELINE]["rps"] for loads in rounds]
+        ratio = "–" if name == BASELINE else f"{median(ratios):.2f}×"
+        non_2xx = sum(loads[name]["non_2xx"] for loads in rounds)
+        lines.append(f"| {name} | {cell(rps)} | {ratio} | {non_2xx} |")
     sys.stdout.write("\n".join(lines) + "\n")
     settings = ("scale", "connections", "duration", "warmup", "workers", "tool")
     results = {
         "machine": machine(started),
         "settings": {key: getattr(args, key) for key in settings},
-        "loads": loads,
+        "rounds": rounds,
     }
     name = f"{started:%Y-%m-%dT%H%M}-floor-scale{args.scale}-sqlite-{args.workers}w.json"
     args.results_dir.mkdir(parents=True, exist_ok=True)
     (args.results_dir / name).write_text(json.dumps(results, indent=2) + "\n")
     say(f"results written to {args.results_dir / name}")
     # A refused request is answered faster than a served one: its figure would flatter.
-    return 1 if any(load["non_2xx"] for load in loads.values()) else 0
+    return 1 if any(load["non_2xx"] for loads in rounds for load in loads.values()) else 0
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--rounds",
         type=int,
         default=5,
-        help="with --metrics-cost: how many rounds, each driving both servers at once",
+        help="with --metrics-cost (and in bench.floor): how many rounds, each driving every side",
     )
     parser.add_argument(
         "--control",

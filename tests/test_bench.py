@@ -127,6 +127,25 @@ async def test_the_floor_checks_out_a_connection_and_sends_no_statement(
     assert during == []
 
 
+async def test_the_gets_variants_answer_as_the_get_does(loaded: tuple[Path, DatasetInfo]) -> None:
+    path, _ = loaded
+    books = sample_ids(path, seed=1).books[:10]
+    tagged: list[bool] = []
+    app = floor_app(Settings(database_url=sqlite_url(path), import_runner=False))
+    async with app.router.lifespan_context(app):
+        transport = ASGITransport(app=app)
+        async with AsyncClient(transport=transport, base_url="http://test") as client:
+            for book in books:
+                real = await client.get(f"/books/{book}")
+                assert real.status_code == 200, real.text
+                tagged.append(bool(real.json()["tags"]))
+                for route in ("on-loop", "core"):
+                    assert (await client.get(f"/{route}/{book}")).json() == real.json()
+            missing = await client.get("/on-loop/016f5e67-0000-7000-8000-000000000000")
+            assert missing.status_code == 404
+    assert any(tagged), "no sampled book has tags, so their conversion went untried"
+
+
 def test_metrics_cost_drives_both_sides_at_once_and_takes_the_median_of_the_rounds() -> None:
     # The machine's speed swings from round to round; within a round it is the same for both.
     speeds = iter([500.0, 300.0, 450.0, 350.0, 520.0])
