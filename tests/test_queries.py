@@ -96,3 +96,27 @@ async def test_a_new_book_inserts_only_the_tags_that_are_new(
     assert inserted_tags("Second") == []
     assert len(sent["Second"]) == len(sent["First"]) - 2
     assert inserted_tags("Third") == [["c"]]
+
+
+async def test_a_new_book_is_three_statements_and_answers_as_its_get_does(
+    client: AsyncClient, statements: Sent
+) -> None:
+    author = (await client.post("/authors", json={"name": "Écrivaine"})).json()["id"]
+    tags = ["zèbre", "Apple", "éclair", "banana"]
+    first = {"title": "First", "author_id": author, "tags": tags}
+    assert (await client.post("/books", json=first)).status_code == 201
+    statements.clear()
+    second = {"title": "Second", "author_id": author, "tags": list(reversed(tags))}
+    created = await client.post("/books", json=second)
+    assert created.status_code == 201, created.text
+    sent = queries(statements)
+    # The tags (all there already), the book with its author's name read back, its tag links.
+    assert [" ".join(s.split()[:4]) for s in sent] == [
+        "SELECT tag.name, tag.id, tag.created_at,",
+        "INSERT INTO book (title,",
+        "INSERT INTO book_tag (book_id,",
+    ], sent
+    shown = await client.get(created.headers["Location"])
+    assert created.json() == shown.json()
+    assert created.headers["ETag"] == shown.headers["ETag"]
+    assert created.json()["author"]["name"] == "Écrivaine"

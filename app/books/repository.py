@@ -3,11 +3,11 @@ from typing import Annotated, Any
 
 # SQLModel's select() takes at most four columns, and its exec() is typed for no more;
 # a book row has eleven.
-from sqlalchemy import bindparam
+from sqlalchemy import Integer, String, bindparam, literal_column
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, insert, select
 
 from app.books.schemas import (
     BookAuthor,
@@ -18,7 +18,17 @@ from app.books.schemas import (
     BookUpdate,
 )
 from app.db import on_session
-from app.models import Author, Book, BookTag, Tag, fold, tag_name, utcnow, uuid7
+from app.models import (
+    Author,
+    Book,
+    BookTag,
+    Tag,
+    derived_columns,
+    fold,
+    tag_name,
+    utcnow,
+    uuid7,
+)
 from app.pagination import Slice
 from app.repository import Repository, insert_missing, json_list, relation
 from app.search.highlight import highlights
@@ -71,6 +81,19 @@ BOOK_BY_ID = {
     for dialect, books in BOOKS_WITH_TAGS.items()
 }
 
+# A create writes rows through Core, not ORM objects: the unit of work's flush took more CPU
+# than the rest of the request (2.8 of 8.6 ms, measured). Its insert reads back the author's
+# name and version in the same statement, where a second statement would hold the writer.
+# SQLAlchemy does not correlate a subquery with the row an INSERT returns (it would read the
+# whole book table), so the subqueries are written out; both databases run them as written.
+BOOK_INSERT = insert(SQLModel.metadata.tables["book"]).returning(
+    literal_column("(SELECT author.name FROM author WHERE author.id = book.author_id)", String),
+    literal_column("(SELECT author.version FROM author WHERE author.id = book.author_id)", Integer),
+)
+TAGS_NAMED = (
+    select(Tag).where(col(Tag.name).in_(bindparam("names", expanding=True))).order_by(Tag.name)
+)
+
 
 def book_filters(query: BookQuery, dialect: str) -> list[Any]:
     """The WHERE terms of the query's filters."""
@@ -117,14 +140,25 @@ class BookRepository(Repository[Book]):
         return None if book is None else BookRead.model_validate(book)
 
     async def create(self, data: BookCreate) -> BookRead:
-        """Insert the book, creating tags that do not exist yet."""
-        book = Book.model_validate(data.model_dump(exclude={"tags"}))
-        book.tags = await self.tags_named(data.tags)
-        self.session.add(book)
-        # A missing author fails this flush on the foreign key; errors.py answers 422.
-        await self.session.flush()
-        await self.load_author(book)
-        return BookRead.model_validate(book)
+        """Insert the book and its tag links, creating tags that do not exist yet."""
+        now = utcnow()
+        row = {
+            **data.model_dump(exclude={"tags"}),
+            **derived_columns(data.title, data.description),
+            "id": uuid7(),
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        tags = await self.tags_named(data.tags)
+        # A missing author fails this insert on the foreign key; errors.py answers 422.
+        inserted = await self.session.exec(BOOK_INSERT, params=row)
+        name, version = inserted.one()
+        if tags:
+            links = [{"book_id": row["id"], "tag_id": tag.id} for tag in tags]
+            await self.session.exec(insert(BookTag), params=links)
+        author = BookAuthor(id=data.author_id, name=name, version=version)
+        return BookRead.model_validate({**row, "author": author, "tags": tags})
 
     async def update(self, shown: BookRead, data: BookUpdate) -> BookRead:
         """Apply the fields sent to the book (locked by `get_for_update`); `tags` replaces all."""
@@ -167,8 +201,8 @@ class BookRepository(Repository[Book]):
         return await self.existing_tags(names)
 
     async def existing_tags(self, names: list[str]) -> list[Tag]:
-        statement = select(Tag).where(col(Tag.name).in_(names)).order_by(Tag.name)
-        return list((await self.session.exec(statement)).all())
+        found = await self.session.exec(TAGS_NAMED, params={"names": names})
+        return list(found.all())
 
     async def load_author(self, book: Book) -> None:
         """Attach the book's author for the answer, without touching the author's book list."""

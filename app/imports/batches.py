@@ -9,9 +9,18 @@ from sqlmodel import SQLModel, bindparam, col, delete, insert, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.imports.schemas import ImportRow
-from app.models import Author, Book, BookTag, ImportRowError, Tag, fold, utcnow, uuid7
+from app.models import (
+    Author,
+    Book,
+    BookTag,
+    ImportRowError,
+    Tag,
+    derived_columns,
+    fold,
+    utcnow,
+    uuid7,
+)
 from app.repository import insert_missing
-from app.search.text import search_text
 
 UPDATED = (
     "title",
@@ -95,13 +104,11 @@ class BatchRepository:
                 {
                     "id": book_id,
                     "title": row.title,
-                    "title_folded": fold(row.title),
                     # Written here: an update around the ORM gets no column default.
-                    "title_search": search_text(row.title),
+                    **derived_columns(row.title, row.description),
                     "isbn": row.isbn,
                     "published_year": row.published_year,
                     "description": row.description,
-                    "description_search": search_text(row.description),
                     "author_id": authors[line],
                     "created_at": now,
                     "updated_at": now,

@@ -11,6 +11,7 @@ from app.models.book import (
     BookBase,
     BookDescription,
     BookTitle,
+    derived_columns,
 )
 from app.models.book_tag import BookTag
 from app.models.idempotency_key import IdempotencyKey
@@ -42,6 +43,7 @@ __all__ = [
     "ImportEvent",
     "ImportRowError",
     "Tag",
+    "derived_columns",
     "fold",
     "tag_name",
     "TagBase",

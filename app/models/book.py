@@ -59,9 +59,17 @@ class Book(Entity, BookBase, table=True):
     )
 
 
+def derived_columns(title: str, description: str | None) -> dict[str, str]:
+    """The columns kept from a book's title and description: for `q`, and for the index."""
+    return {
+        "title_folded": fold(title),
+        "title_search": search_text(title),
+        "description_search": search_text(description),
+    }
+
+
 @event.listens_for(Book, "before_insert")
 @event.listens_for(Book, "before_update")
 def fold_title(_mapper: Any, _connection: Any, book: Book) -> None:
-    book.title_folded = fold(book.title)
-    book.title_search = search_text(book.title)
-    book.description_search = search_text(book.description)
+    for name, value in derived_columns(book.title, book.description).items():
+        setattr(book, name, value)
