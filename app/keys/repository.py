@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 
 # SQLModel's select() takes at most four columns; a key's row has eight.
 from sqlalchemy import select as select_columns
@@ -30,6 +30,17 @@ KEY_COLUMNS: tuple[Any, ...] = (
     ApiKey.revoked_at,
 )
 KEYS = select_columns(*KEY_COLUMNS)
+# Every authenticated request runs this, so it is built once and bound per request. The
+# guard's own transaction reads nothing else: on SQLite, no BEGIN and no COMMIT.
+USABLE_KEY = (
+    select(ApiKey)
+    .where(
+        col(ApiKey.secret_hash) == bindparam("secret_hash"),
+        col(ApiKey.revoked_at).is_(None),
+        or_(col(ApiKey.expires_at).is_(None), col(ApiKey.expires_at) > bindparam("now")),
+    )
+    .execution_options(**{ALONE: True})
+)
 
 
 class ApiKeyRepository:
@@ -54,14 +65,8 @@ class ApiKeyRepository:
 
     async def usable(self, secret: str) -> ApiKey | None:
         """The key with this secret if it is neither revoked nor expired, else None."""
-        statement = select(ApiKey).where(
-            ApiKey.secret_hash == hash_key(secret),
-            col(ApiKey.revoked_at).is_(None),
-            or_(col(ApiKey.expires_at).is_(None), col(ApiKey.expires_at) > utcnow()),
-        )
-        # The guard's own transaction reads nothing else: on SQLite, no BEGIN and no COMMIT.
-        alone = statement.execution_options(**{ALONE: True})
-        return (await self.session.exec(alone)).one_or_none()
+        params = {"secret_hash": hash_key(secret), "now": utcnow()}
+        return (await self.session.exec(USABLE_KEY, params=params)).one_or_none()
 
     async def get(self, key_id: uuid.UUID) -> ApiKey | None:
         return await self.session.get(ApiKey, key_id)
