@@ -19,6 +19,7 @@ from app.books.schemas import (
 )
 from app.db import on_session
 from app.models import (
+    BOOK_TAG,
     Author,
     Book,
     BookTag,
@@ -156,7 +157,7 @@ class BookRepository(Repository[Book]):
         name, version = inserted.one()
         if tags:
             links = [{"book_id": row["id"], "tag_id": tag.id} for tag in tags]
-            await self.session.exec(insert(BookTag), params=links)
+            await self.session.exec(insert(BOOK_TAG), params=links)
         author = BookAuthor(id=data.author_id, name=name, version=version)
         return BookRead.model_validate({**row, "author": author, "tags": tags})
 

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.imports.schemas import ImportRow
 from app.models import (
+    BOOK_TAG,
     Author,
     Book,
     BookTag,
@@ -235,7 +236,7 @@ class BatchRepository:
             for name in book.tags
         ]
         if links:
-            await self.session.exec(insert(BookTag), params=links)
+            await self.session.exec(insert(BOOK_TAG), params=links)
 
     async def record_errors(self, outcome: Outcome) -> None:
         if outcome.errors:

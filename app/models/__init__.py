@@ -13,7 +13,7 @@ from app.models.book import (
     BookTitle,
     derived_columns,
 )
-from app.models.book_tag import BookTag
+from app.models.book_tag import BOOK_TAG, BookTag
 from app.models.idempotency_key import IdempotencyKey
 from app.models.import_chunk import ImportChunk
 from app.models.import_error import ImportRowError
@@ -23,6 +23,7 @@ from app.models.tag import MAX_TAG_LENGTH, Tag, TagBase, TagName
 
 __all__ = [
     "ApiKey",
+    "BOOK_TAG",
     "ISBN_LENGTH",
     "MAX_ISBN_INPUT",
     "MAX_TAG_LENGTH",

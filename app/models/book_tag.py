@@ -13,3 +13,8 @@ class BookTag(SQLModel, table=True):
     tag_id: uuid.UUID = Field(
         foreign_key="tag.id", primary_key=True, ondelete="CASCADE", index=True
     )
+
+
+# The table, for links inserted many at a time through Core: the ORM's bulk insert of the same
+# rows was a sixth of the SQL execution time in a profile of creates.
+BOOK_TAG = SQLModel.metadata.tables["book_tag"]
