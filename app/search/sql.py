@@ -206,7 +206,7 @@ class Ranked:
         """
         match = self.match
         if match is None:
-            return await paginate(session, query, self.statement, filters, counted)
+            return await paginate(session, query, self.statement, filters, counted, key=self.key)
         by_rank_alone = not filters and query.after is None and query.sort_keys == BEST_FIRST
         best = query.offset + query.per_page + 1 if by_rank_alone else None
         statement, rank = match.joined(self.statement, self.key, best)
