@@ -8,7 +8,7 @@ from sqlalchemy import JSON, ColumnElement, func, literal_column, type_coerce
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import QueryableAttribute
-from sqlmodel import SQLModel, col, select
+from sqlmodel import SQLModel, col, insert, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import SessionDep
@@ -33,6 +33,21 @@ async def insert_missing(
     statement = insert(model).on_conflict_do_nothing(index_elements=[key])
     # The rows as parameters, not in VALUES: a statement of the same shape is compiled once.
     await session.exec(statement, params=rows)
+
+
+# Rows in one multi-row INSERT at most, under both databases' limits on bound values.
+ROWS_PER_INSERT = 5000
+
+
+async def insert_rows(session: AsyncSession, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows with one statement (or one per ROWS_PER_INSERT), not executemany.
+
+    asyncpg runs an executemany once per row, and so PostgreSQL runs a statement trigger once
+    per row: the search index's refresh after tag links are inserted would rewrite a book's
+    entry once per tag, where one statement rewrites it once.
+    """
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        await session.exec(insert(table).values(rows[start : start + ROWS_PER_INSERT]))
 
 
 def json_list(

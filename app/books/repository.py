@@ -31,7 +31,7 @@ from app.models import (
     uuid7,
 )
 from app.pagination import Slice
-from app.repository import Repository, insert_missing, json_list, relation
+from app.repository import Repository, insert_missing, insert_rows, json_list, relation
 from app.search.highlight import highlights
 from app.search.sql import Ranked, book_match, substring_filter
 from app.sqlite_driver import ALONE
@@ -155,9 +155,8 @@ class BookRepository(Repository[Book]):
         # A missing author fails this insert on the foreign key; errors.py answers 422.
         inserted = await self.session.exec(BOOK_INSERT, params=row)
         name, version = inserted.one()
-        if tags:
-            links = [{"book_id": row["id"], "tag_id": tag.id} for tag in tags]
-            await self.session.exec(insert(BOOK_TAG), params=links)
+        links = [{"book_id": row["id"], "tag_id": tag.id} for tag in tags]
+        await insert_rows(self.session, BOOK_TAG, links)
         author = BookAuthor(id=data.author_id, name=name, version=version)
         return BookRead.model_validate({**row, "author": author, "tags": tags})
 

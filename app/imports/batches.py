@@ -21,7 +21,7 @@ from app.models import (
     utcnow,
     uuid7,
 )
-from app.repository import insert_missing
+from app.repository import insert_missing, insert_rows
 
 UPDATED = (
     "title",
@@ -235,8 +235,7 @@ class BatchRepository:
             for book in books
             for name in book.tags
         ]
-        if links:
-            await self.session.exec(insert(BOOK_TAG), params=links)
+        await insert_rows(self.session, BOOK_TAG, links)
 
     async def record_errors(self, outcome: Outcome) -> None:
         if outcome.errors:
