@@ -1,5 +1,6 @@
 """The SQL of one batch of an import: authors by id or name, ISBNs against the catalogue,
-and the books, tags and row errors written with one executemany statement each."""
+the books, tags and row errors written with one executemany statement each, and the books'
+tag links in one multi-row INSERT."""
 
 import uuid
 from dataclasses import dataclass, field
