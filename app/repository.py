@@ -35,19 +35,23 @@ async def insert_missing(
     await session.exec(statement, params=rows)
 
 
-# Rows in one multi-row INSERT at most, under both databases' limits on bound values.
-ROWS_PER_INSERT = 5000
+# Values bound to one statement at most: SQLite allows 32,766 by default, asyncpg 32,767.
+MAX_BOUND_VALUES = 32_000
 
 
 async def insert_rows(session: AsyncSession, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert the rows with one statement (or one per ROWS_PER_INSERT), not executemany.
+    """Insert the rows with one statement, not executemany (several statements when the rows
+    bind more than MAX_BOUND_VALUES values; all rows have the same columns).
 
     asyncpg runs an executemany once per row, and so PostgreSQL runs a statement trigger once
     per row: the search index's refresh after tag links are inserted would rewrite a book's
     entry once per tag, where one statement rewrites it once.
     """
-    for start in range(0, len(rows), ROWS_PER_INSERT):
-        await session.exec(insert(table).values(rows[start : start + ROWS_PER_INSERT]))
+    if not rows:
+        return
+    per_statement = MAX_BOUND_VALUES // len(rows[0])
+    for start in range(0, len(rows), per_statement):
+        await session.exec(insert(table).values(rows[start : start + per_statement]))
 
 
 def json_list(
