@@ -26,6 +26,8 @@ class AuthorCreate(RequestBody, AuthorBase):
 
 
 class AuthorUpdate(RequestBody):
+    """The fields to change; `null` clears `bio`."""
+
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"bio": "American author of speculative fiction."}]}
     )
@@ -44,6 +46,8 @@ class AuthorRead(AuthorBase):
 
 
 class AuthorListItem(AuthorRead, Searched):
+    """An author in a list, with their book count and any highlights a search asked for."""
+
     book_count: int
 
 
@@ -57,6 +61,8 @@ class AuthorBook(SQLModel):
 
 
 class AuthorDetail(AuthorRead):
+    """An author with all of their books."""
+
     books: list[AuthorBook]
 
     @property

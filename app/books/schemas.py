@@ -54,6 +54,8 @@ def tag_names(value: list[str] | None) -> list[str]:
 
 
 class BookCreate(RequestBody, BookBase):
+    """A new book; each tag it names that does not exist yet is created."""
+
     model_config = ConfigDict(  # type: ignore[assignment]
         json_schema_extra={
             "examples": [
@@ -80,6 +82,8 @@ class BookCreate(RequestBody, BookBase):
 
 
 class BookUpdate(RequestBody):
+    """The fields to change; `tags` replaces the whole list."""
+
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"published_year": 1968, "tags": ["fantasy"]}]}
     )
@@ -105,6 +109,8 @@ class BookAuthor(SQLModel):
 
 
 class BookRead(BookBase):
+    """A book with its author and tags."""
+
     id: uuid.UUID
     author_id: uuid.UUID
     author: BookAuthor
