@@ -12,39 +12,51 @@ then Folio with three more routes, and reports each against the baseline's get:
   (aiosqlite's thread, not the ORM's execution): what the ORM layer costs.
 
 The last two answer exactly what `GET /books/{id}` does; the run checks that first.
+
+Creates have a floor and a variant of their own, against `POST /books`:
+
+- `POST /floor/books` parses the new book, takes the request's write session and its one
+  writer connection, and answers a made-up book without running a statement.
+- `POST /on-loop/books` runs the create's own repository code on a synchronous SQLAlchemy
+  session over a stdlib `sqlite3` connection, on the event loop: what creates would do
+  without aiosqlite's thread. The run checks that each book it makes reads back as its answer.
 """
 
 import json
+import random
 import sqlite3
 import sys
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from statistics import median
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import create_engine, event
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
-from app.books.repository import BOOK_BY_ID, book_read
-from app.books.schemas import BookAuthor, BookRead
+from app.books.repository import BOOK_BY_ID, BookRepository, book_read
+from app.books.schemas import BookAuthor, BookCreate, BookRead
 from app.config import Settings, get_settings
 from app.db import SessionDep
 from app.errors import NotFound
+from app.etag import CREATED_RESPONSES
+from app.idempotency.guard import IdempotencyDep
 from app.main import create_app
 from bench.dataset import sqlite_url
 from bench.report import cell, machine
 from bench.run import baseline_server, drive, parse_args, run_database, say
-from bench.server import Server, free_port, uvicorn
-from bench.workloads import Workload, sample_ids
+from bench.server import Server, free_port, make_key, uvicorn
+from bench.workloads import Workload, new_book, sample_ids
 
 MADE_UP_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-async def floor(book_id: uuid.UUID, session: SessionDep) -> BookRead:
-    """A book made up from its id, once the request's connection is checked out."""
-    await session.connection()
+def made_up(book_id: uuid.UUID) -> BookRead:
     return BookRead(
         id=book_id,
         title="Floor",
@@ -58,6 +70,65 @@ async def floor(book_id: uuid.UUID, session: SessionDep) -> BookRead:
         updated_at=MADE_UP_TIME,
         version=1,
     )
+
+
+async def floor(book_id: uuid.UUID, session: SessionDep) -> BookRead:
+    """A book made up from its id, once the request's connection is checked out."""
+    await session.connection()
+    return made_up(book_id)
+
+
+async def floor_create(
+    data: BookCreate, session: SessionDep, idempotency: IdempotencyDep
+) -> BookRead:
+    """A made-up book, once the new one is parsed and the write connection checked out."""
+    await session.connection()
+
+    async def make() -> BookRead:
+        return made_up(data.author_id)
+
+    return await idempotency.create(make, "/books", BookRead)  # type: ignore[return-value]
+
+
+class OnLoopSession:
+    """A synchronous session, with the awaitable `exec` the repositories call."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    async def exec(self, statement: Any, **options: Any) -> Any:
+        return self.session.exec(statement, **options)
+
+    def get_bind(self) -> Any:
+        return self.session.get_bind()
+
+
+def on_loop_create_route(database_path: str, busy_timeout_ms: int) -> Any:
+    """`POST /on-loop/books`: the create's repository code on a stdlib connection, on the loop."""
+    engine = create_engine(f"sqlite:///{database_path}", connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN, as the app's does
+        for pragma in (f"busy_timeout = {busy_timeout_ms}", "foreign_keys = ON"):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    async def on_loop_create(
+        data: BookCreate, session: SessionDep, idempotency: IdempotencyDep
+    ) -> BookRead:
+        await session.connection()  # as the floor: the request's session is still checked out
+        # Nothing below awaits anything that waits: the transaction runs whole, on the loop.
+        with Session(engine) as on_loop, on_loop.begin():
+            books = BookRepository(OnLoopSession(on_loop))  # type: ignore[arg-type]
+            return await idempotency.create(  # type: ignore[return-value]
+                lambda: books.create(data), "/books", BookRead
+            )
+
+    return on_loop_create
 
 
 async def core(book_id: uuid.UUID, session: SessionDep) -> BookRead:
@@ -119,6 +190,19 @@ def floor_app(settings: Settings | None = None) -> FastAPI:
         app.add_api_route(
             f"/{name}/{{book_id}}", endpoint, methods=["GET"], response_model=BookRead
         )
+    creates = {
+        "floor": floor_create,
+        "on-loop": on_loop_create_route(database_path, settings.busy_timeout_ms),
+    }
+    for name, endpoint in creates.items():
+        app.add_api_route(
+            f"/{name}/books",
+            endpoint,
+            methods=["POST"],
+            status_code=201,
+            response_model=BookRead,
+            responses=CREATED_RESPONSES,
+        )
     return app
 
 
@@ -131,16 +215,32 @@ VARIANTS = {
     "get's statement through SQLAlchemy Core (aiosqlite)": "core",
     "get book": "books",
 }
+# Where each create workload POSTs; their requests/s are books per second, no baseline.
+CREATES = {
+    "create floor": "/floor/books",
+    "create on the event loop (stdlib sqlite3)": "/on-loop/books",
+    "create book": "/books",
+}
+# Each load process numbers its new books from 1: each create run gets its own ISBNs.
+ISBN_BASE = 5 * 10**8
+ISBNS_PER_RUN = 10**6
 
 
-def same_answers(url: str, books: list[str]) -> None:
-    """Refuse to measure a variant of the get that answers differently from it."""
-    with httpx.Client(base_url=url) as client:
+def same_answers(url: str, books: list[str], authors: list[str], key: str) -> None:
+    """Refuse to measure a variant that answers differently from the route it stands for."""
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as client:
         for book in books:
             real = client.get(f"/books/{book}").json()
             for route in ("on-loop", "core"):
                 if (answer := client.get(f"/{route}/{book}").json()) != real:
                     raise SystemExit(f"/{route}/{book} answered {answer}, not {real}")
+        rng = random.Random(1)
+        for number in range(1, 21):
+            body = new_book(rng, authors, ISBN_BASE - number, tag_count=number % 5)
+            made = client.post("/on-loop/books", json=body)
+            shown = client.get(made.headers["Location"])
+            if made.status_code != 201 or made.json() != shown.json():
+                raise SystemExit(f"/on-loop/books answered {made.text}, read back {shown.text}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,12 +249,18 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("bench.floor measures SQLite only")
     started = datetime.now(UTC)
     database, _ = run_database(args.work_dir, args.scale)
+    args.key = make_key(sqlite_url(database))
     ids = sample_ids(database, seed=1)
     workloads = {
         name: Workload(name, [f"/{route}/{book}" for book in ids.books])
         for name, route in VARIANTS.items()
     }
+    for name, path in CREATES.items():
+        workloads[name] = Workload(
+            name, [], 1.0, connections=16, authors=ids.authors, write_path=path
+        )
     rounds: list[dict[str, dict[str, Any]]] = []
+    runs = 0
 
     port = free_port()
     command = [*uvicorn(port, args.workers), "bench.floor:floor_app", "--factory"]
@@ -163,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         baseline_server(args, database) as baseline,
         Server(command, port, env, args.work_dir / "floor.log") as server,
     ):
-        same_answers(server.url, ids.books[:20])
+        same_answers(server.url, ids.books[:20], ids.authors, args.key)
         # The machine's speed drifts: each round drives every workload, in turns.
         for number in range(args.rounds):
             loads: dict[str, dict[str, Any]] = {}
@@ -171,7 +277,9 @@ def main(argv: list[str] | None = None) -> int:
             for workload in order if number % 2 == 0 else order[::-1]:
                 say(f"round {number + 1}: {workload.name}")
                 url = baseline.url if workload.name == BASELINE else server.url
-                loads[workload.name] = drive(args, url, workload)
+                runs += 1
+                fresh = replace(workload, isbn_base=ISBN_BASE + runs * ISBNS_PER_RUN)
+                loads[workload.name] = drive(args, url, fresh)
             rounds.append(loads)
 
     lines = [
@@ -185,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in workloads:
         rps = median(loads[name]["rps"] for loads in rounds)
         ratios = [loads[name]["rps"] / loads[BASELINE]["rps"] for loads in rounds]
-        ratio = "–" if name == BASELINE else f"{median(ratios):.2f}×"
+        ratio = "–" if name == BASELINE or name in CREATES else f"{median(ratios):.2f}×"
         non_2xx = sum(loads[name]["non_2xx"] for loads in rounds)
         lines.append(f"| {name} | {cell(rps)} | {ratio} | {non_2xx} |")
     sys.stdout.write("\n".join(lines) + "\n")

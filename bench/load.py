@@ -150,7 +150,7 @@ class Driver:
                     self.books_written += 1
                     number = workload.isbn_base + self.books_written
                     body = json.dumps(new_book(rng, workload.authors, number)).encode()
-                    status = await connection.request("POST", "/books", body)
+                    status = await connection.request("POST", workload.write_path, body)
                 else:
                     path = rng.choice(workload.paths)
                     status = await connection.request("GET", path, gzip=workload.gzip)

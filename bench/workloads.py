@@ -31,6 +31,7 @@ class Workload:
     # Author ids that new books are written for, and where their ISBN numbers start.
     authors: list[str] = field(default_factory=list)
     isbn_base: int = 0
+    write_path: str = "/books"  # where new books are POSTed
 
     @property
     def sample_path(self) -> str | None:

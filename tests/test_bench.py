@@ -15,6 +15,7 @@ from app.state import state_of
 from bench import baseline, metrics_cost
 from bench.dataset import DatasetInfo, ensure_database, sqlite_url
 from bench.floor import floor_app
+from bench.server import make_key
 from bench.soak import LONGEST_RUN_S, soak
 from bench.statements import KEPT_STATEMENTS, listed, traced_sqlite
 from bench.workloads import Workload, sample_ids
@@ -144,6 +145,34 @@ async def test_the_gets_variants_answer_as_the_get_does(loaded: tuple[Path, Data
             missing = await client.get("/on-loop/016f5e67-0000-7000-8000-000000000000")
             assert missing.status_code == 404
     assert any(tagged), "no sampled book has tags, so their conversion went untried"
+
+
+async def test_the_creates_variant_makes_books_that_read_back_as_it_answered(
+    loaded: tuple[Path, DatasetInfo],
+) -> None:
+    path, _ = loaded
+    authors = sample_ids(path, seed=1).authors
+    key = make_key(sqlite_url(path))
+    app = floor_app(Settings(database_url=sqlite_url(path), import_runner=False))
+    async with app.router.lifespan_context(app):
+        transport = ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {key}"}
+        async with AsyncClient(transport=transport, base_url="http://t", headers=headers) as client:
+            body = {"title": "Écrit sur la boucle", "author_id": authors[0]}
+            tags = ["fantasy", "made on the loop"]  # one the dataset has, one it has not
+            made = await client.post("/on-loop/books", json={**body, "tags": tags})
+            assert made.status_code == 201, made.text
+            shown = await client.get(made.headers["Location"])
+            assert made.json() == shown.json()
+            assert made.headers["ETag"] == shown.headers["ETag"]
+            assert shown.json()["tags"] == sorted(tags)
+            stranger = {**body, "author_id": "016f5e67-0000-7000-8000-000000000000"}
+            refused = await client.post("/on-loop/books", json=stranger)
+            assert refused.status_code == 422, refused.text
+            floor = await client.post("/floor/books", json=body)
+            assert (floor.status_code, floor.json()["title"]) == (201, "Floor")
+            listed = await client.get("/books", params={"q": "sur la boucle"})
+    assert listed.json()["meta"]["total"] == 1
 
 
 def test_metrics_cost_drives_both_sides_at_once_and_takes_the_median_of_the_rounds() -> None:
