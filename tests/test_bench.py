@@ -1,6 +1,8 @@
 """The benchmark's bulk loader writes rows the app reads, and its baseline answers like the app."""
 
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -11,14 +13,15 @@ from sqlalchemy import event
 
 from app.config import Settings
 from app.main import create_app
+from app.search.schema import INDEX_TABLES, KEY_TABLES
 from app.state import state_of
-from bench import baseline, metrics_cost
-from bench.dataset import DatasetInfo, ensure_database, sqlite_url
+from bench import baseline, index_cost, metrics_cost, search_floor
+from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
 from bench.floor import floor_app
 from bench.server import make_key
 from bench.soak import LONGEST_RUN_S, soak
 from bench.statements import KEPT_STATEMENTS, listed, traced_sqlite
-from bench.workloads import Workload, sample_ids
+from bench.workloads import SEARCHES, Workload, sample_ids
 
 pytestmark = pytest.mark.sqlite
 
@@ -173,6 +176,45 @@ async def test_the_creates_variant_makes_books_that_read_back_as_it_answered(
             assert (floor.status_code, floor.json()["title"]) == (201, "Floor")
             listed = await client.get("/books", params={"q": "sur la boucle"})
     assert listed.json()["meta"]["total"] == 1
+
+
+@pytest.fixture
+def searchable(tmp_path: Path) -> Path:
+    """A benchmark database big enough for each of the benchmark's searches to match."""
+    path, _ = ensure_database(tmp_path, 1_000)
+    return path
+
+
+async def test_the_search_floor_finds_the_matches_folio_counts(searchable: Path) -> None:
+    path = searchable
+    floor = {(name, label): rows for name, _, label, rows, _ in search_floor.measure(path, 1)}
+    app = create_app(Settings(database_url=sqlite_url(path), import_runner=False))
+    async with app.router.lifespan_context(app):
+        transport = ASGITransport(app=app)
+        async with AsyncClient(transport=transport, base_url="http://test") as client:
+            for name, search in SEARCHES.items():
+                answer = await client.get(search)
+                assert answer.status_code == 200, answer.text
+                assert floor[name, "match"] == answer.json()["meta"]["total"], name
+    assert all(floor[name, "match"] > 0 for name in SEARCHES), floor
+
+
+def test_the_index_cost_drops_the_search_index_triggers_and_only_them(
+    loaded: tuple[Path, DatasetInfo], tmp_path: Path
+) -> None:
+    path, _ = loaded
+    copy = tmp_path / "without-index.db"
+    copy_database(path, copy)
+    with closing(sqlite3.connect(copy)) as connection:
+        triggers = connection.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'")
+        kept = dict(triggers)
+    index_objects = (*INDEX_TABLES, *KEY_TABLES)
+    assert kept
+    assert all(any(table in sql for table in index_objects) for sql in kept.values())
+    assert sorted(index_cost.drop_triggers(copy)) == sorted(kept)
+    with closing(sqlite3.connect(copy)) as connection:
+        left = connection.execute("SELECT count(*) FROM sqlite_master WHERE type='trigger'")
+        assert left.fetchone() == (0,)
 
 
 def test_metrics_cost_drives_both_sides_at_once_and_takes_the_median_of_the_rounds() -> None:
