@@ -49,7 +49,7 @@ from app.idempotency.guard import IdempotencyDep
 from app.main import create_app
 from bench.dataset import sqlite_url
 from bench.report import cell, machine
-from bench.run import baseline_server, drive, parse_args, run_database, say
+from bench.run import baseline_server, drive, parse_args, run_database, say, selected
 from bench.server import Server, free_port, make_key, uvicorn
 from bench.workloads import Workload, new_book, sample_ids
 
@@ -259,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
         workloads[name] = Workload(
             name, [], 1.0, connections=16, authors=ids.authors, write_path=path
         )
+    workloads = {
+        workload.name: workload for workload in selected(list(workloads.values()), args.only)
+    }
     rounds: list[dict[str, dict[str, Any]]] = []
     runs = 0
 
@@ -292,8 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for name in workloads:
         rps = median(loads[name]["rps"] for loads in rounds)
-        ratios = [loads[name]["rps"] / loads[BASELINE]["rps"] for loads in rounds]
-        ratio = "–" if name == BASELINE or name in CREATES else f"{median(ratios):.2f}×"
+        compared = name != BASELINE and name not in CREATES and BASELINE in workloads
+        ratios = [loads[name]["rps"] / loads[BASELINE]["rps"] for loads in rounds if compared]
+        ratio = f"{median(ratios):.2f}×" if compared else "–"
         non_2xx = sum(loads[name]["non_2xx"] for loads in rounds)
         lines.append(f"| {name} | {cell(rps)} | {ratio} | {non_2xx} |")
     sys.stdout.write("\n".join(lines) + "\n")

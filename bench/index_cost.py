@@ -1,0 +1,120 @@
+"""What the search index costs creates: `POST /books` with the index and without it, in turns.
+
+`python -m bench.index_cost` (options as for `python -m bench`; SQLite only) copies the run
+database, drops the search index's triggers from the copy (so its creates write no index
+entry), serves Folio on each copy, and drives the create workload on both, taking turns for
+`--rounds` rounds. The copy without triggers exists only for this measurement: its index
+goes stale as soon as it is written to.
+"""
+
+import json
+import sqlite3
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from statistics import median
+from typing import Any
+
+from bench.dataset import copy_database, sqlite_url
+from bench.report import cell, machine
+from bench.run import drive, parse_args, run_database, say
+from bench.server import Server, app_command, free_port, make_key
+from bench.workloads import Workload, sample_ids
+
+SIDES = ("with the index", "without the index")
+# Each load process numbers its new books from 1: each run gets its own ISBNs.
+ISBN_BASE = 7 * 10**8
+ISBNS_PER_RUN = 10**6
+
+
+def drop_triggers(path: Any) -> list[str]:
+    """Drop every trigger of the database (all of them keep the search index); their names."""
+    connection = sqlite3.connect(path)
+    try:
+        names = [
+            name
+            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
+        ]
+        for name in names:
+            connection.execute(f'DROP TRIGGER "{name}"')
+        connection.commit()
+    finally:
+        connection.close()
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.postgres is not None:
+        raise SystemExit("bench.index_cost measures SQLite only")
+    started = datetime.now(UTC)
+    with_index, _ = run_database(args.work_dir, args.scale)
+    without_index = args.work_dir / f"run-scale{args.scale}-without-index.db"
+    copy_database(with_index, without_index)
+    dropped = drop_triggers(without_index)
+    say(f"dropped {len(dropped)} triggers from the copy: {', '.join(dropped)}")
+    paths = dict(zip(SIDES, (with_index, without_index), strict=True))
+    keys = {side: make_key(sqlite_url(path)) for side, path in paths.items()}
+    authors = sample_ids(with_index, seed=1).authors
+    create = Workload("create book", [], 1.0, connections=16, authors=authors)
+    rounds: list[dict[str, dict[str, Any]]] = []
+    runs = 0
+    with (
+        Server(
+            app_command(),
+            free_port(),
+            {"DATABASE_URL": sqlite_url(paths[SIDES[0]]), "RATE_LIMIT_PER_MINUTE": "0"},
+            args.work_dir / "index-on.log",
+        ) as on,
+        Server(
+            app_command(),
+            free_port(),
+            {"DATABASE_URL": sqlite_url(paths[SIDES[1]]), "RATE_LIMIT_PER_MINUTE": "0"},
+            args.work_dir / "index-off.log",
+        ) as off,
+    ):
+        servers = dict(zip(SIDES, (on, off), strict=True))
+        for number in range(args.rounds):
+            loads: dict[str, dict[str, Any]] = {}
+            for side in SIDES if number % 2 == 0 else SIDES[::-1]:
+                say(f"round {number + 1}: create book {side}")
+                runs += 1
+                args.key = keys[side]
+                fresh = replace(create, isbn_base=ISBN_BASE + runs * ISBNS_PER_RUN)
+                loads[side] = drive(args, servers[side].url, fresh)
+            rounds.append(loads)
+
+    ratios = [loads[SIDES[0]]["rps"] / loads[SIDES[1]]["rps"] for loads in rounds]
+    lines = [
+        f"{started:%Y-%m-%d %H:%M} UTC, commit {machine(started)['git_commit']},"
+        f" {args.scale:,} books, 1 worker each, 16 connections, {args.duration:g} s each,"
+        f" {args.rounds} round(s); medians of the rounds.",
+        "",
+        "| create book | books/s | p50 ms | p99 ms | non-2xx |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for side in SIDES:
+        rps = median(loads[side]["rps"] for loads in rounds)
+        p50 = median(loads[side]["latency_ms"]["p50"] for loads in rounds)
+        p99 = median(loads[side]["latency_ms"]["p99"] for loads in rounds)
+        non_2xx = sum(loads[side]["non_2xx"] for loads in rounds)
+        lines.append(f"| {side} | {cell(rps)} | {cell(p50)} | {cell(p99)} | {non_2xx} |")
+    lines += ["", f"With the index: {median(ratios):.2f}× the creates per second without it."]
+    sys.stdout.write("\n".join(lines) + "\n")
+    settings = ("scale", "duration", "warmup", "rounds")
+    results = {
+        "machine": machine(started),
+        "settings": {key: getattr(args, key) for key in settings},
+        "dropped_triggers": dropped,
+        "rounds": rounds,
+        "median_ratio": round(median(ratios), 4),
+    }
+    name = f"{started:%Y-%m-%dT%H%M}-index-cost-scale{args.scale}-sqlite-1w.json"
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    (args.results_dir / name).write_text(json.dumps(results, indent=2) + "\n")
+    say(f"results written to {args.results_dir / name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
