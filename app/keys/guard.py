@@ -31,11 +31,11 @@ from app.errors import (
     on_folio_error,
 )
 from app.keys.limits import Verdict
-from app.keys.repository import LAST_USED_PRECISION, ApiKeyRepository
+from app.keys.repository import LAST_USED_PRECISION, ApiKeyRepository, UsableKey
 from app.keys.scopes import Scope as KeyScope
 from app.keys.scopes import grants
 from app.keys.secrets import well_formed
-from app.models import ApiKey, utcnow
+from app.models import utcnow
 from app.state import request_state
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def bearer_token(header: str) -> str | None:
     return token
 
 
-async def find_key(database: Database, header: str) -> ApiKey | None:
+async def find_key(database: Database, header: str) -> UsableKey | None:
     """The usable key a header names, or None; a malformed one costs no database lookup."""
     token = bearer_token(header)
     if token is None:
@@ -94,7 +94,7 @@ async def find_key(database: Database, header: str) -> ApiKey | None:
         return await ApiKeyRepository(session).usable(token)
 
 
-async def record_use(database: Database, api_key: ApiKey) -> None:
+async def record_use(database: Database, api_key: UsableKey) -> None:
     """Store when a key was last used, unless a use within the last minute is stored."""
     now = utcnow()
     if api_key.last_used_at is not None and api_key.last_used_at >= now - LAST_USED_PRECISION:
@@ -107,7 +107,7 @@ async def record_use(database: Database, api_key: ApiKey) -> None:
         logger.warning("could not record the use of API key %s", api_key.id, exc_info=True)
 
 
-async def check(request: Request) -> tuple[Caller, ApiKey | None, Verdict | None]:
+async def check(request: Request) -> tuple[Caller, UsableKey | None, Verdict | None]:
     """Decide who is calling and refuse what they may not do; count them against the limits."""
     state = request_state(request)
     settings = state.settings

@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from sqlalchemy import bindparam, or_
 
@@ -30,10 +30,21 @@ KEY_COLUMNS: tuple[Any, ...] = (
     ApiKey.revoked_at,
 )
 KEYS = select_columns(*KEY_COLUMNS)
-# Every authenticated request runs this, so it is built once and bound per request. The
+
+
+class UsableKey(NamedTuple):
+    """What the access check needs of a key it found: who, what it may do, when last used."""
+
+    id: uuid.UUID
+    scope: str
+    last_used_at: datetime | None
+
+
+# Every authenticated request runs this, so it is built once and bound per request, and
+# reads plain columns: building an ORM entity cost about a sixth of the check's CPU. The
 # guard's own transaction reads nothing else: on SQLite, no BEGIN and no COMMIT.
 USABLE_KEY = (
-    select(ApiKey)
+    select(ApiKey.id, ApiKey.scope, ApiKey.last_used_at)
     .where(
         col(ApiKey.secret_hash) == bindparam("secret_hash"),
         col(ApiKey.revoked_at).is_(None),
@@ -63,10 +74,11 @@ class ApiKeyRepository:
         await self.session.flush()
         return api_key, secret
 
-    async def usable(self, secret: str) -> ApiKey | None:
+    async def usable(self, secret: str) -> UsableKey | None:
         """The key with this secret if it is neither revoked nor expired, else None."""
         params = {"secret_hash": hash_key(secret), "now": utcnow()}
-        return (await self.session.exec(USABLE_KEY, params=params)).one_or_none()
+        found = (await self.session.exec(USABLE_KEY, params=params)).one_or_none()
+        return None if found is None else UsableKey(*found)
 
     async def get(self, key_id: uuid.UUID) -> ApiKey | None:
         return await self.session.get(ApiKey, key_id)
