@@ -23,6 +23,7 @@ Creates have a floor and a variant of their own, against `POST /books`:
 """
 
 import json
+import os
 import random
 import sqlite3
 import sys
@@ -305,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "machine": machine(started),
         "settings": {key: getattr(args, key) for key in settings},
+        "auth_mode": os.environ.get("AUTH_MODE", "keys"),
         "rounds": rounds,
     }
     name = f"{started:%Y-%m-%dT%H%M}-floor-scale{args.scale}-sqlite-{args.workers}w.json"
