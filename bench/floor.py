@@ -22,7 +22,6 @@ Creates have a floor and a variant of their own, against `POST /books`:
   without aiosqlite's thread. The run checks that each book it makes reads back as its answer.
 """
 
-import json
 import os
 import random
 import sqlite3
@@ -49,8 +48,8 @@ from app.etag import CREATED_RESPONSES
 from app.idempotency.guard import IdempotencyDep
 from app.main import create_app
 from bench.dataset import sqlite_url
-from bench.report import cell, machine
-from bench.run import baseline_server, drive, parse_args, run_database, say, selected
+from bench.report import cell, machine, rounds_heading, table_head, write_file
+from bench.run import baseline_server, drive, run_database, say, selected, sqlite_args
 from bench.server import Server, free_port, make_key, uvicorn
 from bench.workloads import Workload, new_book, sample_ids
 
@@ -245,9 +244,7 @@ def same_answers(url: str, books: list[str], authors: list[str], key: str) -> No
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.postgres is not None:
-        raise SystemExit("bench.floor measures SQLite only")
+    args = sqlite_args(argv, "bench.floor")
     started = datetime.now(UTC)
     database, _ = run_database(args.work_dir, args.scale)
     args.key = make_key(sqlite_url(database))
@@ -286,14 +283,9 @@ def main(argv: list[str] | None = None) -> int:
                 loads[workload.name] = drive(args, url, fresh)
             rounds.append(loads)
 
-    lines = [
-        f"{started:%Y-%m-%d %H:%M} UTC, commit {machine(started)['git_commit']},"
-        f" {args.workers} worker(s), {args.connections} connections, {args.duration:g} s each,"
-        f" {args.rounds} round(s); medians of the rounds.",
-        "",
-        "| workload | req/s | vs baseline get | non-2xx |",
-        "|---|---:|---:|---:|",
-    ]
+    setup = f"{args.workers} worker(s), {args.connections} connections, {args.duration:g} s each"
+    heading = rounds_heading(started, setup, args.rounds)
+    lines = [heading, "", *table_head("workload", "req/s", "vs baseline get", "non-2xx")]
     for name in workloads:
         rps = median(loads[name]["rps"] for loads in rounds)
         compared = name != BASELINE and name not in CREATES and BASELINE in workloads
@@ -310,9 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": rounds,
     }
     name = f"{started:%Y-%m-%dT%H%M}-floor-scale{args.scale}-sqlite-{args.workers}w.json"
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / name).write_text(json.dumps(results, indent=2) + "\n")
-    say(f"results written to {args.results_dir / name}")
+    say(f"results written to {write_file(results, args.results_dir / name)}")
     # A refused request is answered faster than a served one: its figure would flatter.
     return 1 if any(load["non_2xx"] for loads in rounds for load in loads.values()) else 0
 

@@ -7,7 +7,6 @@ entry), serves Folio on each copy, and drives the create workload on both, takin
 goes stale as soon as it is written to.
 """
 
-import json
 import sqlite3
 import sys
 from dataclasses import replace
@@ -16,8 +15,8 @@ from statistics import median
 from typing import Any
 
 from bench.dataset import copy_database, sqlite_url
-from bench.report import cell, machine
-from bench.run import drive, parse_args, run_database, say
+from bench.report import cell, machine, rounds_heading, table_head, write_file
+from bench.run import drive, run_database, say, sqlite_args
 from bench.server import Server, app_command, free_port, make_key
 from bench.workloads import Workload, sample_ids
 
@@ -44,9 +43,7 @@ def drop_triggers(path: Any) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.postgres is not None:
-        raise SystemExit("bench.index_cost measures SQLite only")
+    args = sqlite_args(argv, "bench.index_cost")
     started = datetime.now(UTC)
     with_index, _ = run_database(args.work_dir, args.scale)
     without_index = args.work_dir / f"run-scale{args.scale}-without-index.db"
@@ -85,14 +82,9 @@ def main(argv: list[str] | None = None) -> int:
             rounds.append(loads)
 
     ratios = [loads[SIDES[0]]["rps"] / loads[SIDES[1]]["rps"] for loads in rounds]
-    lines = [
-        f"{started:%Y-%m-%d %H:%M} UTC, commit {machine(started)['git_commit']},"
-        f" {args.scale:,} books, 1 worker each, 16 connections, {args.duration:g} s each,"
-        f" {args.rounds} round(s); medians of the rounds.",
-        "",
-        "| create book | books/s | p50 ms | p99 ms | non-2xx |",
-        "|---|---:|---:|---:|---:|",
-    ]
+    setup = f"{args.scale:,} books, 1 worker each, 16 connections, {args.duration:g} s each"
+    heading = rounds_heading(started, setup, args.rounds)
+    lines = [heading, "", *table_head("create book", "books/s", "p50 ms", "p99 ms", "non-2xx")]
     for side in SIDES:
         rps = median(loads[side]["rps"] for loads in rounds)
         p50 = median(loads[side]["latency_ms"]["p50"] for loads in rounds)
@@ -110,9 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         "median_ratio": round(median(ratios), 4),
     }
     name = f"{started:%Y-%m-%dT%H%M}-index-cost-scale{args.scale}-sqlite-1w.json"
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / name).write_text(json.dumps(results, indent=2) + "\n")
-    say(f"results written to {args.results_dir / name}")
+    say(f"results written to {write_file(results, args.results_dir / name)}")
     return 0
 
 

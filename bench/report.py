@@ -49,12 +49,30 @@ def ratios(workloads: list[dict[str, Any]], baselines: dict[str, dict[str, Any]]
 
 
 def write_json(results: dict[str, Any], directory: Path, started: datetime) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
     settings, kind = results["settings"], results["database"]["kind"]
     name = f"{started:%Y-%m-%dT%H%M%S}-scale{settings['scale']}-{kind}-{settings['workers']}w.json"
-    path = directory / name
+    return write_file(results, directory / name)
+
+
+def write_file(results: dict[str, Any], path: Path) -> Path:
+    """Write a run's results as indented JSON, making the folder if need be."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n")
     return path
+
+
+def table_head(*columns: str) -> list[str]:
+    """A Markdown table's first two lines; every column after the first is right-aligned."""
+    return [f"| {' | '.join(columns)} |", "|---|" + "---:|" * (len(columns) - 1)]
+
+
+def rounds_heading(started: datetime, setup: str, rounds: int) -> str:
+    """The line above a table of medians over rounds: when, which commit, how it was run."""
+    commit = machine(started)["git_commit"]
+    return (
+        f"{started:%Y-%m-%d %H:%M} UTC, commit {commit}, {setup}, {rounds} round(s);"
+        " medians of the rounds."
+    )
 
 
 def cell(value: Any, digits: int = 1) -> str:

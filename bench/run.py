@@ -91,6 +91,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def sqlite_args(argv: list[str] | None, program: str) -> argparse.Namespace:
+    """`python -m bench`'s options, for a program that measures SQLite only."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.postgres is not None:
+        raise SystemExit(f"{program} measures SQLite only")
+    return args
+
+
 def say(message: str) -> None:
     sys.stderr.write(f"[bench] {message}\n")
     sys.stderr.flush()

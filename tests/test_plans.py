@@ -51,7 +51,7 @@ async def sqlite_steps(database: Database, statement: str, parameters: Any) -> l
 def postgres_steps(lines: list[str]) -> list[Step]:
     """Each line of PostgreSQL's plan, and whether it runs inside a subplan (a correlated
     subquery): the lines indented deeper than a `SubPlan` line that follow it."""
-    steps = []
+    steps: list[Step] = []
     subplan_indent: int | None = None
     for line in lines:
         indent = len(line) - len(line.lstrip())
