@@ -51,9 +51,9 @@ class Collection:
 
         `query` is the list's query dependency.
         """
-        c = self
+        c = self  # the annotations below name its attributes: see the module's docstring
 
-        @self.router.get(
+        @c.router.get(
             "",
             name=f"list_{c.plural}",
             description=f"List {c.plural}, filtered, sorted and paginated.",
@@ -67,7 +67,7 @@ class Collection:
         ) -> Any:
             return pager.answer(await repository.search(query), query)
 
-        @self.router.get(
+        @c.router.get(
             c.item,
             name=f"get_{c.name}",
             description=f"Get one {c.name} by its id.",
@@ -88,9 +88,9 @@ class Collection:
 
         `update_problems` are the problem statuses a PATCH can answer with.
         """
-        c, router = self, self.router
+        c = self
 
-        @router.post(
+        @c.router.post(
             "",
             name=f"create_{c.name}",
             description=(
@@ -106,9 +106,11 @@ class Collection:
             repository: c.repository,  # type: ignore[name-defined]
             idempotency: IdempotencyDep,
         ) -> Any:
-            return await idempotency.create(lambda: repository.create(data), router.prefix, written)
+            return await idempotency.create(
+                lambda: repository.create(data), c.router.prefix, written
+            )
 
-        @router.patch(
+        @c.router.patch(
             c.item,
             name=f"update_{c.name}",
             description=f"Change some of one {c.name}'s fields; the others keep their values.",
