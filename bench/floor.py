@@ -110,7 +110,9 @@ def on_loop_create_route(database_path: str, busy_timeout_ms: int) -> Any:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN, as the app's does
-        for pragma in (f"busy_timeout = {busy_timeout_ms}", "foreign_keys = ON"):
+        # The pragmas of the app's own write connection (app/db.py), so both sync alike.
+        pragmas = (f"busy_timeout = {busy_timeout_ms}", "synchronous = NORMAL", "foreign_keys = ON")
+        for pragma in pragmas:
             dbapi_connection.execute(f"PRAGMA {pragma}")
 
     @event.listens_for(engine, "begin")
