@@ -9,7 +9,7 @@ goes stale as soon as it is written to.
 
 import sqlite3
 import sys
-from dataclasses import replace
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from statistics import median
 from typing import Any
@@ -17,13 +17,12 @@ from typing import Any
 from bench.dataset import copy_database, sqlite_url
 from bench.report import cell, machine, rounds_heading, table_head, write_file
 from bench.run import drive, run_database, say, sqlite_args
-from bench.server import Server, app_command, free_port, make_key
-from bench.workloads import Workload, sample_ids
+from bench.server import folio_servers, make_key
+from bench.workloads import Workload, for_run, sample_ids
 
 SIDES = ("with the index", "without the index")
-# Each load process numbers its new books from 1: each run gets its own ISBNs.
+# ISBNs of the books these runs write, clear of the other benchmarks'.
 ISBN_BASE = 7 * 10**8
-ISBNS_PER_RUN = 10**6
 
 
 def drop_triggers(path: Any) -> list[str]:
@@ -56,28 +55,19 @@ def main(argv: list[str] | None = None) -> int:
     create = Workload("create book", [], 1.0, connections=16, authors=authors)
     rounds: list[dict[str, dict[str, Any]]] = []
     runs = 0
-    with (
-        Server(
-            app_command(),
-            free_port(),
-            {"DATABASE_URL": sqlite_url(paths[SIDES[0]]), "RATE_LIMIT_PER_MINUTE": "0"},
-            args.work_dir / "index-on.log",
-        ) as on,
-        Server(
-            app_command(),
-            free_port(),
-            {"DATABASE_URL": sqlite_url(paths[SIDES[1]]), "RATE_LIMIT_PER_MINUTE": "0"},
-            args.work_dir / "index-off.log",
-        ) as off,
-    ):
-        servers = dict(zip(SIDES, (on, off), strict=True))
+    envs = {
+        side: {"DATABASE_URL": sqlite_url(path), "RATE_LIMIT_PER_MINUTE": "0"}
+        for side, path in paths.items()
+    }
+    with ExitStack() as stack:
+        servers = folio_servers(stack, envs, args.work_dir, "index-cost")
         for number in range(args.rounds):
             loads: dict[str, dict[str, Any]] = {}
             for side in SIDES if number % 2 == 0 else SIDES[::-1]:
                 say(f"round {number + 1}: create book {side}")
                 runs += 1
                 args.key = keys[side]
-                fresh = replace(create, isbn_base=ISBN_BASE + runs * ISBNS_PER_RUN)
+                fresh = for_run(create, ISBN_BASE, runs)
                 loads[side] = drive(args, servers[side].url, fresh)
             rounds.append(loads)
 

@@ -16,7 +16,6 @@ apps in one process, driven in turn, their CPU time per request compared block b
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import replace
 from statistics import median
 from typing import Any
 
@@ -24,7 +23,7 @@ import httpx
 
 from app.config import Settings
 from app.main import create_app
-from bench.workloads import Workload
+from bench.workloads import Workload, for_run
 
 # ISBNs of the books these runs write, clear of the workloads' and the soak's.
 ISBN_BASE = 4 * 10**8
@@ -39,10 +38,9 @@ def measure(workload: Workload, rounds: int, drive_both: DriveBoth) -> dict[str,
     """Run `workload` on both sides at once for `rounds` rounds and summarise the cost."""
     results: list[dict[str, Any]] = []
     for number in range(rounds):
-        # Each load process numbers its new books from 1: give each run its own ISBNs. The
-        # sides take turns at starting first, in case going first is itself an advantage.
+        # The sides take turns at starting first, in case going first is itself an advantage.
         fresh = {
-            side: replace(workload, isbn_base=ISBN_BASE + (number * len(SIDES) + n + 1) * 10**6)
+            side: for_run(workload, ISBN_BASE, number * len(SIDES) + n + 1)
             for n, side in enumerate(SIDES if number % 2 == 0 else SIDES[::-1])
         }
         loads = drive_both(fresh)

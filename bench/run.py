@@ -9,7 +9,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,10 +22,24 @@ from bench import metrics_cost, postgres, wrk
 from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
 from bench.load import LoadSpec, run_load
 from bench.report import machine, ratios, table, write_json
-from bench.server import Server, app_command, baseline_command, free_port, make_key
+from bench.server import (
+    Server,
+    app_command,
+    baseline_command,
+    folio_servers,
+    free_port,
+    make_key,
+)
 from bench.soak import soak
 from bench.statements import count_baseline_statements, count_statements
-from bench.workloads import Ids, Workload, app_workloads, baseline_workloads, sample_ids
+from bench.workloads import (
+    Ids,
+    Workload,
+    app_workloads,
+    baseline_workloads,
+    for_run,
+    sample_ids,
+)
 
 BENCH_DIR = Path(__file__).resolve().parent
 # ISBNs of the books the soak writes, clear of those the workloads write.
@@ -171,10 +185,9 @@ def soak_server(args: argparse.Namespace, server: Server, ids: Ids) -> dict[str,
     runs = 0
 
     def drive_once(workload: Workload, seconds: float) -> dict[str, Any]:
-        # Each load process numbers its new books from 1: give each run its own ISBNs.
         nonlocal runs
         runs += 1
-        fresh = replace(workload, isbn_base=SOAK_ISBN_BASE + runs * 10**6)
+        fresh = for_run(workload, SOAK_ISBN_BASE, runs)
         return drive(args, server.url, fresh, duration=seconds, warmup=0)
 
     result = soak(server, mixed, args.soak, drive_once)
@@ -194,17 +207,11 @@ def metrics_cost_runs(
 
     def drive_both(fresh: dict[str, Workload]) -> dict[str, dict[str, Any]]:
         with ExitStack() as stack:
-            servers = {
-                side: stack.enter_context(
-                    Server(
-                        app_command(),
-                        free_port(),
-                        {**env, "METRICS_ENABLED": str(side == "on" and not args.control).lower()},
-                        args.work_dir / f"server-metrics-{side}.log",
-                    )
-                )
+            envs = {
+                side: {**env, "METRICS_ENABLED": str(side == "on" and not args.control).lower()}
                 for side in fresh
             }
+            servers = folio_servers(stack, envs, args.work_dir, "server-metrics")
             cpu_before = {side: server.cpu_seconds() for side, server in servers.items()}
             with ThreadPoolExecutor(len(servers)) as pool:
                 # In the order of `fresh`: the side listed first starts first.

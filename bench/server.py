@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
 
@@ -58,6 +59,19 @@ def make_key(database_url: str, scope: str = "write", name: str = "bench") -> st
         check=True,
     )
     return made.stdout.splitlines()[-1]
+
+
+def folio_servers(
+    stack: ExitStack, envs: dict[str, dict[str, str]], logs: Path, prefix: str
+) -> dict[str, "Server"]:
+    """One Folio (`python -m app`) per side, in `envs` order, each with that side's environment
+    on a free port and logging to `<prefix>-<side>.log`; the stack stops them."""
+    return {
+        side: stack.enter_context(
+            Server(app_command(), free_port(), env, logs / f"{prefix}-{side.replace(' ', '-')}.log")
+        )
+        for side, env in envs.items()
+    }
 
 
 class Server:

@@ -4,7 +4,7 @@ import math
 import random
 import sqlite3
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
@@ -133,6 +133,16 @@ def baseline_workloads(ids: Ids) -> list[Workload]:
         Workload("baseline list page 1", ["/books"]),
         Workload("baseline get book", [f"/books/{book}" for book in ids.books]),
     ]
+
+
+# Each load process numbers its new books from 1, so each run of a workload takes ISBNs of
+# its own: this many after the run before it.
+ISBNS_PER_RUN = 10**6
+
+
+def for_run(workload: Workload, base: int, run: int) -> Workload:
+    """The workload, writing its new books with the ISBNs of the `run`th run from `base`."""
+    return replace(workload, isbn_base=base + run * ISBNS_PER_RUN)
 
 
 def new_book(
