@@ -22,7 +22,6 @@ Creates have a floor and a variant of their own, against `POST /books`:
   without aiosqlite's thread. The run checks that each book it makes reads back as its answer.
 """
 
-import os
 import random
 import sqlite3
 import sys
@@ -300,7 +299,6 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "machine": machine(started),
         "settings": {key: getattr(args, key) for key in settings},
-        "auth_mode": os.environ.get("AUTH_MODE", "keys"),
         "rounds": rounds,
     }
     name = f"{started:%Y-%m-%dT%H%M}-floor-scale{args.scale}-sqlite-{args.workers}w.json"

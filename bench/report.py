@@ -9,8 +9,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from app.config import Settings
 from app.schema import PROJECT_ROOT
 from bench import metrics_cost
+
+# The benchmark sets its own database URL, which may hold a password.
+UNRECORDED_SETTINGS = {"DATABASE_URL"}
 
 
 def git(*args: str) -> subprocess.CompletedProcess[str] | None:
@@ -35,7 +39,21 @@ def machine(started: datetime) -> dict[str, Any]:
         "sqlite": sqlite3.sqlite_version,
         "git_commit": commit.stdout.strip() if commit and commit.returncode == 0 else None,
         "git_dirty": None if dirty is None or dirty.returncode > 1 else dirty.returncode == 1,
+        "folio_environment": folio_environment(),
     }
+
+
+def folio_environment() -> dict[str, str]:
+    """The Folio settings this run's environment passes to the servers it starts, such as
+    `POOL_PRE_PING=false`: a figure measured with a setting changed must say so."""
+    names = {name.upper() for name in Settings.model_fields} - UNRECORDED_SETTINGS
+    return {name: value for name, value in sorted(os.environ.items()) if name.upper() in names}
+
+
+def changed_settings(facts: dict[str, Any]) -> str:
+    """`, with POOL_PRE_PING=false` for a run whose environment changed settings, else ''."""
+    changed = facts.get("folio_environment") or {}
+    return ", with " + ", ".join(f"{k}={v}" for k, v in changed.items()) if changed else ""
 
 
 def ratios(workloads: list[dict[str, Any]], baselines: dict[str, dict[str, Any]]) -> None:
@@ -68,10 +86,10 @@ def table_head(*columns: str) -> list[str]:
 
 def rounds_heading(started: datetime, setup: str, rounds: int) -> str:
     """The line above a table of medians over rounds: when, which commit, how it was run."""
-    commit = machine(started)["git_commit"]
+    facts = machine(started)
     return (
-        f"{started:%Y-%m-%d %H:%M} UTC, commit {commit}, {setup}, {rounds} round(s);"
-        " medians of the rounds."
+        f"{started:%Y-%m-%d %H:%M} UTC, commit {facts['git_commit']}{changed_settings(facts)},"
+        f" {setup}, {rounds} round(s); medians of the rounds."
     )
 
 
@@ -96,7 +114,8 @@ def table(results: dict[str, Any]) -> str:
         f"Folio on {kind} {database['version']}, {settings['workers']} worker(s);"
         f" baseline on SQLite {facts['sqlite']}, as many workers.",
         f"{facts['date']}: {facts['cpu_count']} cores, Python {facts['python']},"
-        f" commit {facts['git_commit']}{' (uncommitted changes)' if facts['git_dirty'] else ''}.",
+        f" commit {facts['git_commit']}{' (uncommitted changes)' if facts['git_dirty'] else ''}"
+        f"{changed_settings(facts)}.",
         f"{results['dataset']['books']:,} books, {results['dataset']['authors']:,} authors;"
         f" {settings['connections']} connections"
         f" (16 for creates), {settings['duration']:g} s per workload,"

@@ -3,6 +3,7 @@
 import json
 import sqlite3
 from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from app.state import state_of
 from bench import baseline, index_cost, metrics_cost, search_floor
 from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
 from bench.floor import floor_app
+from bench.report import changed_settings, machine
 from bench.server import make_key
 from bench.soak import LONGEST_RUN_S, soak
 from bench.statements import KEPT_STATEMENTS, listed, traced_sqlite
@@ -272,3 +274,18 @@ def test_a_results_file_lists_the_first_statements_and_counts_them_all() -> None
     assert listed_["sql"] == statements[:KEPT_STATEMENTS]
     assert listed_["sql_left_out"] == 5
     assert listed(["SELECT 1"]) == {"count": 1, "sql": ["SELECT 1"], "sql_left_out": 0}
+
+
+def test_a_results_file_names_the_settings_the_environment_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("POOL_PRE_PING", "false")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://folio:secret@db/folio")
+    monkeypatch.setenv("PGPASSWORD", "not a setting of Folio's")
+    facts = machine(datetime.now(UTC))
+    assert facts["folio_environment"] == {"POOL_PRE_PING": "false"}
+    assert changed_settings(facts) == ", with POOL_PRE_PING=false"
+    monkeypatch.delenv("POOL_PRE_PING")
+    assert changed_settings(machine(datetime.now(UTC))) == ""
