@@ -85,7 +85,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--rounds",
         type=int,
         default=5,
-        help="with --metrics-cost (and in bench.floor): how many rounds, each driving every side",
+        help="with --metrics-cost (and in bench.floor and bench.cpu): how many rounds, each"
+        " driving every side",
     )
     parser.add_argument(
         "--control",

@@ -16,7 +16,7 @@ from app.config import Settings
 from app.main import create_app
 from app.search.schema import INDEX_TABLES, KEY_TABLES
 from app.state import state_of
-from bench import baseline, index_cost, metrics_cost, search_floor
+from bench import baseline, cpu, index_cost, metrics_cost, search_floor
 from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
 from bench.floor import floor_app
 from bench.report import changed_settings, machine
@@ -289,3 +289,28 @@ def test_a_results_file_names_the_settings_the_environment_changed(
     assert changed_settings(facts) == ", with POOL_PRE_PING=false"
     monkeypatch.delenv("POOL_PRE_PING")
     assert changed_settings(machine(datetime.now(UTC))) == ""
+
+
+async def test_the_cpu_bench_times_every_workload_with_and_without_the_middlewares(
+    loaded: tuple[Path, DatasetInfo], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, _ = loaded
+    settings = cpu.served_settings(path)
+    for app, has_id in (
+        (floor_app(settings), True),
+        (cpu.without_middlewares(floor_app(settings)), False),
+    ):
+        async with app.router.lifespan_context(app):
+            transport = ASGITransport(app=app)
+            async with AsyncClient(transport=transport, base_url="http://t") as client:
+                answer = await client.get("/books")
+        assert answer.status_code == 200
+        # The header of the outermost middleware.
+        assert ("x-request-id" in answer.headers) == has_id
+
+    monkeypatch.setattr(cpu, "REQUESTS_PER_ROUND", 20)
+    figures = await cpu.measure(settings, sample_ids(path, seed=1).books, rounds=2)
+    expected = [f"{name} (with)" for name in cpu.PATHS]
+    expected += [f"{name} (without)" for name in cpu.WITHOUT_MIDDLEWARES]
+    assert sorted(figures) == sorted(expected)
+    assert all(len(spent) == 2 and min(spent) > 0 for spent in figures.values())
