@@ -12,31 +12,26 @@ access line is written.
 import asyncio
 import sys
 import time
-from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
 
 from fastapi import FastAPI
-from starlette.types import Message
+from starlette.types import Message, Scope
 
 from app.config import Settings
 from bench.dataset import sqlite_url
-from bench.floor import floor_app
+from bench.floor import BASELINE, VARIANTS, floor_app
 from bench.report import cell, machine, rounds_heading, table_head, write_file
 from bench.run import run_database, say, sqlite_args
 from bench.workloads import sample_ids
 
 REQUESTS_PER_ROUND = 1000
-# What each workload asks for: its path, given a book id.
-PATHS: dict[str, Callable[[str], str]] = {
-    "session floor": lambda book: f"/floor/{book}",
-    "get's statement on the event loop (stdlib sqlite3)": lambda book: f"/on-loop/{book}",
-    "get's statement through SQLAlchemy Core (aiosqlite)": lambda book: f"/core/{book}",
-    "get book": lambda book: f"/books/{book}",
-    "list page 1": lambda _book: "/books",
-}
+# What each workload asks for, `{book}` standing for a book's id: bench.floor's gets (its
+# baseline aside) and the first list page.
+PATHS = {name: f"/{route}/{{book}}" for name, route in VARIANTS.items() if name != BASELINE}
+PATHS["list page 1"] = "/books"
 WITHOUT_MIDDLEWARES = ("session floor", "get book", "list page 1")
 
 
@@ -52,9 +47,9 @@ def without_middlewares(app: FastAPI) -> FastAPI:
     return app
 
 
-async def get(app: FastAPI, path: str) -> None:
-    """Send one GET through the app's whole ASGI stack; refuse anything but a 200."""
-    scope = {
+def get_scope(path: str, query: bytes = b"") -> Scope:
+    """The ASGI scope of a plain `GET path?query` from a local client."""
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -62,24 +57,28 @@ async def get(app: FastAPI, path: str) -> None:
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"",
+        "query_string": query,
         "root_path": "",
         "headers": [(b"host", b"folio")],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 80),
     }
-    started: list[int] = []
+
+
+async def get(app: FastAPI, path: str) -> None:
+    """Send one GET through the app's whole ASGI stack; refuse anything but a 200."""
+    statuses: list[int] = []
 
     async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
-            started.append(message["status"])
+            statuses.append(message["status"])
 
-    await app(scope, receive, send)
-    if started != [200]:
-        raise SystemExit(f"GET {path} answered {started}")
+    await app(get_scope(path), receive, send)
+    if statuses != [200]:
+        raise SystemExit(f"GET {path} answered {statuses}")
 
 
 async def cpu_ms(app: FastAPI, paths: list[str], requests: int) -> float:
@@ -99,11 +98,11 @@ async def measure(settings: Settings, books: list[str], rounds: int) -> dict[str
         for app in apps.values():
             await stack.enter_async_context(app.router.lifespan_context(app))
         for name, side in sides:  # warm up: connections, caches, the middleware stack
-            await cpu_ms(apps[side], [PATHS[name](book) for book in books], 200)
+            await cpu_ms(apps[side], [PATHS[name].format(book=book) for book in books], 200)
         for number in range(rounds):
             say(f"round {number + 1} of {rounds}")
             for name, side in sides if number % 2 == 0 else sides[::-1]:
-                paths = [PATHS[name](book) for book in books]
+                paths = [PATHS[name].format(book=book) for book in books]
                 spent = await cpu_ms(apps[side], paths, REQUESTS_PER_ROUND)
                 figures[f"{name} ({side})"].append(spent)
     return figures

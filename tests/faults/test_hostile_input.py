@@ -9,6 +9,7 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
+from bench.cpu import get_scope
 from tests.problems import PROBLEM_FIELDS, assert_problem
 
 SQL_META = ["'; DROP TABLE book; --", '" OR 1=1 --', "1; DELETE FROM author", "\\'; --"]
@@ -94,20 +95,6 @@ async def test_hostile_reads_answer_without_error_and_change_nothing(
 
 async def asgi_get(app: FastAPI, path: str, query: bytes) -> tuple[int, dict[str, str], bytes]:
     """Call the app directly, for a URL longer than httpx agrees to build."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query,
-        "root_path": "",
-        "headers": [(b"host", b"test")],
-        "client": ("127.0.0.1", 1234),
-        "server": ("test", 80),
-    }
     sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -116,7 +103,7 @@ async def asgi_get(app: FastAPI, path: str, query: bytes) -> tuple[int, dict[str
     async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
-    await app(scope, receive, send)
+    await app(get_scope(path, query), receive, send)
     headers = {name.decode(): value.decode() for name, value in sent[0]["headers"]}
     return sent[0]["status"], headers, b"".join(m.get("body", b"") for m in sent[1:])
 
