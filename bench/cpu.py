@@ -35,9 +35,9 @@ PATHS["list page 1"] = "/books"
 WITHOUT_MIDDLEWARES = ("session floor", "get book", "list page 1")
 
 
-def served_settings(database: Path) -> Settings:
-    """The settings of the benchmark's servers: no rate limit, and no import runner, whose
-    polling would spend CPU of its own meanwhile."""
+def timed_settings(database: Path) -> Settings:
+    """Folio's settings for the timed app: no rate limit, as for the benchmark's servers, and
+    no import runner, whose polling would add CPU time of its own to the process timed."""
     return Settings(database_url=sqlite_url(database), rate_limit_per_minute=0, import_runner=False)
 
 
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     database, _ = run_database(args.work_dir, args.scale)
     books = sample_ids(database, seed=1).books
-    figures = asyncio.run(measure(served_settings(database), books, args.rounds))
+    figures = asyncio.run(measure(timed_settings(database), books, args.rounds))
     heading = rounds_heading(
         started, f"{REQUESTS_PER_ROUND} requests each, in process", args.rounds
     )

@@ -48,7 +48,7 @@ from app.main import create_app
 from bench.dataset import sqlite_url
 from bench.report import cell, machine, rounds_heading, table_head, write_file
 from bench.run import baseline_server, drive, run_database, say, selected, sqlite_args
-from bench.server import Server, free_port, make_key, uvicorn
+from bench.server import Server, free_port, make_key, served_env, uvicorn
 from bench.workloads import Workload, for_run, new_book, sample_ids
 
 MADE_UP_TIME = datetime(2026, 1, 1, tzinfo=UTC)
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
 
     port = free_port()
     command = [*uvicorn(port, args.workers), "bench.floor:floor_app", "--factory"]
-    env = {"DATABASE_URL": sqlite_url(database), "RATE_LIMIT_PER_MINUTE": "0"}
+    env = served_env(sqlite_url(database), args.workers)
     with (
         baseline_server(args, database) as baseline,
         Server(command, port, env, args.work_dir / "floor.log") as server,

@@ -31,7 +31,7 @@ from bench import postgres
 from bench.dataset import TAGS, isbn13, migrate, sentence, sqlite_url, title
 from bench.load import LoadSpec, run_load
 from bench.report import machine
-from bench.server import Server, app_command, free_port, make_key
+from bench.server import Server, app_command, free_port, make_key, served_env
 from bench.workloads import Workload
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -325,9 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         key = make_key(url)
         env = {
-            "DATABASE_URL": url,
-            "RATE_LIMIT_PER_MINUTE": "0",
-            "WORKERS": str(args.workers),
+            **served_env(url, args.workers),
             # A million rows of NDJSON pass the default limit of 100 MiB.
             "MAX_IMPORT_BYTES": str(max(file.stat().st_size for file in files.values()) * 2),
         }

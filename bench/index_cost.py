@@ -17,7 +17,7 @@ from typing import Any
 from bench.dataset import copy_database, sqlite_url
 from bench.report import cell, machine, rounds_heading, table_head, write_file
 from bench.run import drive, run_database, say, sqlite_args
-from bench.server import folio_servers, make_key
+from bench.server import folio_servers, make_key, served_env
 from bench.workloads import Workload, for_run, sample_ids
 
 SIDES = ("with the index", "without the index")
@@ -55,10 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     create = Workload("create book", [], 1.0, connections=16, authors=authors)
     rounds: list[dict[str, dict[str, Any]]] = []
     runs = 0
-    envs = {
-        side: {"DATABASE_URL": sqlite_url(path), "RATE_LIMIT_PER_MINUTE": "0"}
-        for side, path in paths.items()
-    }
+    envs = {side: served_env(sqlite_url(path)) for side, path in paths.items()}
     with ExitStack() as stack:
         servers = folio_servers(stack, envs, args.work_dir, "index-cost")
         for number in range(args.rounds):

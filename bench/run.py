@@ -29,6 +29,7 @@ from bench.server import (
     folio_servers,
     free_port,
     make_key,
+    served_env,
 )
 from bench.soak import soak
 from bench.statements import count_baseline_statements, count_statements
@@ -204,7 +205,7 @@ def metrics_cost_runs(
     """Serve Folio with and without metrics side by side, on the same database, and drive both
     at once with each workload (see bench/metrics_cost.py). Each round starts both servers
     afresh, in the order its sides take turns in, so neither is always the older process."""
-    env = {"DATABASE_URL": folio_url, "WORKERS": str(args.workers), "RATE_LIMIT_PER_MINUTE": "0"}
+    env = served_env(folio_url, args.workers)
 
     def drive_both(fresh: dict[str, Workload]) -> dict[str, dict[str, Any]]:
         with ExitStack() as stack:
@@ -329,9 +330,9 @@ def bench(args: argparse.Namespace) -> int:
 
     port = free_port()
     args.key = make_key(folio_url)
-    # The load measures throughput, so no rate limit may cut it short.
-    env = {"DATABASE_URL": folio_url, "WORKERS": str(args.workers), "RATE_LIMIT_PER_MINUTE": "0"}
-    with Server(app_command(), port, env, work / "server.log") as server:
+    with Server(
+        app_command(), port, served_env(folio_url, args.workers), work / "server.log"
+    ) as server:
         rss_at_start = server.rss_mib()
         app_answers = sample(server.url, ids)
         rows = run_workloads(args, server, workloads, "folio")

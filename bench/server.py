@@ -61,6 +61,12 @@ def make_key(database_url: str, scope: str = "write", name: str = "bench") -> st
     return made.stdout.splitlines()[-1]
 
 
+def served_env(database_url: str, workers: int = 1) -> dict[str, str]:
+    """The environment of a Folio the benchmark serves: its database, its worker processes and
+    no rate limit, since the load measures throughput and a limit would cut it short."""
+    return {"DATABASE_URL": database_url, "WORKERS": str(workers), "RATE_LIMIT_PER_MINUTE": "0"}
+
+
 def folio_servers(
     stack: ExitStack, envs: dict[str, dict[str, str]], logs: Path, prefix: str
 ) -> dict[str, "Server"]:

@@ -295,7 +295,7 @@ async def test_the_cpu_bench_times_every_workload_with_and_without_the_middlewar
     loaded: tuple[Path, DatasetInfo], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path, _ = loaded
-    settings = cpu.served_settings(path)
+    settings = cpu.timed_settings(path)
     for app, has_id in (
         (floor_app(settings), True),
         (cpu.without_middlewares(floor_app(settings)), False),
