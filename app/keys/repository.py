@@ -40,9 +40,10 @@ class UsableKey(NamedTuple):
     last_used_at: datetime | None
 
 
-# Every authenticated request runs this, so it is built once and bound per request, and
-# reads plain columns: building an ORM entity cost about a sixth of the check's CPU. The
-# guard's own transaction reads nothing else: on SQLite, no BEGIN and no COMMIT.
+# Every authenticated request runs this, so it is built once and bound per request. It
+# reads the three columns the check uses, not an ORM entity (0.717 against 0.735 ms and 0.668
+# against 0.725 ms of CPU per lookup in two paired runs). The guard's own transaction reads
+# nothing else: on SQLite, no BEGIN and no COMMIT.
 USABLE_KEY = (
     select(ApiKey.id, ApiKey.scope, ApiKey.last_used_at)
     .where(
