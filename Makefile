@@ -69,7 +69,7 @@ rollback: install-serve ## Undo the newest migration
 	$(BIN)/alembic downgrade -1
 
 seed: migrate ## Load a demo catalogue of a few hundred authors and books
-	$(BIN)/python -m app.seed
+	$(BIN)/python -m app.commands.seed
 
 .PHONY: key
 key: migrate ## Make an API key and print it: make key NAME=me SCOPE=admin [DAYS=90]
@@ -78,7 +78,7 @@ key: migrate ## Make an API key and print it: make key NAME=me SCOPE=admin [DAYS
 
 .PHONY: backup
 backup: install-serve ## Copy the SQLite database, even while it serves: make backup [BACKUP=path]
-	$(BIN)/python -m app.backup $(BACKUP)
+	$(BIN)/python -m app.commands.backup $(BACKUP)
 
 .PHONY: import export
 import: install ## Import a CSV or NDJSON file of books: make import FILE=books.csv [ARGS="--on-duplicate update"]
@@ -105,7 +105,7 @@ FROM ?= sqlite+aiosqlite:///./data/folio.db
 # The target must be empty and migrated first: DATABASE_URL=<TO> make migrate
 copy-to-postgres: install-serve ## Copy SQLite into an empty, migrated PostgreSQL: make copy-to-postgres TO=...
 	@test -n "$(TO)" || { echo 'usage: make copy-to-postgres TO=postgresql+asyncpg://user@host/db [FROM=$(FROM)]'; exit 2; }
-	$(BIN)/python -m app.copy_database --from '$(FROM)' --to '$(TO)'
+	$(BIN)/python -m app.commands.copy_database --from '$(FROM)' --to '$(TO)'
 
 clean: ## Remove the virtual environments and caches; ./data is kept
 	rm -rf .uv $(VENV) .pytest_cache .mypy_cache .ruff_cache

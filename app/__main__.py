@@ -6,7 +6,7 @@ import sys
 
 import uvicorn
 
-from app.checks import EXIT_CONFIG, check_start
+from app.db.checks import EXIT_CONFIG, check_start
 from app.observe.logs import configure_logging
 
 if __name__ == "__main__":

@@ -10,12 +10,11 @@ from fastapi import Depends, FastAPI
 import app.imports.metrics  # noqa: F401  (adds imports by status to /metrics)
 from app.authors.router import router as authors_router
 from app.books.router import router as books_router
-from app.checks import DatabaseWatch
 from app.config import Settings, get_settings
-from app.db import Database, create_database
-from app.docs import install_docs, operation_id
+from app.db.checks import DatabaseWatch
+from app.db.engine import Database, create_database
+from app.db.migrations import schema_head
 from app.edge.install import install_edge
-from app.errors import every_route_problem_responses, install_error_handlers
 from app.exports.router import router as exports_router
 from app.health.router import router as health_router
 from app.idempotency.purge import purge_periodically
@@ -24,11 +23,12 @@ from app.imports.runner import ImportRunner
 from app.keys.guard import authenticate
 from app.keys.limits import RateLimits
 from app.keys.router import router as keys_router
+from app.kit.docs import install_docs, operation_id
+from app.kit.errors import every_route_problem_responses, install_error_handlers
+from app.kit.responses import install_response_middleware
+from app.kit.schemas import utf8_query_string
 from app.observe.logs import configure_logging
 from app.observe.middleware import install_observability
-from app.responses import install_response_middleware
-from app.schema import schema_head
-from app.schemas import utf8_query_string
 from app.state import State, state_of
 from app.tags.router import router as tags_router
 
@@ -65,8 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not await state.database_watch.check():
             tasks.append(asyncio.create_task(state.database_watch.retry()))
         if settings.import_runner:
-            state.import_runner = ImportRunner(state.database, settings)
-            tasks.append(asyncio.create_task(state.import_runner.run_forever()))
+            runner = ImportRunner(state.database, settings)
+            state.wake_imports = runner.wake_soon
+            tasks.append(asyncio.create_task(runner.run_forever()))
         try:
             yield
         finally:

@@ -1,27 +1,27 @@
-"""What the application keeps while it runs, as one typed object on `app.state.folio`."""
+"""What the application keeps while it runs, as one typed object on `app.state.folio`, and the
+dependencies that hand its parts to a route.
 
-from __future__ import annotations
+Only the modules above the database read it: the engines, the start-up check and the limits
+know nothing of requests.
+"""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Annotated
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 
 from app.config import Settings
+from app.db.checks import DatabaseWatch
+from app.db.engine import Database
 from app.idempotency.in_flight import InFlight
-
-if TYPE_CHECKING:
-    # app.db reads the state to open each request's session.
-    from app.checks import DatabaseWatch
-    from app.db import Database
-    from app.imports.runner import ImportRunner
-    from app.keys.limits import RateLimits
+from app.keys.limits import RateLimits
 
 
 @dataclass
 class State:
-    """The settings, the database, the schema the code expects, the keys in flight and the
-    start-up check still running."""
+    """The settings, the database, the schema the code expects, the request limits, the keys in
+    flight, the start-up check still running and the import runner to wake."""
 
     settings: Settings
     database: Database
@@ -30,8 +30,8 @@ class State:
     in_flight: InFlight = field(default_factory=InFlight)
     # What the start-up check still waits for, while the server runs.
     database_watch: DatabaseWatch | None = None
-    # The imports this process runs, unless IMPORT_RUNNER is off.
-    import_runner: ImportRunner | None = None
+    # Wakes this process's import runner; None when IMPORT_RUNNER is off.
+    wake_imports: Callable[[], None] | None = None
 
 
 def state_of(app: FastAPI) -> State:
@@ -43,3 +43,16 @@ def state_of(app: FastAPI) -> State:
 def request_state(request: Request) -> State:
     """The state of the application serving the request."""
     return state_of(request.app)
+
+
+# Async, so that FastAPI calls them on the event loop rather than in a worker thread.
+async def request_settings(request: Request) -> Settings:
+    return request_state(request).settings
+
+
+async def request_database(request: Request) -> Database:
+    return request_state(request).database
+
+
+SettingsDep = Annotated[Settings, Depends(request_settings)]
+DatabaseDep = Annotated[Database, Depends(request_database)]

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from alembic import command
 
-from app.progress import Progress
-from app.schema import alembic_config, schema_head
+from app.commands.progress import Progress
+from app.db.migrations import alembic_config, schema_head
 
 # The schema that `insert_rows` writes: the first migration's tables.
 LOAD_REVISION = "df5cc3852f0d"

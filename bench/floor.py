@@ -40,10 +40,10 @@ from sqlmodel import Session
 from app.books.repository import BOOK_BY_ID, BookRepository, book_read
 from app.books.schemas import BookAuthor, BookCreate, BookRead
 from app.config import Settings, get_settings
-from app.db import SessionDep
-from app.errors import NotFound
-from app.etag import CREATED_RESPONSES
+from app.db.session import SessionDep
 from app.idempotency.guard import IdempotencyDep
+from app.kit.errors import NotFound
+from app.kit.etag import CREATED_RESPONSES
 from app.main import create_app
 from bench.dataset import sqlite_url
 from bench.report import cell, machine, rounds_heading, table_head, write_file

@@ -24,9 +24,9 @@ from typing import Any
 import httpx
 from alembic import command
 
+from app.db.migrations import alembic_config
 from app.imports.reader import COLUMNS
 from app.models import fold
-from app.schema import alembic_config
 from bench import postgres
 from bench.dataset import TAGS, isbn13, migrate, sentence, sqlite_url, title
 from bench.load import LoadSpec, run_load

@@ -1,11 +1,11 @@
 """The benchmark's PostgreSQL databases, on the server that `--postgres URL` names.
 
 `folio_bench_<scale>` is the pristine copy of the seeded SQLite database: migrated with Alembic,
-filled by `app.copy_database`, vacuumed and analysed, then marked with a comment that names the
-dataset. A later run reuses it when that comment matches and it is at the newest migration, and
-rebuilds it otherwise. Each run works on `folio_bench_<scale>_run`, created from it with
-`CREATE DATABASE ... TEMPLATE` and dropped afterwards, so writes from one run never leak into
-the next.
+filled by `app.commands.copy_database`, vacuumed and analysed, then marked with a comment that
+names the dataset. A later run reuses it when that comment matches and it is at the newest
+migration, and rebuilds it otherwise. Each run works on `folio_bench_<scale>_run`, created from
+it with `CREATE DATABASE ... TEMPLATE` and dropped afterwards, so writes from one run never leak
+into the next.
 """
 
 import asyncio
@@ -19,8 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.copy_database import copy_database as copy_rows
-from app.schema import alembic_config, schema_head
+from app.commands.copy_database import copy_database as copy_rows
+from app.db.migrations import alembic_config, schema_head
 from bench.dataset import DatasetInfo, sqlite_url
 
 # The collation the README's "Scaling out" asks for: names sort by code point, as on SQLite.

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Settings
-from app.schema import PROJECT_ROOT
+from app.db.migrations import PROJECT_ROOT
 from bench import metrics_cost
 
 # The benchmark sets its own database URL, which may hold a password.

@@ -12,7 +12,7 @@ from types import TracebackType
 
 import httpx
 
-from app.schema import PROJECT_ROOT
+from app.db.migrations import PROJECT_ROOT
 
 READY_TIMEOUT = 120.0
 

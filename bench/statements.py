@@ -22,7 +22,7 @@ from asyncpg.prepared_stmt import PreparedStatement  # type: ignore[import-untyp
 from httpx import ASGITransport, AsyncClient, Response
 
 from app.config import Settings
-from app.db import is_sqlite
+from app.db.engine import is_sqlite
 from app.keys.repository import ApiKeyRepository
 from app.main import create_app
 from app.state import state_of

@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from app.config import Settings
-from app.db import create_engine, is_sqlite
+from app.db.engine import create_engine, is_sqlite
 from app.observe.logs import configure_logging
 from app.search.schema import include_object
 

@@ -1,6 +1,6 @@
 """API keys for tests: made in the test's own database, the way the app makes them."""
 
-from app.db import Database
+from app.db.engine import Database
 from app.keys.repository import ApiKeyRepository
 from app.keys.secrets import new_key
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.config import Settings
-from app.db import Database, create_engine
+from app.db.engine import Database, create_engine
 from app.main import create_app
 from app.state import state_of
 from tests.access import bearer, make_key

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.schema import alembic_config
+from app.db.migrations import alembic_config
 
 
 @dataclass

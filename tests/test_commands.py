@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from alembic import command
 
-from app.checks import EXIT_CONFIG
+from app.commands.progress import Progress
 from app.config import Settings
-from app.progress import Progress
-from app.schema import PROJECT_ROOT, alembic_config
+from app.db.checks import EXIT_CONFIG
+from app.db.migrations import PROJECT_ROOT, alembic_config
 
 MODULES = [
     "app",
-    "app.seed",
-    "app.backup",
-    "app.copy_database",
+    "app.commands.seed",
+    "app.commands.backup",
+    "app.commands.copy_database",
     "app.keys",
     "app.imports",
     "app.exports",
@@ -27,7 +27,7 @@ MODULES = [
 ]
 # What a module requires, so that the unknown argument is what it refuses.
 REQUIRED = {
-    "app.copy_database": ["--from", "sqlite+aiosqlite:///a.db", "--to", "x"],
+    "app.commands.copy_database": ["--from", "sqlite+aiosqlite:///a.db", "--to", "x"],
     "app.keys": ["create", "--name", "x", "--scope", "read"],
     "app.imports": ["books.csv"],
 }
@@ -61,7 +61,9 @@ def test_every_command_refuses_an_unknown_argument_with_a_usage_line(module: str
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("module", ["app.seed", "app.backup", "app.copy_database"])
+@pytest.mark.parametrize(
+    "module", ["app.commands.seed", "app.commands.backup", "app.commands.copy_database"]
+)
 def test_every_command_refuses_a_bad_setting_in_one_line(module: str) -> None:
     result = run(sys.executable, "-m", module, *REQUIRED.get(module, []), POOL_SIZE="0")
     assert result.returncode == EXIT_CONFIG, result.stderr
@@ -74,7 +76,7 @@ def test_seed_shows_plain_progress_lines_when_not_on_a_terminal(
     fresh_database: Callable[[], Settings],
 ) -> None:
     settings = fresh_database()
-    result = run(sys.executable, "-m", "app.seed", DATABASE_URL=settings.database_url)
+    result = run(sys.executable, "-m", "app.commands.seed", DATABASE_URL=settings.database_url)
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
         "seeding: 0/1200 authors and books (0%)",

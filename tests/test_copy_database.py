@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
+from app.commands.copy_database import CopyError, copy_database
+from app.commands.seed import seed
 from app.config import Settings
-from app.copy_database import CopyError, copy_database
-from app.db import create_engine
-from app.schema import PROJECT_ROOT
-from app.seed import seed
+from app.db.engine import create_engine
+from app.db.migrations import PROJECT_ROOT
 from tests.databases import ScratchDatabase
 from tests.serving import serving
 
@@ -62,7 +62,15 @@ async def test_the_copy_holds_every_row_and_serves_the_same_answers(
     source: ScratchDatabase, fresh_database: Callable[[], Settings]
 ) -> None:
     target = fresh_database().database_url
-    command = [sys.executable, "-m", "app.copy_database", "--from", source.url, "--to", target]
+    command = [
+        sys.executable,
+        "-m",
+        "app.commands.copy_database",
+        "--from",
+        source.url,
+        "--to",
+        target,
+    ]
     # A small batch size, so that every table of any size goes over several batches.
     done = await asyncio.to_thread(
         subprocess.run,

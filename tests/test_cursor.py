@@ -11,7 +11,7 @@ import pytest
 from httpx import AsyncClient, Response
 
 from app.books.schemas import BookQuery
-from app.db import Database
+from app.db.engine import Database
 from tests.test_plans import sqlite_steps
 from tests.test_queries import Sent, count_queries, make_catalogue
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from app.config import Settings
-from app.db import SQLITE_SAFE_CONCURRENT_WRITERS
+from app.db.engine import SQLITE_SAFE_CONCURRENT_WRITERS
 from tests.databases import SqliteTrace
 from tests.serving import serving
 

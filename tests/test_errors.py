@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from app.config import Settings
-from app.schema import alembic_config
+from app.db.migrations import alembic_config
 from tests.problems import assert_problem
 from tests.serving import serving
 

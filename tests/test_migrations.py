@@ -13,8 +13,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from app.config import Settings
-from app.db import create_engine
-from app.schema import schema_head
+from app.db.engine import create_engine
+from app.db.migrations import schema_head
 from app.search.schema import include_object, is_index_table
 from tests.conftest import SERVER_URL
 from tests.databases import scratch_database

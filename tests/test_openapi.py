@@ -11,11 +11,11 @@ from app.authors.router import router as authors_router
 from app.authors.schemas import AuthorCreate, AuthorUpdate
 from app.books.router import router as books_router
 from app.books.schemas import BookCreate, BookUpdate
-from app.errors import PROBLEM_JSON, PROBLEM_SCHEMA
 from app.exports.router import router as exports_router
 from app.health.router import router as health_router
 from app.imports.router import router as imports_router
 from app.keys.router import router as keys_router
+from app.kit.errors import PROBLEM_JSON, PROBLEM_SCHEMA
 from app.tags.router import router as tags_router
 
 ROUTERS = (

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from httpx import AsyncClient
 
-from app.db import Database
+from app.db.engine import Database
 from tests.test_queries import Sent
 
 LARGE_TABLES = ("book", "author", "book_tag")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.config import Settings
-from app.schema import PROJECT_ROOT
+from app.db.migrations import PROJECT_ROOT
 from tests.serving import serving
 
 # The digest the README shows in its ETags; the real one depends on the ids of the run.

@@ -2,9 +2,9 @@
 
 from sqlmodel import SQLModel, func, select
 
-from app.db import Database
+from app.db.engine import Database
+from app.kit.repository import MAX_BOUND_VALUES, insert_rows
 from app.models import Author, Book, derived_columns, utcnow, uuid7
-from app.repository import MAX_BOUND_VALUES, insert_rows
 
 
 async def test_insert_rows_splits_wide_rows_under_the_limit_on_bound_values(

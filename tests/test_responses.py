@@ -10,7 +10,7 @@ import pytest
 from httpx import AsyncClient, Response
 
 from app.config import Settings
-from app.responses import GZIP_MINIMUM_BYTES
+from app.kit.responses import GZIP_MINIMUM_BYTES
 from tests.books.helpers import MISSING_ID, create_author, create_book
 from tests.faults.server import HOST, running_server
 from tests.problems import same_problem

@@ -4,10 +4,10 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from app.books.isbn import normalize_isbn
+from app.commands.seed import AUTHORS, BOOKS, TAGS, Seeded, seed
 from app.config import Settings
-from app.db import create_database
+from app.db.engine import create_database
 from app.models import Author, Book, BookTag, Tag
-from app.seed import AUTHORS, BOOKS, TAGS, Seeded, seed
 
 
 async def counts(settings: Settings) -> dict[str, int]:

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from app.authors.schemas import AuthorQuery
 from app.books.schemas import BookQuery
+from app.kit.pagination import PageQuery
 from app.main import create_app
-from app.pagination import PageQuery
 from app.tags.schemas import TagQuery
 
 QUERIES: dict[str, type[PageQuery]] = {

@@ -10,8 +10,8 @@ from sqlalchemy import Executable, text
 from sqlalchemy.exc import IntegrityError
 
 from app.config import Settings
-from app.db import create_engine
-from app.sqlite_driver import ALONE
+from app.db.engine import create_engine
+from app.db.sqlite_driver import ALONE
 from tests.databases import SqliteTrace
 
 pytestmark = pytest.mark.sqlite

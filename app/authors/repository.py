@@ -1,6 +1,7 @@
 import uuid
 from typing import Annotated, Any
 
+from fastapi import Depends
 from sqlalchemy import bindparam, func
 
 # SQLModel's select() and exec() are typed for at most four columns.
@@ -16,13 +17,14 @@ from app.authors.schemas import (
     AuthorQuery,
     AuthorUpdate,
 )
-from app.db import on_session
+from app.db.session import on_session
+from app.db.sqlite_driver import ALONE
+from app.kit.loaders import load_or_404, load_to_change
+from app.kit.pagination import Slice
+from app.kit.repository import Repository, json_list, relation
 from app.models import Author, Book, fold
-from app.pagination import Slice
-from app.repository import Repository, json_list, relation
 from app.search.highlight import highlights
 from app.search.sql import Ranked, author_match, substring_filter
-from app.sqlite_driver import ALONE
 
 BOOK_COUNT = (
     select(func.count()).where(Book.author_id == Author.id).correlate(Author)
@@ -68,7 +70,7 @@ class AuthorRepository(Repository[Author]):
     model = Author
     loads = (WITH_BOOKS,)
 
-    async def search(self, query: AuthorQuery) -> Slice[AuthorListItem]:
+    async def page(self, query: AuthorQuery) -> Slice[AuthorListItem]:
         """One page of authors with their book counts, best match first when searching."""
         dialect = self.session.get_bind().dialect.name
         filters: list[Any] = []
@@ -122,7 +124,13 @@ class AuthorRepository(Repository[Author]):
         await self.session.flush()
 
 
-AuthorRepositoryDep = Annotated[AuthorRepository, on_session(AuthorRepository)]
+NO_AUTHOR = "No author has this id."
+author_repository = on_session(AuthorRepository)
+AuthorRepositoryDep = Annotated[AuthorRepository, Depends(author_repository)]
+AuthorDep = Annotated[AuthorDetail, Depends(load_or_404(author_repository, "author_id", NO_AUTHOR))]
+AuthorToChangeDep = Annotated[
+    AuthorDetail, Depends(load_to_change(author_repository, "author_id", NO_AUTHOR))
+]
 
 
 def listed_author(row: Any, query: AuthorQuery) -> AuthorListItem:

@@ -1,8 +1,10 @@
+"""The authors API: list, create, read, change and delete authors."""
+
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.authors.repository import AuthorRepositoryDep
+from app.authors.repository import AuthorDep, AuthorRepositoryDep, AuthorToChangeDep
 from app.authors.schemas import (
     AuthorCreate,
     AuthorDetail,
@@ -11,13 +13,51 @@ from app.authors.schemas import (
     AuthorRead,
     AuthorUpdate,
 )
-from app.collection import Collection
-from app.errors import problem_responses
+from app.idempotency.guard import IdempotencyDep
+from app.kit.errors import problem_responses
+from app.kit.etag import (
+    CREATED_RESPONSES,
+    READ_RESPONSES,
+    ConditionalDep,
+    tagged,
+    updated_responses,
+)
+from app.kit.pagination import LIST_RESPONSES, Page, PagerDep
 
 router = APIRouter(prefix="/authors", tags=["authors"])
-authors = Collection(router, "author", AuthorRepositoryDep)
-authors.add_reads(AuthorQueryDep, listed=AuthorListItem, shown=AuthorDetail)
-authors.add_writes(AuthorCreate, AuthorUpdate, written=AuthorRead, update_problems=[404, 412])
+
+
+@router.get("", responses=LIST_RESPONSES)
+async def list_authors(
+    query: AuthorQueryDep, authors: AuthorRepositoryDep, pager: PagerDep
+) -> Page[AuthorListItem]:
+    """List authors, filtered, sorted and paginated."""
+    return pager.answer(await authors.page(query), query)
+
+
+@router.post("", status_code=201, response_model=AuthorRead, responses=CREATED_RESPONSES)
+async def create_author(
+    data: AuthorCreate, authors: AuthorRepositoryDep, idempotency: IdempotencyDep
+) -> AuthorDetail | Response:
+    """Create one author; a retry with the same `Idempotency-Key` replays the first answer."""
+    return await idempotency.create(lambda: authors.create(data), router.prefix, AuthorRead)
+
+
+@router.get("/{author_id}", response_model=AuthorDetail, responses=READ_RESPONSES)
+async def get_author(author: AuthorDep, conditional: ConditionalDep) -> AuthorDetail | Response:
+    """Get one author by its id."""
+    return conditional.answer(author)
+
+
+@router.patch("/{author_id}", response_model=AuthorRead, responses=updated_responses(404, 412))
+async def update_author(
+    author: AuthorToChangeDep,
+    data: AuthorUpdate,
+    authors: AuthorRepositoryDep,
+    response: Response,
+) -> AuthorDetail:
+    """Change some of one author's fields; the others keep their values."""
+    return tagged(response, await authors.update(author, data))
 
 
 @router.delete(
@@ -27,9 +67,9 @@ authors.add_writes(AuthorCreate, AuthorUpdate, written=AuthorRead, update_proble
     responses=problem_responses(404, 409, 412),
 )
 async def delete_author(
-    author: Annotated[AuthorDetail, authors.to_change],
-    repository: AuthorRepositoryDep,
+    author: AuthorToChangeDep,
+    authors: AuthorRepositoryDep,
     cascade: Annotated[bool, Query(description="Delete the author's books too.")] = False,
 ) -> None:
     """Delete an author; one who still has books needs `cascade=true`."""
-    await repository.delete(author, cascade=cascade)
+    await authors.delete(author, cascade=cascade)

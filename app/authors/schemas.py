@@ -7,12 +7,12 @@ from pydantic import ConfigDict, field_validator
 from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Field, SQLModel
 
-from app.etag import etag
+from app.kit.etag import etag
+from app.kit.schemas import RequestBody, required
+from app.kit.sorting import Sorting
 from app.models import Author, AuthorBase, AuthorBio, AuthorName
-from app.schemas import RequestBody, required
 from app.search.highlight import Searched
 from app.search.query import RANK, SearchableQuery
-from app.sorting import Sorting
 
 
 class AuthorCreate(RequestBody, AuthorBase):

@@ -3,6 +3,7 @@ from typing import Annotated, Any
 
 # SQLModel's select() takes at most four columns, and its exec() is typed for no more;
 # a book row has eleven.
+from fastapi import Depends
 from sqlalchemy import Integer, String, bindparam, literal_column
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import joinedload, selectinload
@@ -17,7 +18,11 @@ from app.books.schemas import (
     BookRead,
     BookUpdate,
 )
-from app.db import on_session
+from app.db.session import on_session
+from app.db.sqlite_driver import ALONE
+from app.kit.loaders import load_or_404, load_to_change
+from app.kit.pagination import Slice
+from app.kit.repository import Repository, insert_missing, insert_rows, json_list, relation
 from app.models import (
     BOOK_TAG,
     Author,
@@ -30,11 +35,8 @@ from app.models import (
     utcnow,
     uuid7,
 )
-from app.pagination import Slice
-from app.repository import Repository, insert_missing, insert_rows, json_list, relation
 from app.search.highlight import highlights
 from app.search.sql import Ranked, book_match, substring_filter
-from app.sqlite_driver import ALONE
 
 # What an ORM-loaded book answer shows: its author (one join) and its tags (one query).
 WITH_AUTHOR_AND_TAGS = (
@@ -119,7 +121,7 @@ class BookRepository(Repository[Book]):
     model = Book
     loads = WITH_AUTHOR_AND_TAGS
 
-    async def search(self, query: BookQuery) -> Slice[BookListItem]:
+    async def page(self, query: BookQuery) -> Slice[BookListItem]:
         """One page of books with their authors and tags, best match first when searching."""
         dialect = self.session.get_bind().dialect.name
         parsed = query.parsed
@@ -210,7 +212,11 @@ class BookRepository(Repository[Book]):
         set_committed_value(book, "author", author)
 
 
-BookRepositoryDep = Annotated[BookRepository, on_session(BookRepository)]
+NO_BOOK = "No book has this id."
+book_repository = on_session(BookRepository)
+BookRepositoryDep = Annotated[BookRepository, Depends(book_repository)]
+BookDep = Annotated[BookRead, Depends(load_or_404(book_repository, "book_id", NO_BOOK))]
+BookToChangeDep = Annotated[BookRead, Depends(load_to_change(book_repository, "book_id", NO_BOOK))]
 
 
 def listed_book(row: Any, query: BookQuery) -> BookListItem:

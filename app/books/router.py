@@ -1,23 +1,56 @@
-from typing import Annotated
+"""The books API: list, create, read, change and delete books."""
 
 from fastapi import APIRouter, Response
 
-from app.books.repository import BookRepositoryDep
+from app.books.repository import BookDep, BookRepositoryDep, BookToChangeDep
 from app.books.schemas import BookCreate, BookListItem, BookQueryDep, BookRead, BookUpdate
-from app.collection import Collection
-from app.errors import problem_responses
+from app.idempotency.guard import IdempotencyDep
+from app.kit.errors import problem_responses
+from app.kit.etag import (
+    CREATED_RESPONSES,
+    READ_RESPONSES,
+    ConditionalDep,
+    tagged,
+    updated_responses,
+)
+from app.kit.pagination import LIST_RESPONSES, Page, PagerDep
 
 router = APIRouter(prefix="/books", tags=["books"])
-books = Collection(router, "book", BookRepositoryDep)
-books.add_reads(BookQueryDep, listed=BookListItem, shown=BookRead)
-books.add_writes(BookCreate, BookUpdate, written=BookRead, update_problems=[404, 409, 412])
+
+
+@router.get("", responses=LIST_RESPONSES)
+async def list_books(
+    query: BookQueryDep, books: BookRepositoryDep, pager: PagerDep
+) -> Page[BookListItem]:
+    """List books, filtered, sorted and paginated."""
+    return pager.answer(await books.page(query), query)
+
+
+@router.post("", status_code=201, response_model=BookRead, responses=CREATED_RESPONSES)
+async def create_book(
+    data: BookCreate, books: BookRepositoryDep, idempotency: IdempotencyDep
+) -> BookRead | Response:
+    """Create one book; a retry with the same `Idempotency-Key` replays the first answer."""
+    return await idempotency.create(lambda: books.create(data), router.prefix, BookRead)
+
+
+@router.get("/{book_id}", response_model=BookRead, responses=READ_RESPONSES)
+async def get_book(book: BookDep, conditional: ConditionalDep) -> BookRead | Response:
+    """Get one book by its id."""
+    return conditional.answer(book)
+
+
+@router.patch("/{book_id}", response_model=BookRead, responses=updated_responses(404, 409, 412))
+async def update_book(
+    book: BookToChangeDep, data: BookUpdate, books: BookRepositoryDep, response: Response
+) -> BookRead:
+    """Change some of one book's fields; the others keep their values."""
+    return tagged(response, await books.update(book, data))
 
 
 @router.delete(
     "/{book_id}", status_code=204, response_class=Response, responses=problem_responses(404, 412)
 )
-async def delete_book(
-    book: Annotated[BookRead, books.to_change], repository: BookRepositoryDep
-) -> None:
+async def delete_book(book: BookToChangeDep, books: BookRepositoryDep) -> None:
     """Delete a book."""
-    await repository.delete(book)
+    await books.delete(book)

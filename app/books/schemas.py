@@ -9,7 +9,9 @@ from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Field, SQLModel
 
 from app.books.isbn import normalize_isbn
-from app.etag import etag
+from app.kit.etag import etag
+from app.kit.schemas import RequestBody, required
+from app.kit.sorting import Sorting
 from app.models import (
     MAX_ISBN_INPUT,
     MAX_TAG_LENGTH,
@@ -22,10 +24,8 @@ from app.models import (
     TagName,
     tag_name,
 )
-from app.schemas import RequestBody, required
 from app.search.highlight import Searched
 from app.search.query import RANK, SearchableQuery
-from app.sorting import Sorting
 
 MAX_TAGS = 20
 # Strict: "1999", true and 1999.0 are refused rather than quietly converted.

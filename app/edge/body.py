@@ -9,7 +9,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import ContentTooLarge, problem
+from app.kit.errors import ContentTooLarge, problem
 
 
 class BodyLimit:

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.errors import problem
+from app.kit.errors import problem
 
 # Characters RFC 3986 allows in a path segment as they are; the rest are percent-encoded,
 # so a backslash cannot turn `/\host` into a redirect to another site.

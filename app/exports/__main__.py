@@ -12,7 +12,7 @@ from typing import IO, get_args
 from pydantic import ValidationError
 
 from app.config import get_settings
-from app.db import create_database
+from app.db.engine import create_database
 from app.exports.schemas import ExportFormat, ExportQuery
 from app.exports.stream import export_text
 

@@ -8,10 +8,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
-from app.errors import problem_responses
 from app.exports.formats import MEDIA_TYPES
 from app.exports.schemas import ExportQuery
 from app.exports.stream import export_text
+from app.kit.errors import problem_responses
 from app.state import request_state
 
 router = APIRouter(prefix="/exports", tags=["exports"])

@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.books.schemas import BookQuery, IsbnInput, isbn_or_none
+from app.kit.pagination import MAX_PER_PAGE
+from app.kit.schemas import no_nul
 from app.models import BookTitle, TagName
-from app.pagination import MAX_PER_PAGE
-from app.schemas import no_nul
 
 ExportFormat = Literal["ndjson", "csv"]
 # Each filter is declared with BookQuery's own field (limits, description), so the two agree.

@@ -4,10 +4,10 @@ so memory stays flat and no transaction stays open while a slow client reads."""
 from collections.abc import AsyncIterator
 
 from app.books.repository import BookRepository
-from app.db import Database
+from app.db.engine import Database
 from app.exports.formats import header, lines
 from app.exports.schemas import ExportQuery
-from app.pagination import MAX_PER_PAGE
+from app.kit.pagination import MAX_PER_PAGE
 
 # Books per page read, the largest page a list serves.
 BATCH_SIZE = MAX_PER_PAGE
@@ -21,7 +21,7 @@ async def export_text(database: Database, query: ExportQuery) -> AsyncIterator[s
     while True:
         page = query.page(cursor, BATCH_SIZE)
         async with database.reads() as session, session.begin():
-            found = await BookRepository(session).search(page)
+            found = await BookRepository(session).page(page)
         if found.items:
             yield lines(query.format, found.items)
         if found.next_cursor is None:

@@ -1,8 +1,9 @@
 from typing import Annotated
 
+from fastapi import Depends
 from sqlalchemy import text
 
-from app.db import SessionDep, on_session
+from app.db.session import SessionDep, on_session
 
 
 class HealthRepository:
@@ -17,4 +18,5 @@ class HealthRepository:
         return None if revision is None else str(revision)
 
 
-HealthRepositoryDep = Annotated[HealthRepository, on_session(HealthRepository)]
+health_repository = on_session(HealthRepository)
+HealthRepositoryDep = Annotated[HealthRepository, Depends(health_repository)]

@@ -6,9 +6,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from app.errors import Unavailable, problem_responses
-from app.faults import NO_SCHEMA, UNREACHABLE, causes, classify, driver_message, storage_fault
+from app.db.faults import NO_SCHEMA, UNREACHABLE, causes, classify, driver_message, storage_fault
 from app.health.repository import HealthRepositoryDep
+from app.kit.errors import Unavailable, problem_responses
 from app.state import request_state
 
 router = APIRouter(prefix="/health", tags=["health"])

@@ -11,17 +11,17 @@ import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 
-from app.errors import Conflict, Unprocessable
 from app.idempotency.in_flight import IN_FLIGHT
 from app.idempotency.repository import IdempotencyRepository, IdempotencyRepositoryDep
 from app.keys.guard import CallerDep
+from app.kit.errors import Conflict, Unprocessable
 from app.models import IdempotencyKey, utcnow
 from app.models.idempotency_key import ANONYMOUS
 from app.state import request_state
@@ -40,37 +40,44 @@ class Shown(Protocol):
 Created = TypeVar("Created", bound=Shown)
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    """Identify a request by method, path and JSON body, however the body is spaced or ordered."""
+def body_fingerprint(request: Request, body: bytes) -> str:
+    """Identify a JSON request by method, path and body, however the body is spaced or ordered."""
     canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+    return hashlib.sha256(f"{request.method} {request.url.path}\n{canonical}".encode()).hexdigest()
 
 
 class Idempotency:
-    """One request's view of its key: replay a stored answer, or store the new one."""
+    """One request's view of its `Idempotency-Key`: replay a stored answer, or store the new one.
+
+    The key is held from the first look at it until the request's dependencies end, so a
+    request that reads its body first (an upload) holds nothing while the body arrives.
+    """
 
     def __init__(
         self,
+        request: Request,
         repository: IdempotencyRepository,
         response: Response,
+        held: AsyncExitStack,
         key: str | None = None,
-        fingerprint: str = "",
-        ttl: timedelta = timedelta(hours=24),
         owner: uuid.UUID = ANONYMOUS,
     ) -> None:
+        self.request = request
         self.repository = repository
         self.response = response
-        self.owner = owner
+        self.held = held
         self.key = key
-        self.fingerprint = fingerprint
-        self.ttl = ttl
+        self.owner = owner
+        self.fingerprint = ""
+        self.holding = False
 
     async def create(
         self, make: Callable[[], Awaitable[Created]], collection: str, shown_as: type[BaseModel]
     ) -> Created | Response:
         """Create once per key: the stored answer for a retry, else what `make` creates, with
         its `Location` and `ETag`, stored as `shown_as` shows it."""
-        if (replay := await self.replay()) is not None:
+        fingerprint = body_fingerprint(self.request, await self.request.body())
+        if (replay := await self.replay(fingerprint)) is not None:
             return replay
         created = await make()
         headers = {"Location": f"{collection}/{created.id}", "ETag": created.etag}
@@ -78,14 +85,23 @@ class Idempotency:
         self.response.headers.update(headers)
         return created
 
-    async def replay(self) -> Response | None:
-        """The stored answer for this key, or None when the request should run."""
+    async def replay(self, fingerprint: str) -> Response | None:
+        """Hold the key; the stored answer for it, or None when the request should run.
+
+        `fingerprint` identifies the request: the same key with another one is a 422.
+        """
         if self.key is None:
             return None
+        if not self.holding:
+            await self.held.enter_async_context(
+                holding(self.request, self.repository, self.owner, self.key)
+            )
+            self.holding = True
+        self.fingerprint = fingerprint
         stored = await self.repository.find(self.owner, self.key)
         if stored is None:
             return None
-        if stored.fingerprint != self.fingerprint:
+        if stored.fingerprint != fingerprint:
             raise Unprocessable.at(
                 ["header", "Idempotency-Key"],
                 "This Idempotency-Key was used with a different request.",
@@ -100,6 +116,7 @@ class Idempotency:
         """Store the answer with the key, in the transaction that made it."""
         if self.key is None:
             return
+        ttl = timedelta(hours=request_state(self.request).settings.idempotency_ttl_hours)
         record = IdempotencyKey(
             api_key_id=self.owner,
             key=self.key,
@@ -107,7 +124,7 @@ class Idempotency:
             status=status,
             body=body.model_dump_json(),
             headers=json.dumps(dict(headers)),
-            expires_at=utcnow() + self.ttl,
+            expires_at=utcnow() + ttl,
         )
         await self.repository.save(record)
 
@@ -137,27 +154,15 @@ async def idempotency(
         Header(
             alias="Idempotency-Key",
             pattern=r"^[\x21-\x7e]{1,255}$",
-            description="1-255 visible ASCII characters; a retry with the same key and body "
-            "replays the first answer instead of creating again.",
+            description="1-255 visible ASCII characters; a retry with the same key and request "
+            "replays the first answer instead of doing the work again.",
         ),
     ] = None,
 ) -> AsyncIterator[Idempotency]:
-    """Hold the request's key, if it has one, from before its reads until after its writes."""
-    if key is None:
-        yield Idempotency(repository, response)
-        return
-    settings = request_state(request).settings
-    # Keys belong to the API key that sent them: two clients' equal values never meet.
-    owner = caller.api_key_id or ANONYMOUS
-    async with holding(request, repository, owner, key):
-        yield Idempotency(
-            repository,
-            response,
-            key,
-            fingerprint(request.method, request.url.path, await request.body()),
-            timedelta(hours=settings.idempotency_ttl_hours),
-            owner,
-        )
+    """The request's `Idempotency-Key`, held from its first use until after the request's
+    writes; keys belong to the API key that sent them, so two clients' values never meet."""
+    async with AsyncExitStack() as held:
+        yield Idempotency(request, repository, response, held, key, caller.api_key_id or ANONYMOUS)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency, scope="function")]

@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from app.errors import Conflict
+from app.kit.errors import Conflict
 
 IN_FLIGHT = "A request with this Idempotency-Key is still in flight; retry later."
 

@@ -3,7 +3,7 @@
 import asyncio
 import logging
 
-from app.db import Database
+from app.db.engine import Database
 from app.idempotency.repository import IdempotencyRepository
 from app.models import utcnow
 

@@ -2,12 +2,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
+from fastapi import Depends
 from sqlalchemy import func, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, delete, select
 
-from app.database_errors import LOCK_NOT_AVAILABLE, sqlstate
-from app.db import SessionDep, on_session
+from app.db.driver_errors import LOCK_NOT_AVAILABLE, sqlstate
+from app.db.session import SessionDep, on_session
 from app.models import IdempotencyKey, utcnow
 
 
@@ -66,4 +67,5 @@ class IdempotencyRepository:
         return count
 
 
-IdempotencyRepositoryDep = Annotated[IdempotencyRepository, on_session(IdempotencyRepository)]
+idempotency_repository = on_session(IdempotencyRepository)
+IdempotencyRepositoryDep = Annotated[IdempotencyRepository, Depends(idempotency_repository)]

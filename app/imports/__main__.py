@@ -21,7 +21,7 @@ from rich.progress import (
 )
 
 from app.config import get_settings
-from app.db import create_database
+from app.db.engine import create_database
 from app.imports.repository import ImportRepository
 from app.imports.runner import ImportRunner
 from app.imports.schemas import Format, ImportRead, OnDuplicate

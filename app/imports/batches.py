@@ -10,6 +10,7 @@ from sqlmodel import SQLModel, bindparam, col, delete, insert, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.imports.schemas import ImportRow
+from app.kit.repository import insert_missing, insert_rows
 from app.models import (
     BOOK_TAG,
     Author,
@@ -22,7 +23,6 @@ from app.models import (
     utcnow,
     uuid7,
 )
-from app.repository import insert_missing, insert_rows
 
 UPDATED = (
     "title",

@@ -5,14 +5,16 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+from fastapi import Depends
 from sqlalchemy import func
 from sqlmodel import col, delete, select, update
 
-from app.db import SessionDep, on_session
+from app.db.session import SessionDep, on_session
 from app.imports.schemas import ImportErrorQuery, ImportEventQuery, ImportQuery
+from app.kit.loaders import load_or_404, lock_or_404
+from app.kit.pagination import Slice, paginate
 from app.models import Import, ImportChunk, ImportEvent, ImportRowError, utcnow
 from app.models.import_job import FINISHED, STATUSES
-from app.pagination import Slice, paginate
 
 
 def event(import_id: uuid.UUID, type_: str, **detail: Any) -> ImportEvent:
@@ -54,7 +56,7 @@ class ImportRepository:
         statement = select(Import).where(Import.id == import_id).with_for_update()
         return (await self.session.exec(statement)).one_or_none()
 
-    async def search(self, query: ImportQuery) -> Slice[Import]:
+    async def page(self, query: ImportQuery) -> Slice[Import]:
         filters = [] if query.status is None else [Import.status == query.status]
         return await paginate(self.session, query, select(Import), filters, Import)
 
@@ -82,8 +84,9 @@ class ImportRepository:
         )
         return list((await self.session.exec(statement)).all())
 
-    async def cancel(self, job: Import) -> None:
-        """Cancel a queued import at once; ask the runner of a running one to stop."""
+    async def cancel(self, job: Import) -> Import:
+        """Cancel a queued import at once; ask the runner of a running one to stop. Returns the
+        import as it is now."""
         now = utcnow()
         if job.status == "queued":
             values: dict[str, Any] = {"status": "cancelled", "finished_at": now}
@@ -104,6 +107,13 @@ class ImportRepository:
         )
         await self.session.exec(statement)
         await self.session.flush()
+        cancelled = await self.get(job.id)
+        assert cancelled is not None, "the import is locked until the transaction ends"
+        return cancelled
 
 
-ImportRepositoryDep = Annotated[ImportRepository, on_session(ImportRepository)]
+NO_IMPORT = "No import has this id."
+import_repository = on_session(ImportRepository)
+ImportRepositoryDep = Annotated[ImportRepository, Depends(import_repository)]
+ImportDep = Annotated[Import, Depends(load_or_404(import_repository, "import_id", NO_IMPORT))]
+LockedImportDep = Annotated[Import, Depends(lock_or_404(import_repository, "import_id", NO_IMPORT))]

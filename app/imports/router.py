@@ -1,21 +1,14 @@
 """The imports API: upload, follow, read the report of, and cancel bulk imports."""
 
-import asyncio
 import hashlib
-import json
-import uuid
-from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.errors import Conflict, ContentTooLarge, NotFound, problem_responses
-from app.etag import NOT_MODIFIED, READ_HEADERS, IfNoneMatch, etag, header_doc, none_match
-from app.idempotency.guard import Idempotency, holding
-from app.idempotency.repository import IdempotencyRepositoryDep
-from app.imports.repository import ImportRepository, ImportRepositoryDep
+from app.idempotency.guard import IdempotencyDep
+from app.imports.events import EVENT_STREAM, event_read, event_stream, wants_stream
+from app.imports.repository import ImportDep, ImportRepositoryDep, LockedImportDep
 from app.imports.schemas import (
     ImportErrorQuery,
     ImportErrorRead,
@@ -26,21 +19,16 @@ from app.imports.schemas import (
     ImportRead,
 )
 from app.imports.upload import import_format, spooled_body
-from app.keys.guard import CallerDep
-from app.models import Import, ImportEvent
-from app.models.idempotency_key import ANONYMOUS
-from app.pagination import LIST_HEADERS, LIST_RESPONSES, Page, PagerDep
-from app.state import request_state
+from app.kit.errors import Conflict, ContentTooLarge, problem_responses
+from app.kit.etag import NOT_MODIFIED, READ_HEADERS, IfNoneMatch, etag, header_doc, none_match
+from app.kit.pagination import LIST_HEADERS, LIST_RESPONSES, Page, PagerDep
+from app.models import Import
+from app.state import SettingsDep, request_state
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
-NOT_AN_IMPORT = "No import has this id."
-EVENT_STREAM = "text/event-stream"
 # How long a client should wait before asking again about an unfinished import.
 RETRY_AFTER_SECONDS = "2"
-STREAM_POLL_SECONDS = 0.5
-KEEP_ALIVE_SECONDS = 15.0
-FINAL_EVENTS = ("succeeded", "failed", "cancelled")
 ACCEPTED_HEADERS = {
     **READ_HEADERS,
     "Location": header_doc("The path of the new import."),
@@ -91,54 +79,32 @@ def upload_fingerprint(request: Request, digest: str) -> str:
 async def create_import(
     request: Request,
     imports: ImportRepositoryDep,
-    keys: IdempotencyRepositoryDep,
+    idempotency: IdempotencyDep,
     response: Response,
     tasks: BackgroundTasks,
-    caller: CallerDep,
+    settings: SettingsDep,
     options: Annotated[ImportOptions, Query()],
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            pattern=r"^[\x21-\x7e]{1,255}$",
-            description="1-255 visible ASCII characters; a retry with the same key and body "
-            "replays the first answer instead of importing again.",
-        ),
-    ] = None,
 ) -> ImportRead | Response:
     """Upload a CSV or NDJSON file of books; it is imported in the background."""
     file_format = import_format(request.headers.get("content-type"))
-    settings = request_state(request).settings
     limit = settings.max_import_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise ContentTooLarge(f"An import may have at most {limit} bytes.")
     async with spooled_body(request, limit) as upload:
+        replay = await idempotency.replay(upload_fingerprint(request, upload.digest))
+        if replay is not None:
+            return replay
         job = Import(
             format=file_format,
             on_duplicate=options.on_duplicate,
             dry_run=options.dry_run,
             size_bytes=upload.size,
         )
-        if idempotency_key is None:
-            await imports.create(job, upload.chunks())
-            return accepted(request, job, response, tasks)
-        owner = caller.api_key_id or ANONYMOUS
-        async with holding(request, keys, owner, idempotency_key):
-            idempotency = Idempotency(
-                keys,
-                response,
-                idempotency_key,
-                upload_fingerprint(request, upload.digest),
-                timedelta(hours=settings.idempotency_ttl_hours),
-                owner,
-            )
-            if (replay := await idempotency.replay()) is not None:
-                return replay
-            await imports.create(job, upload.chunks())
-            created = accepted(request, job, response, tasks)
-            await idempotency.save(202, created, dict(response.headers))
-            return created
+        await imports.create(job, upload.chunks())
+        created = accepted(request, job, response, tasks)
+        await idempotency.save(202, created, dict(response.headers))
+        return created
 
 
 def accepted(
@@ -146,9 +112,9 @@ def accepted(
 ) -> ImportRead:
     """The 202 answer; once it is committed, the runner in this process hears of the import."""
     response.headers.update({"Location": f"/imports/{job.id}", **import_headers(job)})
-    runner = request_state(request).import_runner
-    if runner is not None:
-        tasks.add_task(runner.wake_soon)
+    wake = request_state(request).wake_imports
+    if wake is not None:
+        tasks.add_task(wake)
     return ImportRead.of(job)
 
 
@@ -157,15 +123,8 @@ async def list_imports(
     query: Annotated[ImportQuery, Query()], imports: ImportRepositoryDep, pager: PagerDep
 ) -> Page[ImportRead]:
     """List imports, newest first; filter by `status`."""
-    found = await imports.search(query)
+    found = await imports.page(query)
     return pager.answer(found.with_items([ImportRead.of(job) for job in found.items]), query)
-
-
-async def existing(imports: ImportRepository, import_id: uuid.UUID) -> Import:
-    job = await imports.get(import_id)
-    if job is None:
-        raise NotFound(NOT_AN_IMPORT)
-    return job
 
 
 @router.get(
@@ -174,13 +133,9 @@ async def existing(imports: ImportRepository, import_id: uuid.UUID) -> Import:
     responses={200: {"headers": READ_HEADERS}, **NOT_MODIFIED, **problem_responses(404)},
 )
 async def get_import(
-    import_id: uuid.UUID,
-    imports: ImportRepositoryDep,
-    response: Response,
-    if_none_match: IfNoneMatch = None,
+    job: ImportDep, response: Response, if_none_match: IfNoneMatch = None
 ) -> ImportRead | Response:
     """Get an import and its counters; `Retry-After` says when to look again while it runs."""
-    job = await existing(imports, import_id)
     headers = import_headers(job)
     if none_match(if_none_match, headers["ETag"]):
         return Response(status_code=304, headers=headers)
@@ -192,23 +147,15 @@ async def get_import(
     "/{import_id}/errors", responses={200: {"headers": LIST_HEADERS}, **problem_responses(404)}
 )
 async def list_import_errors(
-    import_id: uuid.UUID,
+    job: ImportDep,
     query: Annotated[ImportErrorQuery, Query()],
     imports: ImportRepositoryDep,
     pager: PagerDep,
 ) -> Page[ImportErrorRead]:
     """List the rows that could not be imported, by line."""
-    await existing(imports, import_id)
-    found = await imports.errors(import_id, query)
+    found = await imports.errors(job.id, query)
     items = [ImportErrorRead.model_validate(error, from_attributes=True) for error in found.items]
     return pager.answer(found.with_items(items), query)
-
-
-def event_read(found: ImportEvent) -> ImportEventRead:
-    assert found.id is not None
-    return ImportEventRead(
-        id=found.id, at=found.at, type=found.type, detail=json.loads(found.detail)
-    )
 
 
 @router.get(
@@ -224,7 +171,7 @@ def event_read(found: ImportEvent) -> ImportEventRead:
     },
 )
 async def list_import_events(
-    import_id: uuid.UUID,
+    job: ImportDep,
     query: Annotated[ImportEventQuery, Query()],
     imports: ImportRepositoryDep,
     request: Request,
@@ -235,50 +182,14 @@ async def list_import_events(
     ] = None,
 ) -> Page[ImportEventRead] | Response:
     """List an import's events, oldest first, or stream them as Server-Sent Events."""
-    await existing(imports, import_id)
-    if EVENT_STREAM in request.headers.get("accept", ""):
-        after = int(last_event_id or 0)
+    if wants_stream(request):
         return StreamingResponse(
-            event_stream(request, import_id, after),
+            event_stream(request, job.id, int(last_event_id or 0)),
             media_type=EVENT_STREAM,
             headers={"Cache-Control": "no-store"},
         )
-    found = await imports.events(import_id, query)
+    found = await imports.events(job.id, query)
     return pager.answer(found.with_items([event_read(item) for item in found.items]), query)
-
-
-async def event_stream(request: Request, import_id: uuid.UUID, after: int) -> AsyncIterator[str]:
-    """Past events, then new ones as they are written, until the import's last.
-
-    The stream outlives the request's session, so each look at the table opens a short
-    session of its own: no transaction stays open while the client watches.
-    """
-    reads = request_state(request).database.reads
-    quiet = 0.0
-    while True:
-        async with reads() as session, session.begin():
-            repository = ImportRepository(session)
-            found = await repository.events_after(import_id, after, 100)
-            job = None if found else await repository.get(import_id)
-        if job is not None and job.finished:
-            return  # its last event came before `Last-Event-ID`
-        for item in found:
-            assert item.id is not None
-            after = item.id
-            data = event_read(item).model_dump_json()
-            yield f"id: {item.id}\nevent: {item.type}\ndata: {data}\n\n"
-            if item.type in FINAL_EVENTS:
-                return
-        if found:
-            quiet = 0.0
-            continue
-        if await request.is_disconnected():
-            return
-        await asyncio.sleep(STREAM_POLL_SECONDS)
-        quiet += STREAM_POLL_SECONDS
-        if quiet >= KEEP_ALIVE_SECONDS:
-            quiet = 0.0
-            yield ": still running\n\n"
 
 
 @router.delete(
@@ -288,15 +199,11 @@ async def event_stream(request: Request, import_id: uuid.UUID, after: int) -> As
     responses={202: {"headers": READ_HEADERS}, **problem_responses(404, 409)},
 )
 async def cancel_import(
-    import_id: uuid.UUID, imports: ImportRepositoryDep, response: Response
+    job: LockedImportDep, imports: ImportRepositoryDep, response: Response
 ) -> ImportRead:
     """Cancel a queued or running import; what it committed stays."""
-    job = await imports.get_for_update(import_id)
-    if job is None:
-        raise NotFound(NOT_AN_IMPORT)
     if job.finished:
         raise Conflict(f"The import has already {job.status}.")
-    await imports.cancel(job)
-    job = await existing(imports, import_id)
-    response.headers.update(import_headers(job))
-    return ImportRead.of(job)
+    cancelled = await imports.cancel(job)
+    response.headers.update(import_headers(cancelled))
+    return ImportRead.of(cancelled)

@@ -20,8 +20,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from app.config import Settings
-from app.db import Database
-from app.faults import classify, report
+from app.db.engine import Database
+from app.db.faults import classify, report
 from app.imports.batches import BatchRepository, Outcome
 from app.imports.leases import LeaseRepository
 from app.imports.reader import (

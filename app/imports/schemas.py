@@ -8,9 +8,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.books.schemas import BookCreate
+from app.kit.pagination import PageQuery
+from app.kit.sorting import Sorting
 from app.models import Import, ImportEvent, ImportRowError
-from app.pagination import PageQuery
-from app.sorting import Sorting
 
 Format = Literal["csv", "ndjson"]
 OnDuplicate = Literal["fail", "skip", "update"]

@@ -14,8 +14,8 @@ from typing import IO
 from fastapi import Request
 from starlette.requests import ClientDisconnect
 
-from app.errors import ContentTooLarge, Unprocessable, UnsupportedMediaType
 from app.imports.schemas import MEDIA_TYPES, Format
+from app.kit.errors import ContentTooLarge, Unprocessable, UnsupportedMediaType
 from app.models.import_chunk import CHUNK_BYTES
 
 # Past this the temporary file moves from memory to disk.

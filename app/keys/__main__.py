@@ -14,7 +14,7 @@ from typing import NoReturn
 from pydantic import ValidationError
 
 from app.config import get_settings
-from app.db import create_database
+from app.db.engine import create_database
 from app.keys.repository import ApiKeyRepository
 from app.keys.schemas import ApiKeyCreate
 from app.keys.scopes import SCOPES

@@ -21,8 +21,14 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
-from app.db import SAFE_METHODS, Database
-from app.errors import (
+from app.db.engine import Database
+from app.db.session import SAFE_METHODS
+from app.keys.limits import Verdict
+from app.keys.repository import LAST_USED_PRECISION, ApiKeyRepository, UsableKey
+from app.keys.scopes import Scope as KeyScope
+from app.keys.scopes import grants
+from app.keys.secrets import well_formed
+from app.kit.errors import (
     FolioError,
     Forbidden,
     TooManyRequests,
@@ -30,11 +36,6 @@ from app.errors import (
     on_database_error,
     on_folio_error,
 )
-from app.keys.limits import Verdict
-from app.keys.repository import LAST_USED_PRECISION, ApiKeyRepository, UsableKey
-from app.keys.scopes import Scope as KeyScope
-from app.keys.scopes import grants
-from app.keys.secrets import well_formed
 from app.models import utcnow
 from app.state import request_state
 

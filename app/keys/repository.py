@@ -2,18 +2,20 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any, NamedTuple
 
+from fastapi import Depends
 from sqlalchemy import bindparam, or_
 
 # SQLModel's select() takes at most four columns; a key's row has eight.
 from sqlalchemy import select as select_columns
 from sqlmodel import col, select, update
 
-from app.db import SessionDep, on_session
+from app.db.session import SessionDep, on_session
+from app.db.sqlite_driver import ALONE
 from app.keys.schemas import ApiKeyQuery, ApiKeyRead
 from app.keys.secrets import hash_key, new_key, shown_prefix
+from app.kit.loaders import load_or_404
+from app.kit.pagination import Slice, paginate
 from app.models import ApiKey, utcnow
-from app.pagination import Slice, paginate
-from app.sqlite_driver import ALONE
 
 # `last_used_at` is kept to this precision, so a busy key costs one write a minute, not one
 # per request.
@@ -84,7 +86,7 @@ class ApiKeyRepository:
     async def get(self, key_id: uuid.UUID) -> ApiKey | None:
         return await self.session.get(ApiKey, key_id)
 
-    async def search(self, query: ApiKeyQuery) -> Slice[ApiKeyRead]:
+    async def page(self, query: ApiKeyQuery) -> Slice[ApiKeyRead]:
         """One page of keys, revoked ones included."""
         found = await paginate(self.session, query, KEYS, [], ApiKey)
         return found.with_items([ApiKeyRead.model_validate(row._mapping) for row in found.items])
@@ -112,4 +114,7 @@ class ApiKeyRepository:
         await self.session.exec(statement)
 
 
-ApiKeyRepositoryDep = Annotated[ApiKeyRepository, on_session(ApiKeyRepository)]
+NO_KEY = "No API key has this id."
+api_key_repository = on_session(ApiKeyRepository)
+ApiKeyRepositoryDep = Annotated[ApiKeyRepository, Depends(api_key_repository)]
+ApiKeyDep = Annotated[ApiKey, Depends(load_or_404(api_key_repository, "key_id", NO_KEY))]

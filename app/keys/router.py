@@ -1,16 +1,15 @@
-import uuid
+"""The API keys API: list, make and revoke keys (`admin`)."""
+
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.errors import NotFound, problem_responses
-from app.keys.repository import ApiKeyRepositoryDep
+from app.keys.repository import ApiKeyDep, ApiKeyRepositoryDep
 from app.keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyQuery, ApiKeyRead
-from app.pagination import LIST_RESPONSES, Page, PagerDep
+from app.kit.errors import problem_responses
+from app.kit.pagination import LIST_RESPONSES, Page, PagerDep
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
-
-NOT_A_KEY = "No API key has this id."
 
 
 @router.get("", responses=LIST_RESPONSES)
@@ -18,7 +17,7 @@ async def list_api_keys(
     query: Annotated[ApiKeyQuery, Query()], keys: ApiKeyRepositoryDep, pager: PagerDep
 ) -> Page[ApiKeyRead]:
     """List API keys, revoked ones included; never their secrets."""
-    return pager.answer(await keys.search(query), query)
+    return pager.answer(await keys.page(query), query)
 
 
 @router.post(
@@ -38,9 +37,6 @@ async def create_api_key(
 @router.delete(
     "/{key_id}", status_code=204, response_class=Response, responses=problem_responses(404)
 )
-async def revoke_api_key(key_id: uuid.UUID, keys: ApiKeyRepositoryDep) -> None:
+async def revoke_api_key(api_key: ApiKeyDep, keys: ApiKeyRepositoryDep) -> None:
     """Revoke an API key: from now on, in every process, it is refused."""
-    api_key = await keys.get(key_id)
-    if api_key is None:
-        raise NotFound(NOT_A_KEY)
     await keys.revoke(api_key)

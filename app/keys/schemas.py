@@ -5,10 +5,10 @@ from pydantic import AwareDatetime, ConfigDict, field_validator
 from sqlmodel import Field, SQLModel
 
 from app.keys.scopes import Scope
+from app.kit.pagination import PageQuery
+from app.kit.schemas import RequestBody
+from app.kit.sorting import Sorting
 from app.models import ApiKey, utcnow
-from app.pagination import PageQuery
-from app.schemas import RequestBody
-from app.sorting import Sorting
 
 
 class ApiKeyCreate(RequestBody):

@@ -5,10 +5,10 @@ from typing import Any
 from pydantic import Field, field_validator
 from sqlalchemy import Float, column
 
-from app.cursor import query_error
-from app.pagination import PageQuery
+from app.kit.cursor import query_error
+from app.kit.pagination import PageQuery
+from app.kit.sorting import SortKey
 from app.search.text import MAX_SEARCH_LENGTH, SearchQuery, parse
-from app.sorting import SortKey
 
 RELEVANCE = "relevance"
 # The sort definition's stand-in for a search's rank, which each request makes anew: it gives

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.pagination import PageQuery, Slice, paginate
+from app.kit.pagination import PageQuery, Slice, paginate
 from app.search.query import RELEVANCE
 from app.search.text import SearchQuery
 

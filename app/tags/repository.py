@@ -1,11 +1,12 @@
 from typing import Annotated
 
+from fastapi import Depends
 from sqlmodel import select
 
-from app.db import on_session
+from app.db.session import on_session
+from app.kit.pagination import Slice, paginate
+from app.kit.repository import Repository, contains_text
 from app.models import Tag, tag_name
-from app.pagination import Slice, paginate
-from app.repository import Repository, contains_text
 from app.tags.schemas import BOOK_COUNT, TagQuery, TagRead
 
 TAGS = select(Tag.id, Tag.name, BOOK_COUNT)
@@ -14,7 +15,7 @@ TAGS = select(Tag.id, Tag.name, BOOK_COUNT)
 class TagRepository(Repository[Tag]):
     model = Tag
 
-    async def search(self, query: TagQuery) -> Slice[TagRead]:
+    async def page(self, query: TagQuery) -> Slice[TagRead]:
         """One page of tags with how many books carry each."""
         # Names are stored lower-cased by Python; SQLite's lower() folds only ASCII, so the
         # query is folded the same way here, or "É" would never find "é".
@@ -23,4 +24,5 @@ class TagRepository(Repository[Tag]):
         return found.with_items([TagRead.model_validate(row._mapping) for row in found.items])
 
 
-TagRepositoryDep = Annotated[TagRepository, on_session(TagRepository)]
+tag_repository = on_session(TagRepository)
+TagRepositoryDep = Annotated[TagRepository, Depends(tag_repository)]

@@ -5,9 +5,9 @@ from fastapi import Query
 from sqlalchemy import func
 from sqlmodel import Field, SQLModel, select
 
+from app.kit.pagination import PageQuery
+from app.kit.sorting import Sorting
 from app.models import BookTag, Tag, TagName
-from app.pagination import PageQuery
-from app.sorting import Sorting
 
 # How many books carry the tag, counted by the database for each listed tag.
 BOOK_COUNT = (

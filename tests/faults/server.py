@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy.engine import make_url
 
-from app.schema import PROJECT_ROOT
+from app.db.migrations import PROJECT_ROOT
 from bench.server import make_key
 
 HOST = "127.0.0.1"

@@ -12,9 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import Settings
-from app.db import is_sqlite
+from app.db.engine import is_sqlite
+from app.db.migrations import PROJECT_ROOT
 from app.keys.secrets import new_key
-from app.schema import PROJECT_ROOT
 from bench.server import make_key
 from tests.faults.server import ServerProcess, running_server, sqlite_file
 

@@ -1,4 +1,4 @@
-"""`make backup` (python -m app.backup): a sound copy taken under write load, that restores."""
+"""`make backup`: a sound copy taken under write load, that restores."""
 
 import asyncio
 import logging
@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.backup import BackupError, backup, default_target
+from app.commands.backup import BackupError, backup, default_target
 from app.config import Settings
-from app.schema import PROJECT_ROOT
+from app.db.migrations import PROJECT_ROOT
 from tests.faults.server import integrity_check, running_server
 from tests.faults.workload import Writer, list_all, wait_until
 
@@ -43,7 +43,7 @@ def row_counts(path: Path) -> dict[str, int]:
 def run_backup(database_url: str, target: Path) -> subprocess.CompletedProcess[str]:
     """The command `make backup BACKUP=<target>` runs."""
     return subprocess.run(
-        [sys.executable, "-m", "app.backup", str(target)],
+        [sys.executable, "-m", "app.commands.backup", str(target)],
         cwd=PROJECT_ROOT,
         env={**os.environ, "DATABASE_URL": database_url},
         capture_output=True,

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from app.config import Settings
-from app.db import is_sqlite
+from app.db.engine import is_sqlite
 from tests.faults.server import ServerProcess, integrity_check, sqlite_file
 from tests.faults.workload import Writer, snapshot, verify, wait_until
 

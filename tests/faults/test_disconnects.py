@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import event, text
 
 from app.config import Settings
-from app.db import Database, is_sqlite
+from app.db.engine import Database, is_sqlite
 from tests.faults.server import HOST, integrity_check, problems_in_log, running_server, sqlite_file
 from tests.serving import serving
 

@@ -10,7 +10,7 @@ from httpx import AsyncClient
 from sqlmodel import func, select
 
 from app.config import Settings
-from app.db import Database
+from app.db.engine import Database
 from app.imports.runner import ImportRunner
 from app.models import ImportChunk
 from tests.serving import serving

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from app.config import Settings
-from app.db import Database
+from app.db.engine import Database
 from app.imports.leases import LeaseRepository
 from app.models import Import
 from tests.imports.helpers import all_books, ndjson, run_all, served, upload

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, update
 
-from app.db import Database
+from app.db.engine import Database
 from app.models import Import, utcnow
 
 

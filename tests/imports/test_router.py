@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from app.config import Settings
-from app.db import Database
+from app.db.engine import Database
 from app.state import state_of
 from tests.books.helpers import MISSING_ID
 from tests.imports.helpers import (

@@ -8,7 +8,7 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 
 from app.config import Settings
-from app.db import Database
+from app.db.engine import Database
 from app.main import create_app
 from app.state import state_of
 from tests.databases import ScratchDatabase

@@ -8,7 +8,7 @@ import pytest
 from httpx import AsyncClient
 from sqlmodel import col, update
 
-from app.db import Database
+from app.db.engine import Database
 from app.keys.secrets import new_key
 from app.models import ApiKey, utcnow
 from tests.access import bearer, make_key

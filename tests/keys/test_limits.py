@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 
 from httpx import AsyncClient
 
-from app.db import Database
+from app.db.engine import Database
 from app.keys.secrets import new_key
 from tests.access import bearer, make_key
 from tests.keys.conftest import AppClient

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from app.db import Database
+from app.db.engine import Database
 from tests.access import bearer, make_key
 
 SOME_ID = "01234567-89ab-7def-8123-456789abcdef"

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from app.db import Database
+from app.db.engine import Database
 from tests.access import bearer, make_key
 from tests.authors.helpers import assert_invalid
 from tests.problems import assert_problem

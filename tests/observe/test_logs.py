@@ -14,8 +14,8 @@ import pytest
 from pydantic import ValidationError
 
 from app.config import Settings
+from app.db.migrations import PROJECT_ROOT
 from app.observe.logs import RequestIdFilter, TextFormatter, json_formatter
-from app.schema import PROJECT_ROOT
 from tests.faults.server import running_server
 
 TEXT_LINE = re.compile(

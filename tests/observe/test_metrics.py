@@ -11,7 +11,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlmodel import select
 
 from app.config import Settings
-from app.db import create_engine, is_sqlite
+from app.db.engine import create_engine, is_sqlite
 from app.main import create_app
 from app.models import Author
 from app.observe.metrics import RequestMetrics

@@ -92,7 +92,7 @@ async def test_a_500_carries_the_id_and_its_log_lines_do_too(
     assert answer.headers["x-request-id"] == "trace-500"
     assert answer.json()["request_id"] == "trace-500"
     by_logger = {record.name: record for record in caplog.records}
-    for name in ("app.test", "app.errors", "app.access"):
+    for name in ("app.test", "app.kit.errors", "app.access"):
         assert getattr(by_logger[name], "request_id", None) == "trace-500", name
     assert by_logger["app.access"].status == 500  # type: ignore[attr-defined]
 

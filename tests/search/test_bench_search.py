@@ -8,7 +8,7 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 
 from app.config import Settings
-from app.db import create_engine
+from app.db.engine import create_engine
 from app.main import create_app
 from bench.dataset import ensure_database, sqlite_url
 from bench.workloads import search_workloads

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import ColumnClause
 
 from app.config import Settings
-from app.db import Database
+from app.db.engine import Database
 from tests.books.helpers import ISBNS, create_author, create_book
 from tests.conftest import SERVER_URL
 from tests.databases import scratch_database

@@ -22,8 +22,8 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_SCHEMA
-from app.sorting import sort_sent_comma_separated
+from app.kit.errors import PROBLEM_SCHEMA
+from app.kit.sorting import sort_sent_comma_separated
 
 ASSETS_PATH = "/docs/assets"
 ASSETS_DIRECTORY = Path(str(files("fastapi_offline") / "static"))

@@ -1,4 +1,4 @@
-"""Engines, SQLite connection set-up, session factories and the per-request `SessionDep`.
+"""Engines, SQLite connection set-up and session factories.
 
 On SQLite, reads and writes use separate engines. Readers run in deferred (read-only)
 transactions on a pool of connections and never take the write lock. Writers begin with
@@ -9,22 +9,18 @@ On PostgreSQL both roles share one engine; rows to be changed are locked with `F
 """
 
 import sqlite3 as sqlite3_driver
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app import sqlite_driver
 from app.config import Settings
+from app.db import sqlite_driver
 from app.observe.database import observe_engine, pool_class
-from app.state import request_state
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SQLITE_SAFE_CONCURRENT_WRITERS = (3, 51, 3)
 
 
@@ -160,31 +156,3 @@ def create_database(settings: Settings) -> Database:
         reads=session_factory(read_engine),
         writes=session_factory(write_engine),
     )
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """Yield the request's one session: committed before the response is sent, else rolled back."""
-    database = request_state(request).database
-    factory = database.reads if request.method in SAFE_METHODS else database.writes
-    async with factory() as session, session.begin():
-        yield session
-
-
-# scope="function" runs the commit before the response is sent, so a failed commit
-# becomes an error answer instead of a 2xx for data that was never stored.
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-
-Repository = TypeVar("Repository")
-
-
-def on_session(repository: Callable[[AsyncSession], Repository]) -> Any:
-    """A dependency building `repository` on the request's session, on the event loop.
-
-    FastAPI calls a class used as a dependency in a worker thread; that round trip cost
-    more than the class does (see the README's benchmark notes).
-    """
-
-    async def build(session: SessionDep) -> Repository:
-        return repository(session)
-
-    return Depends(build)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Header, Response
 
-from app.errors import NotFound, PreconditionFailed, problem_responses
+from app.kit.errors import PreconditionFailed, problem_responses
 
 
 class Tagged(Protocol):
@@ -53,19 +53,6 @@ def check_if_match(header: str | None, current: str) -> None:
         raise PreconditionFailed("The resource has changed since it was read (If-Match failed).")
 
 
-def found(shown: Shown | None, missing: str) -> Shown:
-    """The representation a loader found; a 404 saying `missing` if it found none."""
-    if shown is None:
-        raise NotFound(missing)
-    return shown
-
-
-def matching(shown: Shown | None, missing: str, if_match: str | None) -> Shown:
-    """What a write is about to change: a 404 if it is missing, a 412 if If-Match fails."""
-    check_if_match(if_match, found(shown, missing).etag)
-    return found(shown, missing)
-
-
 IfMatch = Annotated[
     str | None,
     Header(max_length=1000, description="Apply only if the resource still has this ETag."),
@@ -92,6 +79,12 @@ NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
 }
 
 
+def tagged(response: Response, shown: Shown) -> Shown:
+    """`shown`, with its ETag on the response."""
+    response.headers["ETag"] = shown.etag
+    return shown
+
+
 class Conditional:
     """How a GET of one resource answers: with the representation and its ETag, or a 304."""
 
@@ -102,8 +95,7 @@ class Conditional:
     def answer(self, shown: Shown) -> Shown | Response:
         if none_match(self.if_none_match, shown.etag):
             return Response(status_code=304, headers={"ETag": shown.etag})
-        self.response.headers["ETag"] = shown.etag
-        return shown
+        return tagged(self.response, shown)
 
 
 async def conditional(response: Response, if_none_match: IfNoneMatch = None) -> Conditional:
@@ -114,3 +106,8 @@ ConditionalDep = Annotated[Conditional, Depends(conditional)]
 # What OpenAPI says of the answers to a GET, a POST and a PATCH of one resource.
 READ_RESPONSES = {200: {"headers": READ_HEADERS}, **NOT_MODIFIED, **problem_responses(404)}
 CREATED_RESPONSES = {201: {"headers": CREATED_HEADERS}, **problem_responses(409)}
+
+
+def updated_responses(*problems: int) -> dict[int | str, dict[str, Any]]:
+    """What OpenAPI says of the answers to a PATCH that can fail with these `problems`."""
+    return {200: {"headers": READ_HEADERS}, **problem_responses(*problems)}

@@ -31,8 +31,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from app.database_errors import violated_constraint
-from app.faults import classify, report
+from app.db.driver_errors import violated_constraint
+from app.db.faults import classify, report
 from app.observe.request_id import HEADER as REQUEST_ID_HEADER
 from app.observe.request_id import current_request_id
 

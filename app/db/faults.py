@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from app.database_errors import is_postgres_busy, is_postgres_unreachable, sqlstate
+from app.db.driver_errors import is_postgres_busy, is_postgres_unreachable, sqlstate
 
 logger = logging.getLogger(__name__)
 

@@ -25,10 +25,10 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import URL
 
-from app.cursor import MAX_CURSOR_LENGTH, OTHER_LIST, cursor_error, decode_cursor, encode_cursor
-from app.errors import problem_responses
-from app.schemas import no_nul
-from app.sorting import SortColumn, Sorting, SortKey, after, json_value, order_by
+from app.kit.cursor import MAX_CURSOR_LENGTH, OTHER_LIST, cursor_error, decode_cursor, encode_cursor
+from app.kit.errors import problem_responses
+from app.kit.schemas import no_nul
+from app.kit.sorting import SortColumn, Sorting, SortKey, after, json_value, order_by
 
 T = TypeVar("T")
 U = TypeVar("U")

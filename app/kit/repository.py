@@ -11,7 +11,7 @@ from sqlalchemy.orm import QueryableAttribute
 from sqlmodel import SQLModel, col, insert, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import SessionDep
+from app.db.session import SessionDep
 from app.models import Entity
 
 Row = TypeVar("Row", bound=Entity)

@@ -1,4 +1,4 @@
-"""Load a demo catalogue of invented authors, books and tags: `python -m app.seed`.
+"""Load a demo catalogue of invented authors, books and tags: `python -m app.commands.seed`.
 
 The same seed always yields the same names, titles, ISBNs, years and tags. A database that
 already has authors is left alone, so running it twice adds nothing.
@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from sqlmodel import col, select
 
 from app.books.isbn import isbn13_check_digit
-from app.checks import check_start
+from app.commands.progress import Progress
 from app.config import Settings
-from app.db import create_database
+from app.db.checks import check_start
+from app.db.engine import create_database
 from app.models import Author, Book, Tag
-from app.progress import Progress
 
 AUTHORS = 300
 BOOKS = 900
@@ -169,7 +169,9 @@ async def seed(settings: Settings, authors: int = AUTHORS, books: int = BOOKS) -
 
 def main(argv: list[str] | None = None) -> int:
     """Seed the database DATABASE_URL names and say what was added."""
-    argparse.ArgumentParser(prog="python -m app.seed", description=__doc__).parse_args(argv)
+    argparse.ArgumentParser(prog="python -m app.commands.seed", description=__doc__).parse_args(
+        argv
+    )
     done = asyncio.run(seed(check_start("seed", serving=False)))
     summary = (
         "The database already has authors; nothing seeded."

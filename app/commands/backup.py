@@ -1,4 +1,4 @@
-"""Copy the SQLite database while the server runs: `python -m app.backup [TARGET]` (`make backup`).
+"""Copy the SQLite database while the server runs: `make backup` (`python -m app.commands.backup`).
 
 `VACUUM INTO` reads the whole database inside one read transaction, so the copy is a snapshot of
 what was committed when it began, whatever writers do meanwhile (in WAL mode they are not even
@@ -13,8 +13,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from app.checks import EXIT_CONFIG, ConfigurationError, read_settings
-from app.progress import Progress
+from app.commands.progress import Progress
+from app.db.checks import EXIT_CONFIG, ConfigurationError, read_settings
 
 BUSY_TIMEOUT_SECONDS = 30
 # SQLite virtual-machine steps between two looks at the copy's size.
@@ -85,7 +85,7 @@ def vacuum_into(source: Path, target: Path, progress: Progress | None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m app.backup", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m app.commands.backup", description=__doc__)
     parser.add_argument("target", nargs="?", type=Path, help="default: data/backup-<time>.db")
     arguments = parser.parse_args(argv)
     try:

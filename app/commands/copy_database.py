@@ -1,6 +1,6 @@
 """Copy one Folio database into another, empty one.
 
-    python -m app.copy_database --from URL --to URL
+    python -m app.commands.copy_database --from URL --to URL
 
 Made for moving from SQLite to PostgreSQL (`make copy-to-postgres`), it works between any two
 databases the app supports. Both must be migrated to this code's newest revision, and every table of
@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from app.checks import EXIT_CONFIG, ConfigurationError, read_settings
+from app.commands.progress import Progress
 from app.config import Settings
-from app.db import create_engine, is_sqlite
-from app.progress import Progress
-from app.schema import schema_head
+from app.db.checks import EXIT_CONFIG, ConfigurationError, read_settings
+from app.db.engine import create_engine, is_sqlite
+from app.db.migrations import schema_head
 
 BATCH_SIZE = 1000
 
@@ -124,7 +124,7 @@ async def copy_database(
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m app.copy_database",
+        prog="python -m app.commands.copy_database",
         description="Copy a Folio database into an empty one migrated to the same revision.",
     )
     parser.add_argument("--from", dest="source", required=True, help="the database to copy")

@@ -22,10 +22,10 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app import faults
 from app.config import Settings
-from app.db import create_engine
-from app.schema import alembic_config
+from app.db import faults
+from app.db.engine import create_engine
+from app.db.migrations import alembic_config
 
 logger = logging.getLogger(__name__)
 

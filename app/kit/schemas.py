@@ -8,7 +8,7 @@ from fastapi import Request
 from pydantic import ConfigDict, field_validator
 from sqlmodel import SQLModel
 
-from app.errors import Unprocessable
+from app.kit.errors import Unprocessable
 
 
 def no_nul(value: Any) -> Any:
