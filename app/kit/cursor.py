@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+# Room for a 500-character title of 4-byte characters, base64-encoded, and the other keys.
 MAX_CURSOR_LENGTH = 4096
 NOT_A_CURSOR = "not a cursor this list gave; use meta.next_cursor as it came"
 OTHER_LIST = (

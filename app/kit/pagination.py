@@ -38,7 +38,6 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 2**31 - 1
 
 
-# Room for a 500-character title of 4-byte characters, base64-encoded, and the other keys.
 class PageQuery(BaseModel):
     """Query parameters shared by every list; subclasses add filters and name their sorting.
 

@@ -1,7 +1,5 @@
 """The `search`, `highlight` and `sort=relevance` query parameters of a searchable list."""
 
-from typing import Any
-
 from pydantic import Field, field_validator
 from sqlalchemy import Float, column
 
@@ -58,8 +56,3 @@ class SearchableQuery(PageQuery):
             message = "sorting by relevance needs `search`"
             raise query_error("sort", "relevance_without_search", message, self.sort)
         return keys
-
-
-def relevance_columns(query: SearchableQuery, rank: Any) -> dict[str, Any]:
-    """The sort column that `relevance` names, when the query searches."""
-    return {} if query.search is None else {RELEVANCE: rank}
