@@ -25,7 +25,7 @@ import httpx
 from alembic import command
 
 from app.db.migrations import alembic_config
-from app.imports.reader import COLUMNS
+from app.imports.formats import COLUMNS
 from app.models import fold
 from bench import postgres
 from bench.dataset import TAGS, isbn13, migrate, sentence, sqlite_url, title

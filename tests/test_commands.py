@@ -62,7 +62,15 @@ def test_every_command_refuses_an_unknown_argument_with_a_usage_line(module: str
 
 
 @pytest.mark.parametrize(
-    "module", ["app.commands.seed", "app.commands.backup", "app.commands.copy_database"]
+    "module",
+    [
+        "app.commands.seed",
+        "app.commands.backup",
+        "app.commands.copy_database",
+        "app.keys",
+        "app.imports",
+        "app.exports",
+    ],
 )
 def test_every_command_refuses_a_bad_setting_in_one_line(module: str) -> None:
     result = run(sys.executable, "-m", module, *REQUIRED.get(module, []), POOL_SIZE="0")

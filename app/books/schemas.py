@@ -3,14 +3,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import ConfigDict, StrictInt, field_validator
+from pydantic import BaseModel, ConfigDict, StrictInt, field_validator
 from pydantic import Field as Limits
 from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Field, SQLModel
 
 from app.books.isbn import normalize_isbn
 from app.kit.etag import etag
-from app.kit.schemas import RequestBody, required
+from app.kit.schemas import RequestBody, no_nul, required
 from app.kit.sorting import Sorting
 from app.models import (
     MAX_ISBN_INPUT,
@@ -134,18 +134,10 @@ class BookListItem(BookRead, Searched):
     """A book in a list, with its highlights when a search asked for them."""
 
 
-class BookQuery(SearchableQuery):
-    sorting = Sorting(
-        {
-            "title": Book.title,
-            "published_year": Book.published_year,
-            "created_at": Book.created_at,
-            "updated_at": Book.updated_at,
-            "relevance": RANK,
-        },
-        default="title",
-        tie_breaker=Book.id,
-    )
+class BookFilters(BaseModel):
+    """The filters of `GET /books`, which exports take too."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     author_id: uuid.UUID | None = Field(default=None, description="Books by this author.")
     tag: TagName | None = Field(default=None, description="Books carrying this tag, any case.")
@@ -158,7 +150,22 @@ class BookQuery(SearchableQuery):
     )
     q: BookTitle | None = Field(default=None, description="Part of the title, any case.")
 
+    _no_nul = field_validator("*")(no_nul)
     _isbn = field_validator("isbn")(isbn_or_none)
+
+
+class BookQuery(BookFilters, SearchableQuery):
+    sorting = Sorting(
+        {
+            "title": Book.title,
+            "published_year": Book.published_year,
+            "created_at": Book.created_at,
+            "updated_at": Book.updated_at,
+            "relevance": RANK,
+        },
+        default="title",
+        tie_breaker=Book.id,
+    )
 
 
 BookQueryDep = Annotated[BookQuery, Query()]

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from app.commands.progress import Progress
-from app.db.checks import EXIT_CONFIG, ConfigurationError, read_settings
+from app.db.checks import check_start
 
 BUSY_TIMEOUT_SECONDS = 30
 # SQLite virtual-machine steps between two looks at the copy's size.
@@ -88,13 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.commands.backup", description=__doc__)
     parser.add_argument("target", nargs="?", type=Path, help="default: data/backup-<time>.db")
     arguments = parser.parse_args(argv)
+    settings = check_start("backup", serving=False, database=False)
+    target = arguments.target or default_target()
     try:
-        settings = read_settings()
-        target = arguments.target or default_target()
         backup(settings.database_url, target, show_progress=True)
-    except ConfigurationError as exc:
-        sys.stderr.write(f"backup cannot start: {exc}\n")
-        return EXIT_CONFIG
     except (BackupError, sqlite3.Error) as exc:
         sys.stderr.write(f"backup failed: {exc}\n")
         return 1

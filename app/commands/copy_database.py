@@ -23,7 +23,7 @@ from sqlmodel import SQLModel
 import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from app.commands.progress import Progress
 from app.config import Settings
-from app.db.checks import EXIT_CONFIG, ConfigurationError, read_settings
+from app.db.checks import check_start
 from app.db.engine import create_engine, is_sqlite
 from app.db.migrations import schema_head
 
@@ -137,11 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the copy and print the rows copied per table; 1 if it could not be done."""
     arguments = parse_arguments(argv)
     started = time.monotonic()
-    try:
-        read_settings()  # the pool and timeout settings apply to both engines
-    except ConfigurationError as exc:
-        print(f"copy cannot start: {exc}", file=sys.stderr)  # noqa: T201
-        return EXIT_CONFIG
+    # The pool and timeout settings apply to both engines.
+    check_start("copy", serving=False, database=False)
     try:
         copied = asyncio.run(
             copy_database(arguments.source, arguments.target, batch_size=arguments.batch_size)

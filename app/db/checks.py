@@ -242,14 +242,17 @@ class DatabaseWatch:
                 logger.exception("database check failed")
 
 
-def check_start(command: str = "folio", *, serving: bool = True) -> Settings:
+def check_start(command: str = "folio", *, serving: bool = True, database: bool = True) -> Settings:
     """The settings to run with; exits with EXIT_CONFIG and one line if they cannot serve.
 
-    A server starts through what can pass by itself; a one-off command stops with one line.
+    Every command starts here: the server (`serving`), which starts through what can pass by
+    itself, and the one-off commands, which stop with one line. A command that opens its own
+    databases (`database=False`: backups, copies) has only its settings checked.
     """
     try:
         settings = read_settings()
-        asyncio.run(check_database(settings))
+        if database:
+            asyncio.run(check_database(settings))
     except ConfigurationError as exc:
         sys.stderr.write(f"{command} cannot start: {exc}\n")
         raise SystemExit(EXIT_CONFIG) from None

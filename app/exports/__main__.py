@@ -7,40 +7,36 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import IO, get_args
+from typing import IO
 
 from pydantic import ValidationError
 
-from app.config import get_settings
+from app.books.schemas import BookFilters
+from app.commands.progress import say
+from app.config import Settings
+from app.db.checks import check_start
 from app.db.engine import create_database
-from app.exports.schemas import ExportFormat, ExportQuery
+from app.exports.schemas import ExportQuery
 from app.exports.stream import export_text
-
-
-def say(text: str) -> None:
-    """A line for the operator, on stderr, apart from the output."""
-    sys.stderr.write(text + "\n")
+from app.imports.formats import FORMATS
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
+    """The command's options: a format, an output, and `GET /books`'s sort and filters."""
     parser = argparse.ArgumentParser(
         prog="python -m app.exports",
         description="Export the books of DATABASE_URL in the import format.",
     )
-    parser.add_argument("--format", choices=get_args(ExportFormat), default="ndjson")
+    parser.add_argument("--format", choices=list(FORMATS), default="ndjson")
     parser.add_argument("--output", "-o", type=Path, help="a file to write (default: stdout)")
     parser.add_argument("--sort", help="as GET /books takes it, e.g. -published_year,title")
-    parser.add_argument("--author-id", help="books by this author")
-    parser.add_argument("--tag", help="books carrying this tag")
-    parser.add_argument("--isbn", help="the book with this ISBN")
-    parser.add_argument("--year-from", type=int, help="published in or after this year")
-    parser.add_argument("--year-to", type=int, help="published in or before this year")
-    parser.add_argument("--q", help="part of the title, any case")
+    for name, field in BookFilters.model_fields.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", help=field.description)
     return parser.parse_args(argv)
 
 
-async def write(query: ExportQuery, out: IO[str]) -> None:
-    database = create_database(get_settings())
+async def write(query: ExportQuery, out: IO[str], settings: Settings) -> None:
+    database = create_database(settings)
     try:
         async for text in export_text(database, query):
             out.write(text)
@@ -60,11 +56,12 @@ def main(argv: list[str] | None = None) -> int:
             where = ".".join(str(part) for part in error["loc"]) or "arguments"
             say(f"{where}: {error['msg']}")
         return 2
+    settings = check_start("export", serving=False)
     if output is None:
-        asyncio.run(write(query, sys.stdout))
+        asyncio.run(write(query, sys.stdout, settings))
     else:
         with output.open("w", encoding="utf-8", newline="") as file:
-            asyncio.run(write(query, file))
+            asyncio.run(write(query, file, settings))
     return 0
 
 

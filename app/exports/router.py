@@ -8,9 +8,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
-from app.exports.formats import MEDIA_TYPES
 from app.exports.schemas import ExportQuery
 from app.exports.stream import export_text
+from app.imports.formats import FORMATS, by_name
 from app.kit.errors import problem_responses
 from app.state import request_state
 
@@ -23,7 +23,10 @@ router = APIRouter(prefix="/exports", tags=["exports"])
     responses={
         200: {
             "description": "Every matching book, one per line, in the import format.",
-            "content": {media: {"schema": {"type": "string"}} for media in MEDIA_TYPES.values()},
+            "content": {
+                found.export_media_type: {"schema": {"type": "string"}}
+                for found in FORMATS.values()
+            },
         },
         **problem_responses(),
     },
@@ -44,6 +47,6 @@ async def export_books(
 
     return StreamingResponse(
         encoded(),
-        media_type=MEDIA_TYPES[query.format],
+        media_type=by_name(query.format).export_media_type,
         headers={"Content-Disposition": f'attachment; filename="books.{query.format}"'},
     )

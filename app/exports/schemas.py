@@ -1,34 +1,19 @@
 """The export query: the filters and sort of `GET /books`, with their rules, a format, no paging."""
 
-import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from app.books.schemas import BookQuery, IsbnInput, isbn_or_none
+from app.books.schemas import BookFilters, BookQuery
 from app.kit.pagination import MAX_PER_PAGE
-from app.kit.schemas import no_nul
-from app.models import BookTitle, TagName
-
-ExportFormat = Literal["ndjson", "csv"]
-# Each filter is declared with BookQuery's own field (limits, description), so the two agree.
-FILTER = BookQuery.model_fields
+from app.models.import_job import FormatName
 
 
-class ExportQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class ExportQuery(BookFilters):
+    """Every filter of `GET /books` (they are BookQuery's own fields), its sort and a format."""
 
-    format: ExportFormat = Field(default="ndjson", description="`ndjson` or `csv`.")
-    sort: Annotated[str | None, FILTER["sort"]] = None
-    author_id: Annotated[uuid.UUID | None, FILTER["author_id"]] = None
-    tag: Annotated[TagName | None, FILTER["tag"]] = None
-    isbn: Annotated[IsbnInput | None, FILTER["isbn"]] = None
-    year_from: Annotated[int | None, FILTER["year_from"]] = None
-    year_to: Annotated[int | None, FILTER["year_to"]] = None
-    q: Annotated[BookTitle | None, FILTER["q"]] = None
-
-    _no_nul = field_validator("*")(no_nul)
-    _isbn = field_validator("isbn")(isbn_or_none)
+    format: FormatName = Field(default="ndjson", description="`ndjson` or `csv`.")
+    sort: Annotated[str | None, BookQuery.model_fields["sort"]] = None
 
     @field_validator("sort")
     @classmethod

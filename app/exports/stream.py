@@ -2,11 +2,13 @@
 so memory stays flat and no transaction stays open while a slow client reads."""
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from app.books.repository import BookRepository
+from app.books.schemas import BookRead
 from app.db.engine import Database
-from app.exports.formats import header, lines
 from app.exports.schemas import ExportQuery
+from app.imports.formats import by_name
 from app.kit.pagination import MAX_PER_PAGE
 
 # Books per page read, the largest page a list serves.
@@ -16,14 +18,28 @@ BATCH_SIZE = MAX_PER_PAGE
 async def export_text(database: Database, query: ExportQuery) -> AsyncIterator[str]:
     """The whole export, piece by piece, in the query's format and order: the pages of
     `GET /books` by cursor, without a count."""
-    yield header(query.format)
+    file_format = by_name(query.format)
+    yield file_format.header()
     cursor = ""
     while True:
         page = query.page(cursor, BATCH_SIZE)
         async with database.reads() as session, session.begin():
             found = await BookRepository(session).page(page)
         if found.items:
-            yield lines(query.format, found.items)
+            yield file_format.rows(exported(book) for book in found.items)
         if found.next_cursor is None:
             return
         cursor = found.next_cursor
+
+
+def exported(book: BookRead) -> dict[str, Any]:
+    """A book as a row of an import file."""
+    return {
+        "title": book.title,
+        "author": book.author.name,
+        "author_id": str(book.author_id),
+        "isbn": book.isbn,
+        "published_year": book.published_year,
+        "description": book.description,
+        "tags": book.tags,
+    }

@@ -11,30 +11,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import get_args
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-
-from app.config import get_settings
+from app.commands.progress import Progress, say
+from app.config import Settings
+from app.db.checks import check_start
 from app.db.engine import create_database
+from app.imports.formats import FORMATS, by_name, by_suffix
 from app.imports.repository import ImportRepository
 from app.imports.runner import ImportRunner
-from app.imports.schemas import Format, ImportRead, OnDuplicate
+from app.imports.schemas import ImportRead, OnDuplicate
 from app.models import Import
 from app.models.import_chunk import CHUNK_BYTES
 
-SUFFIXES: dict[str, Format] = {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}
 WAIT_SECONDS = 0.5
-
-
-def say(text: str) -> None:
-    """A line for the operator, on stderr, apart from the output."""
-    sys.stderr.write(text + "\n")
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -42,8 +30,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m app.imports",
         description="Import books from a CSV or NDJSON file into DATABASE_URL, in batches.",
     )
-    parser.add_argument("file", type=Path, help="the file to import (.csv, .ndjson or .jsonl)")
-    parser.add_argument("--format", choices=get_args(Format), help="default: from the suffix")
+    suffixes = ", ".join(suffix for found in FORMATS.values() for suffix in found.suffixes)
+    parser.add_argument("file", type=Path, help=f"the file to import ({suffixes})")
+    parser.add_argument("--format", choices=list(FORMATS), help="default: from the suffix")
     parser.add_argument(
         "--on-duplicate",
         choices=get_args(OnDuplicate),
@@ -60,42 +49,15 @@ async def file_chunks(path: Path) -> AsyncIterator[bytes]:
             yield data
 
 
-class Report:
-    """Progress as a bar on a terminal, as one plain line a batch otherwise."""
-
-    def __init__(self) -> None:
-        self.bar: Progress | None = None
-        self.task: TaskID | None = None
-        if sys.stderr.isatty():
-            self.bar = Progress(
-                TextColumn("importing"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[failed]} failed"),
-                TimeElapsedColumn(),
-            )
-            self.bar.start()
-
-    def __call__(self, job: Import) -> None:
-        if self.bar is None:
-            total = "?" if job.rows_total is None else job.rows_total
-            say(f"{job.rows_processed}/{total} rows, {job.rows_failed} failed")
-            return
-        if self.task is None:
-            self.task = self.bar.add_task("import", total=job.rows_total, failed=0)
-        self.bar.update(self.task, completed=job.rows_processed, failed=job.rows_failed)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+def shown(progress: Progress, job: Import) -> None:
+    progress.update(job.rows_processed, job.rows_total, f"{job.rows_failed} failed")
 
 
-async def run(options: argparse.Namespace) -> int:
-    settings = get_settings()
+async def run(options: argparse.Namespace, settings: Settings) -> int:
     path: Path = options.file
-    file_format = options.format or SUFFIXES.get(path.suffix.lower())
+    file_format = by_name(options.format) if options.format else by_suffix(path.suffix)
     if file_format is None:
-        say(f"{path}: say --format csv or --format ndjson")
+        say(f"{path}: say --format {' or --format '.join(FORMATS)}")
         return 2
     if not path.is_file():
         say(f"{path}: no such file")
@@ -105,35 +67,35 @@ async def run(options: argparse.Namespace) -> int:
         say(f"{path}: {size} bytes, over MAX_IMPORT_BYTES ({settings.max_import_bytes})")
         return 2
     database = create_database(settings)
-    report = Report()
     try:
-        job = Import(
-            format=file_format,
-            on_duplicate=options.on_duplicate,
-            dry_run=options.dry_run,
-            size_bytes=size,
-        )
-        async with database.writes() as session, session.begin():
-            await ImportRepository(session).create(job, file_chunks(path))
-        say(f"import {job.id} queued")
-        await ImportRunner(database, settings).run_next(job.id, report)
-        while True:  # a server's runner may have claimed it first
-            async with database.reads() as session, session.begin():
-                found = await ImportRepository(session).get(job.id)
-            assert found is not None
-            if found.finished:
-                break
-            report(found)
-            await asyncio.sleep(WAIT_SECONDS)
+        with Progress("importing", None, "rows") as progress:
+            job = Import(
+                format=file_format.name,
+                on_duplicate=options.on_duplicate,
+                dry_run=options.dry_run,
+                size_bytes=size,
+            )
+            async with database.writes() as session, session.begin():
+                await ImportRepository(session).create(job, file_chunks(path))
+            say(f"import {job.id} queued")
+            await ImportRunner(database, settings).run_next(job.id, lambda at: shown(progress, at))
+            while True:  # a server's runner may have claimed it first
+                async with database.reads() as session, session.begin():
+                    found = await ImportRepository(session).get(job.id)
+                assert found is not None
+                shown(progress, found)
+                if found.finished:
+                    break
+                await asyncio.sleep(WAIT_SECONDS)
     finally:
-        report.close()
         await database.dispose()
     sys.stdout.write(ImportRead.of(found).model_dump_json(indent=2) + "\n")
     return 0 if found.status == "succeeded" else 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    return asyncio.run(run(arguments(argv)))
+    options = arguments(argv)
+    return asyncio.run(run(options, check_start("import", serving=False)))
 
 
 if __name__ == "__main__":

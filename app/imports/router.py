@@ -96,7 +96,7 @@ async def create_import(
         if replay is not None:
             return replay
         job = Import(
-            format=file_format,
+            format=file_format.name,
             on_duplicate=options.on_duplicate,
             dry_run=options.dry_run,
             size_bytes=upload.size,

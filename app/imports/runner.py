@@ -23,17 +23,9 @@ from app.config import Settings
 from app.db.engine import Database
 from app.db.faults import classify, report
 from app.imports.batches import BatchRepository, Outcome
+from app.imports.formats import FileFormat, by_name
 from app.imports.leases import LeaseRepository
-from app.imports.reader import (
-    Record,
-    RowError,
-    Unreadable,
-    check_file,
-    csv_header,
-    csv_row,
-    ndjson_row,
-    records,
-)
+from app.imports.reader import Chunks, Record, RowError, Unreadable, check_utf8, records
 from app.imports.repository import ImportRepository, event
 from app.imports.schemas import ImportRow
 from app.models import Import
@@ -44,7 +36,8 @@ logger = logging.getLogger(__name__)
 COUNTERS = ("rows_processed", "rows_created", "rows_updated", "rows_skipped", "rows_failed")
 # A batch that loses a race for an ISBN or a name on PostgreSQL is read and applied again.
 BATCH_ATTEMPTS = 3
-Progress = Callable[[Import], None]
+# Told of the import after each batch the runner commits.
+OnBatch = Callable[[Import], None]
 
 
 def counters(job: Import) -> dict[str, Any]:
@@ -61,15 +54,30 @@ def problem(import_id: uuid.UUID, title: str, status: int, detail: str) -> dict[
     }
 
 
+async def count_rows(chunk: Chunks, file_format: FileFormat) -> int:
+    """Read the whole file once: Unreadable if it cannot be imported, else how many rows."""
+    await check_utf8(chunk)
+    count = 0
+    async for record in records(chunk, file_format.quoted, 0, 0, CHUNK_BYTES):
+        if count == 0 and file_format.has_header:
+            file_format.columns(record.text)
+        count += 1
+    if not file_format.has_header:
+        return count
+    if count == 0:
+        raise Unreadable(f"The file is empty: a {file_format.name} import needs a header line.")
+    return count - 1
+
+
 def validated(
-    records_: list[Record], columns: list[str] | None
+    records_: list[Record], file_format: FileFormat, columns: list[str] | None
 ) -> tuple[list[tuple[int, ImportRow]], list[dict[str, Any]]]:
     """The batch's rows that pass the book rules, and the errors of those that do not."""
     rows: list[tuple[int, ImportRow]] = []
     faults = Outcome()
     for record in records_:
         try:
-            data = ndjson_row(record.text) if columns is None else csv_row(columns, record.text)
+            data = file_format.row(columns, record.text)
             row = ImportRow.model_validate(data)
         except RowError as exc:
             faults.error(record.line, exc.loc, exc.msg, exc.type)
@@ -125,7 +133,7 @@ class ImportRunner:
         return LeaseRepository(session, self.owner, self.lease)
 
     async def run_next(
-        self, import_id: uuid.UUID | None = None, progress: Progress | None = None
+        self, import_id: uuid.UUID | None = None, on_batch: OnBatch | None = None
     ) -> Import | None:
         """Claim an import (this one, if given) and run it to its end; None if none was free."""
         if import_id is None:
@@ -151,7 +159,7 @@ class ImportRunner:
         logger.info("import %s claimed by %s (attempt %d)", job.id, self.owner, job.attempts)
         heartbeat = asyncio.create_task(self.heartbeat(job.id))
         try:
-            await self.run(job, progress)
+            await self.run(job, on_batch)
         except asyncio.CancelledError:
             # A clean stop: whatever batch was open is rolled back; the next start resumes.
             async with self.database.writes() as session, session.begin():
@@ -186,22 +194,22 @@ class ImportRunner:
         async with self.database.reads() as session, session.begin():
             return await ImportRepository(session).chunk(import_id, seq)
 
-    async def run(self, job: Import, progress: Progress | None) -> None:
+    async def run(self, job: Import, on_batch: OnBatch | None) -> None:
         def chunk(seq: int) -> Any:
             return self.chunk(job.id, seq)
 
-        is_csv = job.format == "csv"
+        file_format = by_name(job.format)
         try:
             if job.rows_total is None:
-                total = await check_file(chunk, is_csv, CHUNK_BYTES)
+                total = await count_rows(chunk, file_format)
                 async with self.database.writes() as session, session.begin():
                     await self.leases(session).advance(job.id, {"rows_total": total})
                 job.rows_total = total
             columns = None
             offset, line = job.checkpoint_offset, job.checkpoint_line
-            if is_csv:
-                async for header in records(chunk, True, 0, 0, CHUNK_BYTES):
-                    columns = csv_header(header.text)
+            if file_format.has_header:
+                async for header in records(chunk, file_format.quoted, 0, 0, CHUNK_BYTES):
+                    columns = file_format.columns(header.text)
                     if offset == 0:
                         offset, line = header.end_offset, header.end_line
                     break
@@ -212,32 +220,33 @@ class ImportRunner:
                 )
             return
         batch: list[Record] = []
-        async for record in records(chunk, is_csv, offset, line, CHUNK_BYTES):
+        async for record in records(chunk, file_format.quoted, offset, line, CHUNK_BYTES):
             batch.append(record)
             if len(batch) >= self.batch_rows:
-                if not await self.commit(job, batch, columns, progress):
+                if not await self.commit(job, batch, file_format, columns, on_batch):
                     return
                 batch = []
-        if batch and not await self.commit(job, batch, columns, progress):
+        if batch and not await self.commit(job, batch, file_format, columns, on_batch):
             return
-        await self.commit(job, [], columns, progress)
+        await self.commit(job, [], file_format, columns, on_batch)
 
     async def commit(
         self,
         job: Import,
         batch: list[Record],
+        file_format: FileFormat,
         columns: list[str] | None,
-        progress: Progress | None,
+        on_batch: OnBatch | None,
     ) -> bool:
         """Apply one batch in one transaction; with no records, end the import.
 
         False when the run must stop: cancelled, finished, or its lease lost.
         """
-        rows, faults = validated(batch, columns)
+        rows, faults = validated(batch, file_format, columns)
         for attempt in range(1, BATCH_ATTEMPTS + 1):
             try:
                 async with self.database.writes() as session, session.begin():
-                    return await self.apply(session, job, batch, rows, faults, progress)
+                    return await self.apply(session, job, batch, rows, faults, on_batch)
             except IntegrityError:
                 if attempt == BATCH_ATTEMPTS:
                     raise
@@ -251,7 +260,7 @@ class ImportRunner:
         batch: list[Record],
         rows: list[tuple[int, ImportRow]],
         faults: list[dict[str, Any]],
-        progress: Progress | None,
+        on_batch: OnBatch | None,
     ) -> bool:
         leases = self.leases(session)
         current = await leases.renew(job.id)
@@ -265,8 +274,8 @@ class ImportRunner:
             return False
         if not batch:
             await leases.finish(job.id, "succeeded", counters(current), {})
-            if progress is not None:
-                progress(current)
+            if on_batch is not None:
+                on_batch(current)
             return False
         outcome = Outcome(errors=list(faults))
         await BatchRepository(session, job.id, job.on_duplicate, job.dry_run).apply(rows, outcome)
@@ -296,6 +305,6 @@ class ImportRunner:
             )
         )
         await session.flush()
-        if progress is not None:
-            progress(current)
+        if on_batch is not None:
+            on_batch(current)
         return True

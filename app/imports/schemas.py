@@ -11,17 +11,16 @@ from app.books.schemas import BookCreate
 from app.kit.pagination import PageQuery
 from app.kit.sorting import Sorting
 from app.models import Import, ImportEvent, ImportRowError
+from app.models.import_job import FormatName
 
-Format = Literal["csv", "ndjson"]
 OnDuplicate = Literal["fail", "skip", "update"]
 Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-MEDIA_TYPES: dict[str, Format] = {"text/csv": "csv", "application/x-ndjson": "ndjson"}
 
 
 class ImportRead(BaseModel):
     id: uuid.UUID
     status: Status
-    format: Format
+    format: FormatName
     on_duplicate: OnDuplicate
     dry_run: bool
     rows_total: int | None

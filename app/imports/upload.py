@@ -14,7 +14,7 @@ from typing import IO
 from fastapi import Request
 from starlette.requests import ClientDisconnect
 
-from app.imports.schemas import MEDIA_TYPES, Format
+from app.imports.formats import FORMATS, FileFormat, by_media_type
 from app.kit.errors import ContentTooLarge, Unprocessable, UnsupportedMediaType
 from app.models.import_chunk import CHUNK_BYTES
 
@@ -22,13 +22,13 @@ from app.models.import_chunk import CHUNK_BYTES
 SPOOL_BYTES = 1024 * 1024
 
 
-def import_format(content_type: str | None) -> Format:
-    """The format a Content-Type names; a 415 unless it is CSV or NDJSON in UTF-8."""
+def import_format(content_type: str | None) -> FileFormat:
+    """The format a Content-Type names; a 415 unless it is one of the formats, in UTF-8."""
     media_type, _, parameters = (content_type or "").partition(";")
-    found = MEDIA_TYPES.get(media_type.strip().lower())
+    found = by_media_type(media_type.strip().lower())
     charset = parameters.strip().lower().removeprefix("charset=").strip('"')
     if found is None or (parameters.strip() and charset not in ("utf-8", "utf8")):
-        allowed = " or ".join(f"{name}" for name in MEDIA_TYPES)
+        allowed = " or ".join(found.media_type for found in FORMATS.values())
         raise UnsupportedMediaType(f"Send the file as {allowed} (UTF-8).")
     return found
 

@@ -13,7 +13,8 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
-from app.config import get_settings
+from app.config import Settings
+from app.db.checks import check_start
 from app.db.engine import create_database
 from app.keys.repository import ApiKeyRepository
 from app.keys.schemas import ApiKeyCreate
@@ -57,8 +58,8 @@ def request_for(arguments: argparse.Namespace) -> ApiKeyCreate:
         sys.exit(f"error: --{field}: {error['msg']}")
 
 
-async def create(data: ApiKeyCreate) -> str:
-    database = create_database(get_settings())
+async def create(data: ApiKeyCreate, settings: Settings) -> str:
+    database = create_database(settings)
     try:
         async with database.writes() as session, session.begin():
             api_key, secret = await ApiKeyRepository(session).create(
@@ -72,8 +73,9 @@ async def create(data: ApiKeyCreate) -> str:
 
 def main(argv: list[str]) -> None:
     data = request_for(parse(argv))
+    settings = check_start("keys", serving=False)
     try:
-        secret = asyncio.run(create(data))
+        secret = asyncio.run(create(data, settings))
     except Exception as exc:
         # The first line names the cause; the lines after it hold the SQL.
         cause = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__

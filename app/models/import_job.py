@@ -1,6 +1,7 @@
 """An import of books: a job row whose status machine the database itself enforces."""
 
 from datetime import datetime
+from typing import Literal, get_args
 
 from sqlalchemy import BigInteger, CheckConstraint, Index, Text
 from sqlmodel import Field
@@ -9,7 +10,9 @@ from app.models.base import Entity, UTCDateTime
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 FINISHED = ("succeeded", "failed", "cancelled")
-FORMATS = ("csv", "ndjson")
+# The formats of an upload: app/imports/formats.py has an object for each.
+FormatName = Literal["csv", "ndjson"]
+FORMATS: tuple[str, ...] = get_args(FormatName)
 ON_DUPLICATE = ("fail", "skip", "update")
 
 
