@@ -18,8 +18,8 @@ from app.config import Settings
 from app.db.engine import Database, create_engine
 from app.main import create_app
 from app.state import state_of
-from tests.access import bearer, make_key
-from tests.databases import ScratchDatabase, SqliteTrace, scratch_database
+from tests.helpers.access import bearer, make_key
+from tests.helpers.databases import ScratchDatabase, SqliteTrace, scratch_database
 
 # TEST_DATABASE_URL picks the server to test against (PostgreSQL); SQLite files otherwise.
 SERVER_URL = os.environ.get("TEST_DATABASE_URL")

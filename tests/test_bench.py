@@ -16,12 +16,13 @@ from app.config import Settings
 from app.main import create_app
 from app.search.schema import INDEX_TABLES, KEY_TABLES
 from app.state import state_of
-from bench import baseline, cpu, index_cost, metrics_cost, search_floor
+from bench import baseline
 from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
-from bench.floor import floor_app
+from bench.experiments import cpu, index_cost, metrics_cost, search_floor
+from bench.experiments.floor import floor_app
+from bench.experiments.soak import LONGEST_RUN_S, soak
 from bench.report import changed_settings, machine
 from bench.server import make_key
-from bench.soak import LONGEST_RUN_S, soak
 from bench.statements import KEPT_STATEMENTS, listed, traced_sqlite
 from bench.workloads import SEARCHES, Workload, sample_ids
 

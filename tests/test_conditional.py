@@ -6,7 +6,7 @@ from collections.abc import Callable
 from httpx import Response
 
 from app.config import Settings
-from tests.serving import serving
+from tests.helpers.serving import serving
 
 CLIENTS = 16
 

@@ -16,8 +16,8 @@ from app.commands.seed import seed
 from app.config import Settings
 from app.db.engine import create_engine
 from app.db.migrations import PROJECT_ROOT
-from tests.databases import ScratchDatabase
-from tests.serving import serving
+from tests.helpers.databases import ScratchDatabase
+from tests.helpers.serving import serving
 
 pytestmark = pytest.mark.postgres
 

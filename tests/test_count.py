@@ -3,7 +3,8 @@
 import pytest
 from httpx import AsyncClient
 
-from tests.books.helpers import error_locs, links
+from tests.helpers.catalogue import link_targets
+from tests.helpers.problems import error_locs
 from tests.test_queries import ROWS, Sent, make_catalogue, queries
 
 LISTS = ["/books", "/authors", "/tags"]
@@ -28,7 +29,7 @@ async def walk(client: AsyncClient, url: str, **params: str | int) -> list[str]:
         response = await client.get(url, params=query)
         assert response.status_code == 200, response.text
         seen.extend(item["id"] for item in response.json()["items"])
-        rels = links(response)
+        rels = link_targets(response)
         if "next" not in rels:
             return seen
         path, found = rels["next"]
@@ -53,7 +54,7 @@ async def test_without_a_count_meta_has_no_total(client: AsyncClient, url: str) 
     assert response.json()["meta"] == {"page": 2, "per_page": 2, "total": None, "pages": None}
     assert len(response.json()["items"]) == 2
     # Nothing leads to a last page that is not known.
-    assert {rel: query["page"] for rel, (_, query) in links(response).items()} == {
+    assert {rel: query["page"] for rel, (_, query) in link_targets(response).items()} == {
         "first": ["1"],
         "prev": ["1"],
         "next": ["3"],
@@ -64,10 +65,10 @@ async def test_without_a_count_meta_has_no_total(client: AsyncClient, url: str) 
 async def test_the_last_page_without_a_count_has_no_next(client: AsyncClient) -> None:
     last = await client.get("/books", params={"per_page": 16, "page": 2, "count": "none"})
     assert len(last.json()["items"]) == ROWS + 1 - 16
-    assert set(links(last)) == {"first", "prev"}
+    assert set(link_targets(last)) == {"first", "prev"}
     beyond = await client.get("/books", params={"per_page": 16, "page": 5, "count": "none"})
     assert beyond.json()["items"] == []
-    assert {rel: query["page"] for rel, (_, query) in links(beyond).items()} == {
+    assert {rel: query["page"] for rel, (_, query) in link_targets(beyond).items()} == {
         "first": ["1"],
         "prev": ["4"],
     }

@@ -12,8 +12,8 @@ from sqlalchemy.exc import OperationalError
 
 from app.config import Settings
 from app.db.engine import SQLITE_SAFE_CONCURRENT_WRITERS
-from tests.databases import SqliteTrace
-from tests.serving import serving
+from tests.helpers.databases import SqliteTrace
+from tests.helpers.serving import serving
 
 sqlite_only = pytest.mark.sqlite
 

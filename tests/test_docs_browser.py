@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from app.config import Settings
-from tests.faults.server import HOST, ServerProcess, running_server
+from tests.helpers.server import HOST, ServerProcess, running_server
 
 # Debian's Chromium; Playwright drives it and never downloads a browser of its own.
 CHROMIUM = Path("/usr/bin/chromium")

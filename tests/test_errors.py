@@ -12,8 +12,8 @@ from httpx import AsyncClient
 
 from app.config import Settings
 from app.db.migrations import alembic_config
-from tests.problems import assert_problem
-from tests.serving import serving
+from tests.helpers.problems import assert_problem
+from tests.helpers.serving import serving
 
 
 @pytest.mark.parametrize("sent", ["I%09x", "a%3Fb", "%0Anew", "50%25"])

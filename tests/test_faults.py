@@ -9,8 +9,8 @@ from sqlalchemy.engine import make_url
 
 from app.config import Settings
 from tests.conftest import SERVER_URL
-from tests.databases import scratch_database
-from tests.serving import serving
+from tests.helpers.databases import scratch_database
+from tests.helpers.serving import serving
 
 
 def assert_retry_later(answer: Response, words: str) -> None:

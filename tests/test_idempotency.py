@@ -13,7 +13,7 @@ from app.config import Settings
 from app.idempotency.purge import purge_expired_keys
 from app.models import IdempotencyKey, utcnow
 from app.state import state_of
-from tests.serving import serving
+from tests.helpers.serving import serving
 
 AUTHOR = {"name": "Octavia E. Butler"}
 

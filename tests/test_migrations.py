@@ -17,7 +17,7 @@ from app.db.engine import create_engine
 from app.db.migrations import schema_head
 from app.search.schema import include_object, is_index_table
 from tests.conftest import SERVER_URL
-from tests.databases import scratch_database
+from tests.helpers.databases import scratch_database
 
 FOLDING_REVISION = "97c2c08b3352"
 TABLES = {

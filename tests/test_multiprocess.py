@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from bench.server import make_key
-from tests.databases import ScratchDatabase
-from tests.faults.server import ServerProcess
+from tests.helpers.databases import ScratchDatabase
+from tests.helpers.server import ServerProcess
 
 pytestmark = pytest.mark.postgres
 

@@ -10,8 +10,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import Settings
-from tests.databases import run_admin
-from tests.serving import serving
+from tests.helpers.databases import run_admin
+from tests.helpers.serving import serving
 
 pytestmark = pytest.mark.postgres
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from app.config import Settings
 from app.db.migrations import PROJECT_ROOT
-from tests.serving import serving
+from tests.helpers.serving import serving
 
 # The digest the README shows in its ETags; the real one depends on the ids of the run.
 README_DIGEST = "7cb217e96a1e9005"

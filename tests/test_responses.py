@@ -11,9 +11,9 @@ from httpx import AsyncClient, Response
 
 from app.config import Settings
 from app.kit.responses import GZIP_MINIMUM_BYTES
-from tests.books.helpers import MISSING_ID, create_author, create_book
-from tests.faults.server import HOST, running_server
-from tests.problems import same_problem
+from tests.helpers.catalogue import MISSING_ID, create_author, create_book
+from tests.helpers.problems import same_problem
+from tests.helpers.server import HOST, running_server
 
 GZIP = {"Accept-Encoding": "gzip"}
 IDENTITY = {"Accept-Encoding": "identity"}

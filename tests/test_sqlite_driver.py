@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from app.config import Settings
 from app.db.engine import create_engine
 from app.db.sqlite_driver import ALONE
-from tests.databases import SqliteTrace
+from tests.helpers.databases import SqliteTrace
 
 pytestmark = pytest.mark.sqlite
 

@@ -4,7 +4,7 @@ import unicodedata
 
 from httpx import AsyncClient
 
-from tests.books.helpers import create_author, create_book, list_books
+from tests.helpers.catalogue import create_author, create_book, list_books
 
 COMPOSED = unicodedata.normalize("NFC", "Émile Zola")
 DECOMPOSED = unicodedata.normalize("NFD", "Émile Zola")

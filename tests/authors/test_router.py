@@ -7,16 +7,8 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from tests.authors.helpers import (
-    assert_invalid,
-    create_author,
-    create_book,
-    links,
-    list_authors,
-    names,
-    utc,
-)
-from tests.problems import assert_problem
+from tests.helpers.catalogue import create_author, create_book, links, list_authors, names, utc
+from tests.helpers.problems import assert_invalid, assert_problem
 
 ALLOWED_SORTS = "name, created_at, updated_at"
 

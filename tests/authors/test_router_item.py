@@ -5,13 +5,8 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from tests.authors.helpers import (
-    assert_invalid,
-    create_author,
-    create_book,
-    utc,
-)
-from tests.problems import assert_problem
+from tests.helpers.catalogue import create_author, create_book, utc
+from tests.helpers.problems import assert_invalid, assert_problem
 
 UNKNOWN_ID = "01900000-0000-7000-8000-000000000000"
 # Valid ISBN-13s (checksums verified by the app).
@@ -68,7 +63,7 @@ async def test_get_rejects_an_id_that_is_not_a_uuid(client: AsyncClient, author_
 
 
 async def test_unknown_ids_and_ids_of_other_resources_are_404(client: AsyncClient) -> None:
-    author = await create_author(client)
+    author = await create_author(client, "Le Guin")
     book = await create_book(client, author["id"], "Earthsea")
     for missing in (UNKNOWN_ID, book["id"]):
         path = f"/authors/{missing}"
@@ -80,7 +75,7 @@ async def test_unknown_ids_and_ids_of_other_resources_are_404(client: AsyncClien
 
 
 async def test_if_none_match(client: AsyncClient) -> None:
-    author = await create_author(client)
+    author = await create_author(client, "Le Guin")
     path = f"/authors/{author['id']}"
     for header in ('"1"', "*", '"7", "1"', ' "1" '):
         response = await client.get(path, headers={"If-None-Match": header})
@@ -100,7 +95,7 @@ async def test_if_none_match_compares_weakly(client: AsyncClient) -> None:
     Fails today: the tags are compared as strings. Proxies that compress a response (nginx
     with gzip) weaken its ETag, so clients behind them would never get a 304.
     """
-    author = await create_author(client)
+    author = await create_author(client, "Le Guin")
     response = await client.get(f"/authors/{author['id']}", headers={"If-None-Match": 'W/"1"'})
     assert response.status_code == 304
 
@@ -111,7 +106,7 @@ async def test_if_none_match_notices_a_new_book(client: AsyncClient) -> None:
     Fails today: the ETag is derived from the author's version only, which a new book leaves
     at 1, so a client revalidating its cached author gets 304 and never sees the book.
     """
-    author = await create_author(client)
+    author = await create_author(client, "Le Guin")
     path = f"/authors/{author['id']}"
     etag = (await client.get(path)).headers["etag"]
     await create_book(client, author["id"], "Earthsea")
@@ -179,7 +174,7 @@ async def test_patch_rejects_invalid_bodies_and_changes_nothing(
 
 @pytest.mark.parametrize("if_match", ['"1"', "*", '"5", "1"'])
 async def test_patch_with_current_if_match(client: AsyncClient, if_match: str) -> None:
-    author = await create_author(client)
+    author = await create_author(client, "Le Guin")
     path = f"/authors/{author['id']}"
     response = await client.patch(path, json={"bio": "new"}, headers={"If-Match": if_match})
     assert (response.status_code, response.json()["version"]) == (200, 2)
@@ -198,7 +193,7 @@ async def test_patch_with_stale_if_match_changes_nothing(
 
 
 async def test_delete(client: AsyncClient) -> None:
-    author = await create_author(client)
+    author = await create_author(client, "Le Guin")
     keep = await create_author(client, "Keep")
     path = f"/authors/{author['id']}"
     response = await client.delete(path)
@@ -209,7 +204,7 @@ async def test_delete(client: AsyncClient) -> None:
 
 
 async def test_delete_author_with_books_is_a_conflict(client: AsyncClient) -> None:
-    author = await create_author(client)
+    author = await create_author(client, "Le Guin")
     book = await create_book(client, author["id"], "Earthsea", tags=["fantasy"])
     path = f"/authors/{author['id']}"
     for query in ("", "?cascade=false"):
@@ -224,7 +219,7 @@ async def test_delete_author_with_books_is_a_conflict(client: AsyncClient) -> No
 async def test_delete_with_cascade_removes_the_books_and_their_tag_links(
     client: AsyncClient,
 ) -> None:
-    author = await create_author(client)
+    author = await create_author(client, "Le Guin")
     other = await create_author(client, "Other")
     books = [
         await create_book(client, author["id"], "One", tags=["Fantasy", "sea"]),
@@ -244,7 +239,7 @@ async def test_delete_with_cascade_removes_the_books_and_their_tag_links(
 
 
 async def test_delete_cascade_must_be_a_boolean(client: AsyncClient) -> None:
-    author = await create_author(client)
+    author = await create_author(client, "Le Guin")
     path = f"/authors/{author['id']}"
     response = await client.delete(path, params={"cascade": "maybe"})
     assert_invalid(response, path, ["query", "cascade"], "bool_parsing")
@@ -252,7 +247,7 @@ async def test_delete_cascade_must_be_a_boolean(client: AsyncClient) -> None:
 
 
 async def test_delete_with_if_match(client: AsyncClient) -> None:
-    author = await create_author(client)
+    author = await create_author(client, "Le Guin")
     path = f"/authors/{author['id']}"
     await client.patch(path, json={"bio": "v2"})
     body = assert_problem(

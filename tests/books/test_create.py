@@ -8,18 +8,17 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from tests.books.helpers import (
+from tests.helpers.catalogue import (
     MISSING_ID,
     NEXT_YEAR,
     create_author,
     create_book,
-    error_locs,
     etag_of,
     get_book,
     list_books,
     tag_counts,
 )
-from tests.problems import assert_problem
+from tests.helpers.problems import assert_problem, error_locs
 
 
 async def test_create_returns_the_book_with_location_and_etag(client: AsyncClient) -> None:

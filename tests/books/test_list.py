@@ -6,15 +6,15 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from tests.books.helpers import (
+from tests.helpers.catalogue import (
     ISBNS,
     create_author,
     create_book,
-    error_locs,
-    links,
+    link_targets,
     list_books,
     titles,
 )
+from tests.helpers.problems import error_locs
 
 
 async def catalogue(client: AsyncClient) -> dict[str, Any]:
@@ -50,7 +50,7 @@ async def test_empty_list(client: AsyncClient) -> None:
         "items": [],
         "meta": {"page": 1, "per_page": 20, "total": 0, "pages": 0},
     }
-    assert set(links(response)) == {"first", "last"}
+    assert set(link_targets(response)) == {"first", "last"}
 
 
 async def test_filter_by_author(client: AsyncClient) -> None:
@@ -320,7 +320,7 @@ async def test_page_past_the_end_is_empty_with_the_true_meta(client: AsyncClient
         "items": [],
         "meta": {"page": 5, "per_page": 2, "total": 3, "pages": 2},
     }
-    rels = links(response)
+    rels = link_targets(response)
     assert rels["prev"][1]["page"] == ["2"]
     assert "next" not in rels
 
@@ -360,7 +360,7 @@ async def test_link_header_keeps_filters_and_sort(client: AsyncClient) -> None:
     response = await client.get("/books", params=params)
     assert response.status_code == 200
     assert [book["title"] for book in response.json()["items"]] == ["Book 2002"]
-    rels = links(response)
+    rels = link_targets(response)
     assert {rel: query["page"] for rel, (_, query) in rels.items()} == {
         "first": ["1"],
         "prev": ["1"],
@@ -383,13 +383,13 @@ async def test_link_header_on_the_first_and_last_page(client: AsyncClient) -> No
     for number in range(3):
         await create_book(client, author["id"], f"Book {number}")
     first = await client.get("/books", params={"per_page": 2})
-    assert {rel: query["page"] for rel, (_, query) in links(first).items()} == {
+    assert {rel: query["page"] for rel, (_, query) in link_targets(first).items()} == {
         "first": ["1"],
         "next": ["2"],
         "last": ["2"],
     }
     last = await client.get("/books", params={"per_page": 2, "page": 2})
-    assert {rel: query["page"] for rel, (_, query) in links(last).items()} == {
+    assert {rel: query["page"] for rel, (_, query) in link_targets(last).items()} == {
         "first": ["1"],
         "prev": ["1"],
         "last": ["2"],

@@ -6,20 +6,19 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from tests.books.helpers import (
+from tests.helpers.catalogue import (
     ISBNS,
     MISSING_ID,
     NEXT_YEAR,
     book_counts,
     create_author,
     create_book,
-    error_locs,
     etag_of,
     get_book,
     tag_counts,
     titles,
 )
-from tests.problems import assert_problem
+from tests.helpers.problems import assert_problem, error_locs
 
 FULL_BOOK: dict[str, Any] = {
     "title": "The Dispossessed",

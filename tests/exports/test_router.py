@@ -11,8 +11,8 @@ from httpx import AsyncClient
 
 from app.config import Settings
 from app.exports import stream
-from tests.books.helpers import ISBNS, create_author, create_book
-from tests.imports.helpers import CSV, all_books, imported, served
+from tests.helpers.catalogue import ISBNS, create_author, create_book
+from tests.helpers.imports import CSV, all_books, imported, served
 
 
 async def catalogue(client: AsyncClient) -> None:

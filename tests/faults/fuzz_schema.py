@@ -18,9 +18,9 @@ from schemathesis.specs.openapi.checks import (
 
 from app.config import Settings
 from app.main import create_app
-from tests.databases import ScratchDatabase
-from tests.faults.server import ServerProcess, running_server
-from tests.problems import PROBLEM_FIELDS
+from tests.helpers.databases import ScratchDatabase
+from tests.helpers.problems import PROBLEM_FIELDS
+from tests.helpers.server import ServerProcess, running_server
 
 MAX_EXAMPLES = 30  # per operation and generation mode
 

@@ -16,7 +16,7 @@ from app.db.engine import is_sqlite
 from app.db.migrations import PROJECT_ROOT
 from app.keys.secrets import new_key
 from bench.server import make_key
-from tests.faults.server import ServerProcess, running_server, sqlite_file
+from tests.helpers.server import ServerProcess, running_server, sqlite_file
 
 
 def test_a_key_revoked_in_one_process_is_refused_by_every_other_at_once(

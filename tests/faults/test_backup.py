@@ -17,8 +17,8 @@ import pytest
 from app.commands.backup import BackupError, backup, default_target
 from app.config import Settings
 from app.db.migrations import PROJECT_ROOT
-from tests.faults.server import integrity_check, running_server
 from tests.faults.workload import Writer, list_all, wait_until
+from tests.helpers.server import integrity_check, running_server
 
 logger = logging.getLogger(__name__)
 

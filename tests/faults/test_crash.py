@@ -11,8 +11,8 @@ import httpx
 
 from app.config import Settings
 from app.db.engine import is_sqlite
-from tests.faults.server import ServerProcess, integrity_check, sqlite_file
 from tests.faults.workload import Writer, snapshot, verify, wait_until
+from tests.helpers.server import ServerProcess, integrity_check, sqlite_file
 
 logger = logging.getLogger(__name__)
 

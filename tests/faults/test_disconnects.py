@@ -19,8 +19,8 @@ from sqlalchemy import event, text
 
 from app.config import Settings
 from app.db.engine import Database, is_sqlite
-from tests.faults.server import HOST, integrity_check, problems_in_log, running_server, sqlite_file
-from tests.serving import serving
+from tests.helpers.server import HOST, integrity_check, problems_in_log, running_server, sqlite_file
+from tests.helpers.serving import serving
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from tests.faults.server import HOST, ServerProcess
+from tests.helpers.server import HOST, ServerProcess
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from bench.cpu import get_scope
-from tests.problems import PROBLEM_FIELDS, assert_problem
+from bench.experiments.cpu import get_scope
+from tests.helpers.problems import PROBLEM_FIELDS, assert_problem
 
 SQL_META = ["'; DROP TABLE book; --", '" OR 1=1 --', "1; DELETE FROM author", "\\'; --"]
 MEGABYTE = "x" * 1_000_000

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from tests.faults.server import ServerProcess
+from tests.helpers.server import ServerProcess
 
 ROWS = 10_000
 # Small batches, so that the kill lands between many commits and inside one.

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 
 from app.config import Settings
-from tests.faults.server import problems_in_log, running_server
 from tests.faults.workload import Writer, snapshot, verify
+from tests.helpers.server import problems_in_log, running_server
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from tests.faults.server import HOST, ServerProcess, integrity_check, sqlite_file
+from tests.helpers.server import HOST, ServerProcess, integrity_check, sqlite_file
 
 logger = logging.getLogger(__name__)
 

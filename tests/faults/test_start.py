@@ -22,9 +22,9 @@ from app.config import Settings
 from app.db.checks import EXIT_CONFIG
 from app.db.migrations import PROJECT_ROOT
 from tests.conftest import SERVER_URL
-from tests.databases import ScratchDatabase
 from tests.faults.mounts import remount_read_only, tmpfs
-from tests.faults.server import HOST, ServerProcess, free_port
+from tests.helpers.databases import ScratchDatabase
+from tests.helpers.server import HOST, ServerProcess, free_port
 
 START_TIMEOUT = 60.0
 ANSWER_TIMEOUT = 30.0

@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from app.config import Settings
-from tests.databases import ScratchDatabase
 from tests.faults.mounts import fill, remount_read_only, tmpfs
-from tests.faults.server import integrity_check, running_server
-from tests.serving import serving
+from tests.helpers.databases import ScratchDatabase
+from tests.helpers.server import integrity_check, running_server
+from tests.helpers.serving import serving
 
 pytestmark = pytest.mark.sqlite
 

@@ -1,13 +1,12 @@
-"""Small helpers shared by the book tests: data made through the API, and common checks."""
+"""Catalogue data made and read through the API, and what its answers carry (Link headers,
+timestamps)."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from httpx import AsyncClient, Response
-
-from tests.problems import assert_problem
 
 NEXT_YEAR = datetime.now(UTC).year + 1
 # Valid ISBN-13s, checked by hand against the ISBN-10 and ISBN-13 check-digit rules.
@@ -15,8 +14,10 @@ ISBNS = ["9780306406157", "9780060512750", "9780804429573", "9781861972712", "97
 MISSING_ID = "0190f6b0-0000-7000-8000-000000000000"
 
 
-async def create_author(client: AsyncClient, name: str = "Ursula K. Le Guin") -> dict[str, Any]:
-    response = await client.post("/authors", json={"name": name})
+async def create_author(
+    client: AsyncClient, name: str = "Ursula K. Le Guin", **fields: Any
+) -> dict[str, Any]:
+    response = await client.post("/authors", json={"name": name, **fields})
     assert response.status_code == 201, response.text
     author: dict[str, Any] = response.json()
     return author
@@ -43,6 +44,17 @@ async def etag_of(client: AsyncClient, book_id: str) -> str:
     response = await client.get(f"/books/{book_id}")
     assert response.status_code == 200, response.text
     return response.headers["etag"]
+
+
+async def list_authors(client: AsyncClient, **params: Any) -> Any:
+    response = await client.get("/authors", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def names(client: AsyncClient, **params: Any) -> list[str]:
+    """The names of one page of authors, in the order the API gives them."""
+    return [author["name"] for author in (await list_authors(client, **params))["items"]]
 
 
 async def list_books(client: AsyncClient, **params: Any) -> dict[str, Any]:
@@ -72,16 +84,23 @@ async def book_counts(client: AsyncClient) -> dict[str, int]:
     return {author["id"]: author["book_count"] for author in response.json()["items"]}
 
 
-def error_locs(response: Response) -> list[list[str | int]]:
-    """The `loc` of every error in a 422 answer."""
-    body = assert_problem(response, 422)
-    return [error["loc"] for error in body["errors"]]
+def links(response: Response) -> dict[str, str]:
+    """The Link header's targets by rel."""
+    found = re.findall(r'<([^>]*)>; rel="(\w+)"', response.headers["link"])
+    return {rel: url for url, rel in found}
 
 
-def links(response: Response) -> dict[str, tuple[str, dict[str, list[str]]]]:
-    """Parse the Link header into rel -> (path, query parameters)."""
+def link_targets(response: Response) -> dict[str, tuple[str, dict[str, list[str]]]]:
+    """The Link header's targets by rel, as (path, query parameters)."""
     parsed = {}
     for target, rel in re.findall(r'<([^>]*)>; rel="(\w+)"', response.headers["link"]):
         url = urlsplit(target)
         parsed[rel] = (url.path, parse_qs(url.query))
+    return parsed
+
+
+def utc(value: str) -> datetime:
+    """A timestamp the API gave, checked to be in UTC."""
+    parsed = datetime.fromisoformat(value)
+    assert parsed.utcoffset() == timedelta(0), value
     return parsed

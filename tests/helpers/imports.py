@@ -13,7 +13,7 @@ from app.config import Settings
 from app.db.engine import Database
 from app.imports.runner import ImportRunner
 from app.models import ImportChunk
-from tests.serving import serving
+from tests.helpers.serving import serving
 
 CSV = "text/csv"
 NDJSON = "application/x-ndjson"

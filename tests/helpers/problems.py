@@ -26,3 +26,19 @@ def assert_problem(response: Response, *statuses: int, instance: str | None = No
 def same_problem(body: dict[str, Any]) -> dict[str, Any]:
     """The problem without its `request_id`, which names each answer's own request."""
     return {name: value for name, value in body.items() if name != "request_id"}
+
+
+def assert_invalid(response: Response, instance: str, loc: list[Any], type_: str) -> Any:
+    """Check a 422 with exactly one error, at `loc` and of `type_`; return its body."""
+    body = assert_problem(response, 422, instance=instance)
+    assert body["title"] == "Unprocessable Content"
+    assert [{"loc": loc, "type": type_}] == [
+        {"loc": error["loc"], "type": error["type"]} for error in body["errors"]
+    ]
+    return body
+
+
+def error_locs(response: Response) -> list[list[str | int]]:
+    """The `loc` of every error in a 422 answer."""
+    body = assert_problem(response, 422)
+    return [error["loc"] for error in body["errors"]]

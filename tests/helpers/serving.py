@@ -10,7 +10,7 @@ from app.config import Settings
 from app.db.engine import Database
 from app.main import create_app
 from app.state import state_of
-from tests.access import bearer, key_or_unchecked
+from tests.helpers.access import bearer, key_or_unchecked
 
 
 @asynccontextmanager

@@ -7,7 +7,7 @@ from app.config import Settings
 from app.db.engine import Database
 from app.imports.leases import LeaseRepository
 from app.models import Import
-from tests.imports.helpers import all_books, ndjson, run_all, served, upload
+from tests.helpers.imports import all_books, ndjson, run_all, served, upload
 
 ROWS = ndjson({"title": "One", "author": "A"}, {"title": "Two", "author": "A"})
 

@@ -10,8 +10,8 @@ from httpx import AsyncClient
 from app.config import Settings
 from app.db.engine import Database
 from app.state import state_of
-from tests.books.helpers import MISSING_ID
-from tests.imports.helpers import (
+from tests.helpers.catalogue import MISSING_ID
+from tests.helpers.imports import (
     CSV,
     NDJSON,
     imported,

@@ -5,8 +5,8 @@ from collections.abc import Callable
 import pytest
 
 from app.config import Settings
-from tests.books.helpers import ISBNS, NEXT_YEAR
-from tests.imports.helpers import (
+from tests.helpers.catalogue import ISBNS, NEXT_YEAR
+from tests.helpers.imports import (
     CSV,
     all_books,
     errors_of,

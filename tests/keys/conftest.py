@@ -11,7 +11,7 @@ from app.config import Settings
 from app.db.engine import Database
 from app.main import create_app
 from app.state import state_of
-from tests.databases import ScratchDatabase
+from tests.helpers.databases import ScratchDatabase
 
 AppClient = Callable[..., AbstractAsyncContextManager[AsyncClient]]
 

@@ -11,9 +11,9 @@ from sqlmodel import col, update
 from app.db.engine import Database
 from app.keys.secrets import new_key
 from app.models import ApiKey, utcnow
-from tests.access import bearer, make_key
+from tests.helpers.access import bearer, make_key
+from tests.helpers.problems import assert_problem, same_problem
 from tests.keys.conftest import AppClient
-from tests.problems import assert_problem, same_problem
 
 AUTHOR = {"name": "Guarded"}
 

@@ -7,9 +7,9 @@ from httpx import AsyncClient
 
 from app.db.engine import Database
 from app.keys.secrets import new_key
-from tests.access import bearer, make_key
+from tests.helpers.access import bearer, make_key
+from tests.helpers.problems import assert_problem
 from tests.keys.conftest import AppClient
-from tests.problems import assert_problem
 
 
 async def test_past_the_rate_a_key_gets_429s_and_others_do_not(

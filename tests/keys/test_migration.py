@@ -8,7 +8,7 @@ from sqlalchemy import Uuid, column, insert, table, text
 from sqlalchemy.engine import Connection
 
 from tests.conftest import SERVER_URL
-from tests.databases import scratch_database
+from tests.helpers.databases import scratch_database
 from tests.test_migrations import inspect_database
 
 BEFORE_KEYS = "2a964525d9fe"

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from app.db.engine import Database
-from tests.access import bearer, make_key
+from tests.helpers.access import bearer, make_key
 
 SOME_ID = "01234567-89ab-7def-8123-456789abcdef"
 READ_METHODS = {"get", "head", "options"}

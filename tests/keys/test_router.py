@@ -7,9 +7,8 @@ import pytest
 from httpx import AsyncClient
 
 from app.db.engine import Database
-from tests.access import bearer, make_key
-from tests.authors.helpers import assert_invalid
-from tests.problems import assert_problem
+from tests.helpers.access import bearer, make_key
+from tests.helpers.problems import assert_invalid, assert_problem
 
 LISTED = {
     "id",

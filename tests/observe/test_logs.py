@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from app.config import Settings
 from app.db.migrations import PROJECT_ROOT
 from app.observe.logs import RequestIdFilter, TextFormatter, json_formatter
-from tests.faults.server import running_server
+from tests.helpers.server import running_server
 
 TEXT_LINE = re.compile(
     r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|ERROR|CRITICAL) "

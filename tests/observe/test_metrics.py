@@ -15,8 +15,8 @@ from app.db.engine import create_engine, is_sqlite
 from app.main import create_app
 from app.models import Author
 from app.observe.metrics import RequestMetrics
-from tests.faults.server import running_server
-from tests.serving import serving
+from tests.helpers.server import running_server
+from tests.helpers.serving import serving
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

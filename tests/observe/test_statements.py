@@ -8,7 +8,7 @@ from prometheus_client import REGISTRY
 
 from app.config import Settings
 from app.observe.logs import RequestIdFilter
-from tests.serving import serving
+from tests.helpers.serving import serving
 
 
 def slow_statements_counted() -> float:

@@ -7,7 +7,7 @@ from httpx import AsyncClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.books.helpers import create_author, create_book
+from tests.helpers.catalogue import create_author, create_book
 
 # The characters that full-text query languages read as syntax, and some that fold oddly.
 SYNTAX = list("\"'-*:^()&|!<>{}[]~+,.;/\\%_ \t\n") + ["NEAR", "AND", "OR", "NOT", "é", "ﬁ", "İ"]

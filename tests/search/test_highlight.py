@@ -6,7 +6,7 @@ from httpx import AsyncClient
 
 from app.search.highlight import offsets
 from app.search.text import parse
-from tests.books.helpers import create_author, create_book
+from tests.helpers.catalogue import create_author, create_book
 
 
 def marked(value: str, spans: list[list[int]]) -> list[str]:

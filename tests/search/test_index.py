@@ -13,10 +13,10 @@ from sqlalchemy.sql.expression import ColumnClause
 
 from app.config import Settings
 from app.db.engine import Database
-from tests.books.helpers import ISBNS, create_author, create_book
 from tests.conftest import SERVER_URL
-from tests.databases import scratch_database
-from tests.imports.helpers import imported, ndjson, served
+from tests.helpers.catalogue import ISBNS, create_author, create_book
+from tests.helpers.databases import scratch_database
+from tests.helpers.imports import imported, ndjson, served
 from tests.search.index_check import index_problems
 from tests.test_migrations import inspect_database
 

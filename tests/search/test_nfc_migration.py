@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import ColumnClause
 
 from tests.conftest import SERVER_URL
-from tests.databases import scratch_database
+from tests.helpers.databases import scratch_database
 from tests.test_migrations import inspect_database
 
 BEFORE_NFC = "2a964525d9fe"

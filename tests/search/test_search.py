@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from tests.books.helpers import create_author, create_book
+from tests.helpers.catalogue import create_author, create_book
 
 
 async def catalogue(client: AsyncClient) -> dict[str, str]:

@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from tests.authors.helpers import assert_invalid, create_author, create_book, links
+from tests.helpers.catalogue import create_author, create_book, links
+from tests.helpers.problems import assert_invalid
 
 
 async def list_tags(client: AsyncClient, **params: Any) -> Any:
