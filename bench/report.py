@@ -11,7 +11,7 @@ from typing import Any
 
 from app.config import Settings
 from app.db.migrations import PROJECT_ROOT
-from bench import metrics_cost
+from bench.experiments import metrics_cost
 
 # The benchmark sets its own database URL, which may hold a password.
 UNRECORDED_SETTINGS = {"DATABASE_URL"}

@@ -18,8 +18,10 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy.engine import make_url
 
-from bench import metrics_cost, postgres, wrk
+from bench import postgres, wrk
 from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
+from bench.experiments import metrics_cost
+from bench.experiments.soak import soak
 from bench.load import LoadSpec, run_load
 from bench.report import machine, ratios, table, write_json
 from bench.server import (
@@ -31,7 +33,6 @@ from bench.server import (
     make_key,
     served_env,
 )
-from bench.soak import soak
 from bench.statements import count_baseline_statements, count_statements
 from bench.workloads import (
     Ids,
@@ -86,8 +87,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--rounds",
         type=int,
         default=5,
-        help="with --metrics-cost (and in bench.floor and bench.cpu): how many rounds, each"
-        " driving every side",
+        help="with --metrics-cost (and in bench.experiments.floor and bench.experiments.cpu): how"
+        " many rounds, each driving every side",
     )
     parser.add_argument(
         "--control",
@@ -203,8 +204,9 @@ def metrics_cost_runs(
     args: argparse.Namespace, folio_url: str, workloads: list[Workload]
 ) -> list[dict[str, Any]]:
     """Serve Folio with and without metrics side by side, on the same database, and drive both
-    at once with each workload (see bench/metrics_cost.py). Each round starts both servers
-    afresh, in the order its sides take turns in, so neither is always the older process."""
+    at once with each workload (see bench/experiments/metrics_cost.py). Each round starts both
+    servers afresh, in the order its sides take turns in, so neither is always the older
+    process."""
     env = served_env(folio_url, args.workers)
 
     def drive_both(fresh: dict[str, Workload]) -> dict[str, dict[str, Any]]:

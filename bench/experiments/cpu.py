@@ -1,12 +1,12 @@
 """What a request costs in CPU, in process: no server, no network, no load tool.
 
-`python -m bench.cpu` (options as for `python -m bench`; SQLite only) builds `bench.floor`'s app
-on the benchmark database and calls it as an ASGI app, one request at a time, timing the
-process's CPU (its event loop's thread and aiosqlite's threads alike) per request. The same app
-without Folio's middlewares (request ids and metrics, HEAD, gzip, framing, the access check,
-body limits) is measured beside it, so the table prices them. Rounds take turns, as in
-`bench.floor`; each figure is the median of the rounds. Logging is left unconfigured, so no
-access line is written.
+`python -m bench.experiments.cpu` (options as for `python -m bench`; SQLite only) builds
+`bench.experiments.floor`'s app on the benchmark database and calls it as an ASGI app, one request
+at a time, timing the process's CPU (its event loop's thread and aiosqlite's threads alike) per
+request. The same app without Folio's middlewares (request ids and metrics, HEAD, gzip, framing, the
+access check, body limits) is measured beside it, so the table prices them. Rounds take turns, as in
+`bench.experiments.floor`; each figure is the median of the rounds. Logging is left unconfigured, so
+no access line is written.
 """
 
 import asyncio
@@ -22,14 +22,14 @@ from starlette.types import Message, Scope
 
 from app.config import Settings
 from bench.dataset import sqlite_url
-from bench.floor import BASELINE, VARIANTS, floor_app
+from bench.experiments.floor import BASELINE, VARIANTS, floor_app
 from bench.report import cell, machine, rounds_heading, table_head, write_file
 from bench.run import run_database, say, sqlite_args
 from bench.workloads import sample_ids
 
 REQUESTS_PER_ROUND = 1000
-# What each workload asks for, `{book}` standing for a book's id: bench.floor's gets (its
-# baseline aside) and the first list page.
+# What each workload asks for, `{book}` standing for a book's id: bench.experiments.floor's gets
+# (its baseline aside) and the first list page.
 PATHS = {name: f"/{route}/{{book}}" for name, route in VARIANTS.items() if name != BASELINE}
 PATHS["list page 1"] = "/books"
 WITHOUT_MIDDLEWARES = ("session floor", "get book", "list page 1")
@@ -109,7 +109,7 @@ async def measure(settings: Settings, books: list[str], rounds: int) -> dict[str
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sqlite_args(argv, "bench.cpu")
+    args = sqlite_args(argv, "bench.experiments.cpu")
     started = datetime.now(UTC)
     database, _ = run_database(args.work_dir, args.scale)
     books = sample_ids(database, seed=1).books

@@ -1,7 +1,7 @@
 """The floor under Folio's get-one: the app with its request session and no SQL.
 
-`python -m bench.floor` (options as for `python -m bench`; SQLite only) serves the baseline and
-then Folio with three more routes, and reports each against the baseline's get:
+`python -m bench.experiments.floor` (options as for `python -m bench`; SQLite only) serves the
+baseline and then Folio with three more routes, and reports each against the baseline's get:
 
 - `GET /floor/{id}` takes the request's `SessionDep`, checks out its connection, and answers a
   made-up book without running a statement. No get built on a per-request session can serve
@@ -245,7 +245,7 @@ def same_answers(url: str, books: list[str], authors: list[str], key: str) -> No
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sqlite_args(argv, "bench.floor")
+    args = sqlite_args(argv, "bench.experiments.floor")
     started = datetime.now(UTC)
     database, _ = run_database(args.work_dir, args.scale)
     args.key = make_key(sqlite_url(database))
@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = 0
 
     port = free_port()
-    command = [*uvicorn(port, args.workers), "bench.floor:floor_app", "--factory"]
+    command = [*uvicorn(port, args.workers), "bench.experiments.floor:floor_app", "--factory"]
     env = served_env(sqlite_url(database), args.workers)
     with (
         baseline_server(args, database) as baseline,

@@ -1,10 +1,10 @@
 """What the search index costs creates: `POST /books` with the index and without it, in turns.
 
-`python -m bench.index_cost` (options as for `python -m bench`; SQLite only) copies the run
-database, drops the search index's triggers from the copy (so its creates write no index
-entry), serves Folio on each copy, and drives the create workload on both, taking turns for
-`--rounds` rounds. The copy without triggers exists only for this measurement: its index
-goes stale as soon as it is written to.
+`python -m bench.experiments.index_cost` (options as for `python -m bench`; SQLite only) copies the
+run database, drops the search index's triggers from the copy (so its creates write no index entry),
+serves Folio on each copy, and drives the create workload on both, taking turns for `--rounds`
+rounds. The copy without triggers exists only for this measurement: its index goes stale as soon as
+it is written to.
 """
 
 import sqlite3
@@ -42,7 +42,7 @@ def drop_triggers(path: Any) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sqlite_args(argv, "bench.index_cost")
+    args = sqlite_args(argv, "bench.experiments.index_cost")
     started = datetime.now(UTC)
     with_index, _ = run_database(args.work_dir, args.scale)
     without_index = args.work_dir / f"run-scale{args.scale}-without-index.db"

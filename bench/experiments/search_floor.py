@@ -1,9 +1,9 @@
 """What SQLite's own index needs to answer the benchmark's searches, with no Folio around it.
 
-`python -m bench.search_floor [--scale N] [--repeat N]` opens the benchmark's database of that
-scale (built as `python -m bench` builds it) with the stdlib `sqlite3` module and times, for
-each search of `bench/workloads.py`, the statements below; each figure is the median of
-`--repeat` runs, in milliseconds, after one unmeasured run.
+`python -m bench.experiments.search_floor [--scale N] [--repeat N]` opens the benchmark's database
+of that scale (built as `python -m bench` builds it) with the stdlib `sqlite3` module and times, for
+each search of `bench/workloads.py`, the statements below; each figure is the median of `--repeat`
+runs, in milliseconds, after one unmeasured run.
 
 - `match`: FTS5 finds every match of the search's own expression (the contract's "each word,
   exactly or as the start of a longer word", as Folio writes it) and counts them.
@@ -85,7 +85,9 @@ def measure(path: Path, repeat: int) -> list[tuple[str, str, str, int, float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.search_floor", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.experiments.search_floor", description=__doc__
+    )
     parser.add_argument("--scale", type=int, default=30_000, help="books (authors: a third)")
     parser.add_argument("--repeat", type=int, default=7, help="timed runs of each statement")
     parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
