@@ -9,10 +9,9 @@ from sqlmodel import Field, SQLModel
 
 from app.kit.etag import etag
 from app.kit.schemas import RequestBody, required
-from app.kit.sorting import Sorting
 from app.models import Author, AuthorBase, AuthorBio, AuthorName
 from app.search.highlight import Searched
-from app.search.query import RANK, SearchableQuery
+from app.search.query import SearchableQuery, ranked
 
 
 class AuthorCreate(RequestBody, AuthorBase):
@@ -72,13 +71,8 @@ class AuthorDetail(AuthorRead):
 
 
 class AuthorQuery(SearchableQuery):
-    sorting = Sorting(
-        {
-            "name": Author.name,
-            "created_at": Author.created_at,
-            "updated_at": Author.updated_at,
-            "relevance": RANK,
-        },
+    sorting = ranked(
+        {"name": Author.name, "created_at": Author.created_at, "updated_at": Author.updated_at},
         default="name",
         tie_breaker=Author.id,
     )

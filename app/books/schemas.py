@@ -11,7 +11,6 @@ from sqlmodel import Field, SQLModel
 from app.books.isbn import normalize_isbn
 from app.kit.etag import etag
 from app.kit.schemas import RequestBody, no_nul, required
-from app.kit.sorting import Sorting
 from app.models import (
     MAX_ISBN_INPUT,
     MAX_TAG_LENGTH,
@@ -25,7 +24,7 @@ from app.models import (
     tag_name,
 )
 from app.search.highlight import Searched
-from app.search.query import RANK, SearchableQuery
+from app.search.query import SearchableQuery, ranked
 
 MAX_TAGS = 20
 # Strict: "1999", true and 1999.0 are refused rather than quietly converted.
@@ -155,13 +154,12 @@ class BookFilters(BaseModel):
 
 
 class BookQuery(BookFilters, SearchableQuery):
-    sorting = Sorting(
+    sorting = ranked(
         {
             "title": Book.title,
             "published_year": Book.published_year,
             "created_at": Book.created_at,
             "updated_at": Book.updated_at,
-            "relevance": RANK,
         },
         default="title",
         tie_breaker=Book.id,

@@ -10,13 +10,14 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.kit.errors import ContentTooLarge, problem
+from app.kit.middleware import HttpMiddleware
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     """Answer 413 to a body over its path's limit, as soon as that is known."""
 
     def __init__(self, app: ASGIApp, default: int, per_path: dict[str, int]) -> None:
-        self.app = app
+        super().__init__(app)
         self.default = default
         self.per_path = per_path
 
@@ -34,10 +35,7 @@ class BodyLimit:
         )
         await response(scope, receive, send)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.limit_for(scope["path"])
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:

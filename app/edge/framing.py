@@ -13,9 +13,10 @@ from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from app.kit.errors import problem
+from app.kit.middleware import HttpMiddleware
 
 # Characters RFC 3986 allows in a path segment as they are; the rest are percent-encoded,
 # so a backslash cannot turn `/\host` into a redirect to another site.
@@ -36,16 +37,10 @@ def canonical_location(scope: Scope) -> str:
     return f"{path}?{query.decode('latin-1')}" if query else path
 
 
-class Framing:
+class Framing(HttpMiddleware):
     """Refuse ambiguous framing; redirect trailing slashes relatively."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if ambiguous_framing(scope):
             response: Response = problem(
                 Request(scope),

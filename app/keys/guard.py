@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.config import Settings
 from app.db.engine import Database
@@ -36,6 +36,7 @@ from app.kit.errors import (
     on_database_error,
     on_folio_error,
 )
+from app.kit.middleware import HttpMiddleware
 from app.models import utcnow
 from app.state import request_state
 
@@ -139,16 +140,13 @@ async def check(request: Request) -> tuple[Caller, UsableKey | None, Verdict | N
     return caller, api_key, verdict
 
 
-class AccessCheck:
+class AccessCheck(HttpMiddleware):
     """Run `check` on every request but the exempt ones, before the app sees it."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def handles(self, scope: Scope) -> bool:
+        return not scope["path"].startswith(EXEMPT_PATHS)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PATHS):
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         try:
             caller, api_key, verdict = await check(request)

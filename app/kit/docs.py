@@ -20,9 +20,10 @@ from fastapi.openapi.docs import (
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.kit.errors import PROBLEM_SCHEMA
+from app.kit.middleware import HttpMiddleware
 from app.kit.sorting import sort_sent_comma_separated
 
 ASSETS_PATH = "/docs/assets"
@@ -32,20 +33,14 @@ OAUTH2_REDIRECT_PATH = "/docs/oauth2-redirect"
 REDOC_PATH = "/redoc"
 
 
-class WholeFiles:
+class WholeFiles(HttpMiddleware):
     """Serve files whole, never by byte range.
 
     Large answers are gzipped with the ETag kept, so a range of one coding resumed against the
     other would mix bytes; without ranges no client can ask for that.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         ranges = (b"range", b"if-range")
         headers = [(name, value) for name, value in scope["headers"] if name not in ranges]
 

@@ -13,7 +13,9 @@ stored state of a resource, and a tag read from a compressed GET must stay usabl
 
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from app.kit.middleware import HttpMiddleware
 
 # Smaller answers gain too little from compression to pay for it.
 GZIP_MINIMUM_BYTES = 1024
@@ -21,16 +23,13 @@ GZIP_MINIMUM_BYTES = 1024
 GZIP_LEVEL = 6
 
 
-class HeadAsGet:
+class HeadAsGet(HttpMiddleware):
     """Answer HEAD as the GET of the same URL would, without its body."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def handles(self, scope: Scope) -> bool:
+        return bool(scope["method"] == "HEAD")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
 
         async def send_without_body(message: Message) -> None:
             if message["type"] in ("http.response.body", "http.response.pathsend"):

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
+from app.kit.middleware import HttpMiddleware
 from app.observe import request_id
 from app.observe.metrics import RequestMetrics
 from app.observe.metrics import router as metrics_router
@@ -36,17 +37,14 @@ def sent_request_id(scope: Scope) -> bytes | None:
     return None
 
 
-class RequestMiddleware:
+class RequestMiddleware(HttpMiddleware):
     """Give each request an id, log one access line for it, and count it in the metrics."""
 
     def __init__(self, app: ASGIApp, metrics: RequestMetrics | None = None) -> None:
-        self.app = app
+        super().__init__(app)
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         rid = request_id.request_id_for(sent_request_id(scope))
         header = (HEADER, rid.encode("ascii"))

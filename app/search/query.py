@@ -1,11 +1,13 @@
 """The `search`, `highlight` and `sort=relevance` query parameters of a searchable list."""
 
+from typing import Any
+
 from pydantic import Field, field_validator
 from sqlalchemy import Float, column
 
 from app.kit.cursor import query_error
 from app.kit.pagination import PageQuery
-from app.kit.sorting import SortKey
+from app.kit.sorting import Sorting, SortKey
 from app.search.text import MAX_SEARCH_LENGTH, SearchQuery, parse
 
 RELEVANCE = "relevance"
@@ -13,6 +15,11 @@ RELEVANCE = "relevance"
 # `relevance` its place among the sort fields and its type, which a cursor's value must have.
 RANK = column(RELEVANCE, Float)
 NO_WORD = "must contain a word to look for: letters or digits, not only exclusions"
+
+
+def ranked(columns: dict[str, Any], default: str, tie_breaker: Any) -> Sorting:
+    """The sorting of a searchable list: its own columns, and `relevance` with `search`."""
+    return Sorting({**columns, RELEVANCE: RANK}, default, tie_breaker)
 
 
 class SearchableQuery(PageQuery):
