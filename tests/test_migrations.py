@@ -25,6 +25,7 @@ TABLES = {
     "api_key",
     "author",
     "book",
+    "book_author",
     "book_tag",
     "idempotency_key",
     "import",

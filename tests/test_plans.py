@@ -6,9 +6,10 @@ with those switched off, a plan that still has one shows that no index could ser
 A `q` of three characters or more is found through a trigram index (FTS5's `trigram`
 tokenizer on SQLite, pg_trgm on PostgreSQL), then sorted, as books with a tag are.
 The tag names of a page's books are sorted by the database, one book's at a time, in a
-correlated subquery: a sort there orders the rows of one outer row (a book's few tags),
-however large the catalogue, so it is not counted. Books with a tag are found through an
-index, then sorted: no index on `book_tag` can hold the books' sort keys. A page past the first
+correlated subquery: a sort there orders the rows of one outer row (a book's few tags, its
+authors), however large the catalogue, so it is not counted. Books with a tag, and books by
+an author (any of a book's authors), are found through an index on the link table, then
+sorted: no index on `book_tag` or `book_author` can hold the books' sort keys. A page past the first
 picks its rows' keys in a subquery (which must be served by an index like a first page), then
 sorts the few rows it kept.
 """
@@ -20,10 +21,10 @@ from httpx import AsyncClient
 from app.db.engine import Database
 from tests.test_queries import Sent
 
-LARGE_TABLES = ("book", "author", "book_tag")
+LARGE_TABLES = ("book", "author", "book_tag", "book_author")
 ISBN = "9780060512750"
 # Filters whose matching rows the database sorts itself (see above).
-SORTED_AFTER_FILTER = ("tag", "q")
+SORTED_AFTER_FILTER = ("tag", "q", "author_id")
 
 
 class Step(NamedTuple):
@@ -106,14 +107,19 @@ async def catalogue(client: AsyncClient) -> dict[str, str]:
     ids: dict[str, str] = {}
     for n in range(2):
         author = (await client.post("/authors", json={"name": f"Author {n}"})).json()
+        co_author = ids.get("author_id", author["id"])
         ids["author_id"] = author["id"]
         for m in range(3):
             book = {
                 "title": f"Book {n}-{m}",
-                "author_id": author["id"],
+                "author_ids": list(dict.fromkeys([author["id"], co_author])),
                 "published_year": 1950 + m,
                 "tags": ["poetry", f"tag{m}"],
                 "isbn": ISBN if (n, m) == (0, 0) else None,
+                "publisher": f"Press {m}",
+                "language": "en" if m else "fr",
+                "series": "Cycle" if m else None,
+                "series_position": m if m else None,
             }
             response = await client.post("/books", json=book)
             assert response.status_code == 201, response.text
@@ -129,6 +135,9 @@ def book_lists(author_id: str) -> list[dict[str, Any]]:
         {"year_from": 1951},
         {"year_to": 1951},
         {"q": "ook 0"},
+        {"publisher": "press 1"},
+        {"language": "EN"},
+        {"series": "cycle"},
     ]
     sorts = [{"sort": field} for field in ("published_year", "created_at", "updated_at")]
     descending = [{"sort": "-title"}, {"sort": "-published_year"}]

@@ -98,25 +98,47 @@ async def test_a_new_book_inserts_only_the_tags_that_are_new(
     assert inserted_tags("Third") == [["c"]]
 
 
-async def test_a_new_book_is_three_statements_and_answers_as_its_get_does(
-    client: AsyncClient, statements: Sent
+@pytest.mark.parametrize("authors", [1, 3])
+async def test_a_new_book_is_five_statements_and_answers_as_its_get_does(
+    client: AsyncClient, statements: Sent, authors: int
 ) -> None:
-    author = (await client.post("/authors", json={"name": "Écrivaine"})).json()["id"]
+    names = [f"Écrivaine {n}" for n in range(authors)]
+    ids = [(await client.post("/authors", json={"name": name})).json()["id"] for name in names]
     tags = ["zèbre", "Apple", "éclair", "banana"]
-    first = {"title": "First", "author_id": author, "tags": tags}
+    first = {"title": "First", "author_ids": ids, "tags": tags}
     assert (await client.post("/books", json=first)).status_code == 201
     statements.clear()
-    second = {"title": "Second", "author_id": author, "tags": list(reversed(tags))}
+    second = {"title": "Second", "author_ids": ids, "tags": list(reversed(tags))}
     created = await client.post("/books", json=second)
     assert created.status_code == 201, created.text
     sent = queries(statements)
-    # The tags (all there already), the book with its author's name read back, its tag links.
+    # The authors (their names and versions for the answer), the tags (all there already),
+    # the book, its author links and its tag links: as many whatever the number of each.
     assert [" ".join(s.split()[:4]) for s in sent] == [
+        "SELECT author.id, author.name, author.version",
         "SELECT tag.name, tag.id, tag.created_at,",
         "INSERT INTO book (title,",
+        "INSERT INTO book_author (book_id,",
         "INSERT INTO book_tag (book_id,",
     ], sent
     shown = await client.get(created.headers["Location"])
     assert created.json() == shown.json()
     assert created.headers["ETag"] == shown.headers["ETag"]
-    assert created.json()["author"]["name"] == "Écrivaine"
+    assert [author["name"] for author in created.json()["authors"]] == names
+    assert created.json()["author"]["name"] == names[0]
+
+
+async def test_book_lists_and_details_do_not_grow_with_authors(
+    client: AsyncClient, statements: Sent
+) -> None:
+    """A page of books with many co-authors sends what a page of single-author books does."""
+    ids = [(await client.post("/authors", json={"name": f"Co {n}"})).json()["id"] for n in range(5)]
+    counts = []
+    for width in (1, 5):
+        for n in range(ROWS):
+            book = {"title": f"Shared {width}-{n}", "author_ids": ids[:width], "tags": ["co"]}
+            book_id = (await client.post("/books", json=book)).json()["id"]
+        listed = await count_queries(client, statements, "/books", author_id=ids[0], per_page=100)
+        detail = await count_queries(client, statements, f"/books/{book_id}")
+        counts.append((listed, detail))
+    assert counts[0] == counts[1] == (1, 1)

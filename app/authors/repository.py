@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import col, delete, select
+from sqlmodel import col, delete, select, update
 
 from app.authors.schemas import (
     AuthorCreate,
@@ -22,12 +22,12 @@ from app.db.sqlite_driver import ALONE
 from app.kit.loaders import load_or_404, load_to_change
 from app.kit.pagination import Slice
 from app.kit.repository import Repository, json_list, relation
-from app.models import Author, Book, fold
+from app.models import Author, Book, BookAuthor, fold, utcnow
 from app.search.highlight import highlights
 from app.search.sql import Ranked, author_match, substring_filter
 
 BOOK_COUNT = (
-    select(func.count()).where(Book.author_id == Author.id).correlate(Author)
+    select(func.count()).where(BookAuthor.author_id == Author.id).correlate(Author)
 ).scalar_subquery()
 # Plain columns, not ORM objects: see BOOK_COLUMNS in app/books/repository.py.
 AUTHOR_FIELDS: tuple[Any, ...] = (
@@ -52,7 +52,7 @@ BOOK_LIST = json_list(
         "published_year": Book.published_year,
         "version": Book.version,
     },
-    where=[col(Book.author_id) == Author.id],
+    where=[col(BookAuthor.author_id) == Author.id, col(Book.id) == BookAuthor.book_id],
     order_by=[col(Book.published_year).asc().nulls_last(), col(Book.title), col(Book.id)],
     outer=Author,
     objects=True,
@@ -116,12 +116,36 @@ class AuthorRepository(Repository[Author]):
         return AuthorDetail.model_validate(author)
 
     async def delete(self, shown: AuthorDetail, *, cascade: bool) -> None:
-        """Delete the author; with `cascade`, their books go too, in the same transaction."""
+        """Delete the author. With `cascade`, the books they alone wrote go too, and the books
+        they wrote with others lose them, in the same transaction; without it, an author who
+        still has books stays (the database refuses, and errors.py answers 409)."""
         author = await self.locked_row(shown.id)
         if cascade:
-            await self.session.exec(delete(Book).where(col(Book.author_id) == author.id))
+            # FOR UPDATE, not the lock's FOR NO KEY UPDATE: it also keeps out the key-share
+            # locks that linking a new book to the author takes, so no book gains the author
+            # while they go; such a create waits, then finds no author (a 422).
+            await self.session.exec(
+                select(Author.id).where(col(Author.id) == author.id).with_for_update()
+            )
+            await self.remove_from_books(author.id)
         await self.session.delete(author)
         await self.session.flush()
+
+    async def remove_from_books(self, author_id: uuid.UUID) -> None:
+        """Delete the books only this author wrote; take the author off the others, which
+        change (a new version) as their list of authors does."""
+        theirs = select(BookAuthor.book_id).where(BookAuthor.author_id == author_id)
+        shared = select(BookAuthor.book_id).where(
+            BookAuthor.book_id == Book.id, BookAuthor.author_id != author_id
+        )
+        await self.session.exec(delete(Book).where(col(Book.id).in_(theirs), ~shared.exists()))
+        await self.session.exec(
+            update(Book)
+            .where(col(Book.id).in_(theirs))
+            .values(updated_at=utcnow(), version=col(Book.version) + 1)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.exec(delete(BookAuthor).where(col(BookAuthor.author_id) == author_id))
 
 
 NO_AUTHOR = "No author has this id."

@@ -1,32 +1,28 @@
 import uuid
 from typing import Annotated, Any
 
-# SQLModel's select() takes at most four columns, and its exec() is typed for no more;
-# a book row has eleven.
 from fastapi import Depends
-from sqlalchemy import Integer, String, bindparam, literal_column
-from sqlalchemy import select as select_columns
-from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import SQLModel, col, insert, select
 
-from app.books.schemas import (
-    BookAuthor,
-    BookCreate,
-    BookListItem,
-    BookQuery,
-    BookRead,
-    BookUpdate,
-)
+# SQLModel's select() takes at most four columns, and its exec() is typed for no more; a book
+# row has sixteen.
+from sqlalchemy import bindparam
+from sqlalchemy import select as select_columns
+from sqlalchemy.orm import selectinload
+from sqlmodel import SQLModel, col, delete, insert, select
+
+from app.books.schemas import AuthorRef, BookCreate, BookListItem, BookQuery, BookRead, BookUpdate
 from app.db.session import on_session
 from app.db.sqlite_driver import ALONE
+from app.kit.errors import Unprocessable
 from app.kit.loaders import load_or_404, load_to_change
 from app.kit.pagination import Slice
 from app.kit.repository import Repository, insert_missing, insert_rows, json_list, relation
 from app.models import (
+    BOOK_AUTHOR,
     BOOK_TAG,
     Author,
     Book,
+    BookAuthor,
     BookTag,
     Tag,
     derived_columns,
@@ -38,11 +34,8 @@ from app.models import (
 from app.search.highlight import highlights
 from app.search.sql import Ranked, book_match, substring_filter
 
-# What an ORM-loaded book answer shows: its author (one join) and its tags (one query).
-WITH_AUTHOR_AND_TAGS = (
-    joinedload(relation(Book.author), innerjoin=True),
-    selectinload(relation(Book.tags)),
-)
+# What an ORM-loaded book answer shows: its authors and its tags (one query each).
+WITH_AUTHORS_AND_TAGS = (selectinload(relation(Book.authors)), selectinload(relation(Book.tags)))
 # Reads select plain columns: building and tracking ORM objects for a page cost several
 # times more than its queries (3.8 ms against 1.3 ms for 20 books with tags, measured).
 BOOK_COLUMNS: tuple[Any, ...] = (
@@ -51,18 +44,22 @@ BOOK_COLUMNS: tuple[Any, ...] = (
     Book.isbn,
     Book.published_year,
     Book.description,
-    Book.author_id,
+    Book.publisher,
+    Book.language,
+    Book.series,
+    Book.series_position,
     Book.created_at,
     Book.updated_at,
     Book.version,
-    col(Author.name).label("author_name"),
-    col(Author.version).label("author_version"),
 )
-# The statements a read runs whatever it asks for are built once, with their values bound
-# at execution: building a select and its cache key took longer than running it (0.5 ms of
-# a 1.4 ms get, measured on the benchmark machine).
-BOOKS_WITH_AUTHOR = select_columns(*BOOK_COLUMNS).join(Author, col(Author.id) == Book.author_id)
-# A book's tag names in order, as one value of its row.
+# A book's authors in order, and its tag names in order, each as one value of its row.
+AUTHOR_LIST = json_list(
+    {"id": Author.id, "name": Author.name, "version": Author.version},
+    where=[col(BookAuthor.book_id) == Book.id, col(Author.id) == BookAuthor.author_id],
+    order_by=[col(BookAuthor.position)],
+    outer=Book,
+    objects=True,
+)
 TAG_LIST = json_list(
     {"name": Tag.name},
     where=[col(BookTag.book_id) == Book.id, col(Tag.id) == BookTag.tag_id],
@@ -70,39 +67,42 @@ TAG_LIST = json_list(
     outer=Book,
     objects=False,
 )
-# A page's books come with their tags in the page's own statement. Where an index gives the
+# The statements a read runs whatever it asks for are built once, with their values bound at
+# execution: building a select and its cache key took longer than running it. A page's books
+# come with their authors and tags in the page's own statement. Where an index gives the
 # page's order, only the rows the page keeps are read; where the rows must be sorted first,
-# SQLite computes the tags of every row it sorts (a search limits its matches before that:
+# SQLite computes the lists of every row it sorts (a search limits its matches before that:
 # see Ranked in app/search/sql.py).
-BOOKS_WITH_TAGS = {
-    dialect: BOOKS_WITH_AUTHOR.add_columns(tags.label("tags")) for dialect, tags in TAG_LIST.items()
+BOOKS = {
+    dialect: select_columns(
+        *BOOK_COLUMNS, AUTHOR_LIST[dialect].label("authors"), tags.label("tags")
+    )
+    for dialect, tags in TAG_LIST.items()
 }
-# A get is one statement: the book, its author and its tags. Alone in its transaction, it
-# needs neither BEGIN nor COMMIT on SQLite (see app/sqlite_driver.py).
+# A get is one statement: the book, its authors and its tags. Alone in its transaction, it
+# needs neither BEGIN nor COMMIT on SQLite (see app/db/sqlite_driver.py).
 BOOK_BY_ID = {
     dialect: books.where(col(Book.id) == bindparam("book_id")).execution_options(**{ALONE: True})
-    for dialect, books in BOOKS_WITH_TAGS.items()
+    for dialect, books in BOOKS.items()
 }
-
 # A create writes rows through Core, not ORM objects: the unit of work's flush took more CPU
-# than the rest of the request (2.8 of 8.6 ms, measured). Its insert reads back the author's
-# name and version in the same statement, where a second statement would hold the writer.
-# SQLAlchemy does not correlate a subquery with the row an INSERT returns (it would read the
-# whole book table), so the subqueries are written out; both databases run them as written.
-BOOK_INSERT = insert(SQLModel.metadata.tables["book"]).returning(
-    literal_column("(SELECT author.name FROM author WHERE author.id = book.author_id)", String),
-    literal_column("(SELECT author.version FROM author WHERE author.id = book.author_id)", Integer),
+# than the rest of the request (2.8 of 8.6 ms, measured).
+BOOK_INSERT = insert(SQLModel.metadata.tables["book"])
+AUTHORS_BY_ID = select_columns(col(Author.id), col(Author.name), col(Author.version)).where(
+    col(Author.id).in_(bindparam("ids", expanding=True))
 )
 TAGS_NAMED = (
     select(Tag).where(col(Tag.name).in_(bindparam("names", expanding=True))).order_by(Tag.name)
 )
+NO_AUTHOR = "No author has this id."
 
 
 def book_filters(query: BookQuery, dialect: str) -> list[Any]:
     """The WHERE terms of the query's filters."""
     filters: list[Any] = []
     if query.author_id is not None:
-        filters.append(Book.author_id == query.author_id)
+        written = select(BookAuthor.book_id).where(BookAuthor.author_id == query.author_id)
+        filters.append(col(Book.id).in_(written))
     if query.tag is not None:
         tagged = select(BookTag.book_id).join(Tag).where(Tag.name == tag_name(query.tag))
         filters.append(col(Book.id).in_(tagged))
@@ -114,19 +114,25 @@ def book_filters(query: BookQuery, dialect: str) -> list[Any]:
         filters.append(col(Book.published_year) <= query.year_to)
     if query.q is not None:
         filters.append(substring_filter(fold(query.q), dialect, "book", Book.id, Book.title_folded))
+    if query.publisher is not None:
+        filters.append(Book.publisher_folded == fold(query.publisher))
+    if query.language is not None:
+        filters.append(Book.language == query.language)
+    if query.series is not None:
+        filters.append(Book.series_folded == fold(query.series))
     return filters
 
 
 class BookRepository(Repository[Book]):
     model = Book
-    loads = WITH_AUTHOR_AND_TAGS
+    loads = WITH_AUTHORS_AND_TAGS
 
     async def page(self, query: BookQuery) -> Slice[BookListItem]:
         """One page of books with their authors and tags, best match first when searching."""
         dialect = self.session.get_bind().dialect.name
         parsed = query.parsed
         match = None if parsed is None else book_match(parsed, dialect, Book.id)
-        search = Ranked(BOOKS_WITH_TAGS[dialect], match, Book.id)
+        search = Ranked(BOOKS[dialect], match, Book.id)
         found = await search.page(self.session, query, book_filters(query, dialect), Book)
         return found.with_items([listed_book(row, query) for row in found.items])
 
@@ -135,7 +141,7 @@ class BookRepository(Repository[Book]):
         statement = BOOK_BY_ID[self.session.get_bind().dialect.name]
         found = await self.session.exec(statement, params={"book_id": book_id})  # type: ignore[call-overload]
         row = found.one_or_none()
-        return None if row is None else book_read(row)
+        return None if row is None else BookRead.model_validate(row._mapping)
 
     async def get_for_update(self, book_id: uuid.UUID) -> BookRead | None:
         """The book as shown, locked for the rest of the transaction where the database can."""
@@ -143,44 +149,85 @@ class BookRepository(Repository[Book]):
         return None if book is None else BookRead.model_validate(book)
 
     async def create(self, data: BookCreate) -> BookRead:
-        """Insert the book and its tag links, creating tags that do not exist yet."""
+        """Insert the book with its author and tag links, creating tags that do not exist yet."""
+        authors = await self.authors_named(
+            data.listed_authors, "author_ids" in data.model_fields_set
+        )
+        tags = await self.tags_named(data.tags)
         now = utcnow()
+        fields = data.model_dump(exclude={"author_ids", "author_id", "tags"})
         row = {
-            **data.model_dump(exclude={"tags"}),
-            **derived_columns(data.title, data.description),
+            **fields,
+            **derived_columns(data.title, data.description, data.publisher, data.series),
             "id": uuid7(),
             "created_at": now,
             "updated_at": now,
             "version": 1,
         }
-        tags = await self.tags_named(data.tags)
-        # A missing author fails this insert on the foreign key; errors.py answers 422.
-        inserted = await self.session.exec(BOOK_INSERT, params=row)
-        name, version = inserted.one()
+        await self.session.exec(BOOK_INSERT, params=row)
+        await self.link_authors(row["id"], data.listed_authors)
         links = [{"book_id": row["id"], "tag_id": tag.id} for tag in tags]
         await insert_rows(self.session, BOOK_TAG, links)
-        author = BookAuthor(id=data.author_id, name=name, version=version)
-        return BookRead.model_validate({**row, "author": author, "tags": tags})
+        return BookRead.model_validate({**row, "authors": authors, "tags": tags})
 
     async def update(self, shown: BookRead, data: BookUpdate) -> BookRead:
-        """Apply the fields sent to the book (locked by `get_for_update`); `tags` replaces all."""
+        """Apply the fields sent to the book (locked by `get_for_update`); `author_ids` and
+        `tags` replace the whole list, and clearing the series clears the position."""
         book = await self.locked_row(shown.id)
-        changes = data.model_dump(exclude_unset=True, exclude={"tags"})
-        book.sqlmodel_update(changes)
-        if "tags" in data.model_fields_set:
-            # Without this the tag queries would flush the changed fields first, and the
-            # flush after touch() would then count the same update twice in `version`.
-            with self.session.no_autoflush:
+        changes = data.model_dump(exclude_unset=True, exclude={"author_ids", "author_id", "tags"})
+        if "series" in changes and changes["series"] is None:
+            changes["series_position"] = None
+        if (
+            changes.get("series_position") is not None
+            and changes.get("series", book.series) is None
+        ):
+            raise Unprocessable.at(
+                ["body", "series_position"],
+                "A place in a series needs the series.",
+                "series_missing",
+            )
+        # Without this the queries below would flush the changed fields first, and the flush
+        # after touch() would then count the same update twice in `version`.
+        with self.session.no_autoflush:
+            book.sqlmodel_update(changes)
+            if (authors := data.listed_authors) is not None:
+                await self.authors_named(authors, "author_ids" in data.model_fields_set)
+                await self.session.exec(
+                    delete(BookAuthor).where(col(BookAuthor.book_id) == book.id)
+                )
+                await self.link_authors(book.id, authors)
+            if "tags" in data.model_fields_set:
                 book.tags = await self.tags_named(data.tags or [])
         book.touch()
         await self.session.flush()
-        if "author_id" in changes:
-            await self.load_author(book)
-        return BookRead.model_validate(book)
+        changed = await self.get(book.id)
+        assert changed is not None, "the book is locked until the transaction ends"
+        return changed
 
     async def delete(self, shown: BookRead) -> None:
         await self.session.delete(await self.locked_row(shown.id))
         await self.session.flush()
+
+    async def authors_named(self, ids: list[uuid.UUID], as_list: bool) -> list[AuthorRef]:
+        """The authors with these ids, in this order; a 422 naming the first that does not
+        exist, at `author_ids` (or `author_id`, as v1 sent the one author)."""
+        found = await self.session.exec(AUTHORS_BY_ID, params={"ids": ids})  # type: ignore[call-overload]
+        authors = {row.id: AuthorRef.model_validate(row._mapping) for row in found}
+        for index, author_id in enumerate(ids):
+            if author_id not in authors:
+                loc: list[str | int] = (
+                    ["body", "author_ids", index] if as_list else ["body", "author_id"]
+                )
+                raise Unprocessable.at(loc, NO_AUTHOR, "missing_reference")
+        return [authors[author_id] for author_id in ids]
+
+    async def link_authors(self, book_id: uuid.UUID, authors: list[uuid.UUID]) -> None:
+        """Link the book to its authors, in order."""
+        links = [
+            {"book_id": book_id, "author_id": author_id, "position": position}
+            for position, author_id in enumerate(authors)
+        ]
+        await insert_rows(self.session, BOOK_AUTHOR, links)
 
     async def tags_named(self, names: list[str]) -> list[Tag]:
         """Return the tags with these names, creating the missing ones.
@@ -206,35 +253,25 @@ class BookRepository(Repository[Book]):
         found = await self.session.exec(TAGS_NAMED, params={"names": names})
         return list(found.all())
 
-    async def load_author(self, book: Book) -> None:
-        """Attach the book's author for the answer, without touching the author's book list."""
-        author = await self.session.get(Author, book.author_id)
-        set_committed_value(book, "author", author)
 
-
-NO_BOOK = "No book has this id."
 book_repository = on_session(BookRepository)
 BookRepositoryDep = Annotated[BookRepository, Depends(book_repository)]
+NO_BOOK = "No book has this id."
 BookDep = Annotated[BookRead, Depends(load_or_404(book_repository, "book_id", NO_BOOK))]
 BookToChangeDep = Annotated[BookRead, Depends(load_to_change(book_repository, "book_id", NO_BOOK))]
 
 
 def listed_book(row: Any, query: BookQuery) -> BookListItem:
     """A list's book, with the highlights of what a search found when they were asked for."""
-    author = BookAuthor(id=row.author_id, name=row.author_name, version=row.author_version)
-    shown = {**row._mapping, "author": author}
+    book = BookListItem.model_validate(row._mapping)
     if query.highlight and (parsed := query.parsed) is not None:
         fields = {
-            "title": row.title,
-            "author": row.author_name,
-            "tags": ", ".join(row.tags),
-            "description": row.description,
+            "title": book.title,
+            "author": book.author.name,
+            "authors": ", ".join(author.name for author in book.authors),
+            "series": book.series,
+            "tags": ", ".join(book.tags),
+            "description": book.description,
         }
-        shown["highlights"] = highlights(fields, parsed)
-    return BookListItem.model_validate(shown)
-
-
-def book_read(row: Any) -> BookRead:
-    """The answer for one row of BOOKS_WITH_TAGS."""
-    author = BookAuthor(id=row.author_id, name=row.author_name, version=row.author_version)
-    return BookRead.model_validate({**row._mapping, "author": author})
+        book.highlights = highlights(fields, parsed)
+    return book

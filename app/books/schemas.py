@@ -1,23 +1,36 @@
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, StrictInt, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Strict,
+    StrictInt,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 from pydantic import Field as Limits
 from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Field, SQLModel
 
 from app.books.isbn import normalize_isbn
+from app.books.language import canonical_language
 from app.kit.etag import etag
-from app.kit.schemas import RequestBody, no_nul, required
+from app.kit.schemas import RequestBody, field_error, no_nul, required
+from app.kit.sorting import NullsLast, Then
 from app.models import (
     MAX_ISBN_INPUT,
+    MAX_LANGUAGE_LENGTH,
     MAX_TAG_LENGTH,
     MIN_YEAR,
     Book,
     BookBase,
     BookDescription,
+    BookPublisher,
+    BookSeries,
     BookTitle,
     Tag,
     TagName,
@@ -27,10 +40,19 @@ from app.search.highlight import Searched
 from app.search.query import SearchableQuery, ranked
 
 MAX_TAGS = 20
+MAX_AUTHORS = 20
 # Strict: "1999", true and 1999.0 are refused rather than quietly converted.
 Year = Annotated[StrictInt, Limits(ge=MIN_YEAR)]
 IsbnInput = Annotated[str, Limits(max_length=MAX_ISBN_INPUT)]
 TagNames = Annotated[list[TagName], Limits(max_length=MAX_TAGS)]
+AuthorIds = Annotated[list[uuid.UUID], Limits(min_length=1, max_length=MAX_AUTHORS)]
+LanguageInput = Annotated[str, Limits(min_length=1, max_length=MAX_LANGUAGE_LENGTH)]
+# A place in a series, 1.5 for a novella between the first and second book; "2" is refused.
+SeriesPosition = Annotated[float, Strict(), Limits(ge=0, le=1_000_000, allow_inf_nan=False)]
+TextFilter = Annotated[str, Limits(min_length=1, max_length=200)]
+AUTHORS_TWICE = "authors_twice"
+SEND_ONE = "Send author_ids or author_id, not both."
+NO_SERIES = "A place in a series needs the series."
 
 
 def isbn_or_none(value: str | None) -> str | None:
@@ -40,6 +62,17 @@ def isbn_or_none(value: str | None) -> str | None:
 def not_after_next_year(value: int | None) -> int | None:
     if value is not None and value > datetime.now(UTC).year + 1:
         raise ValueError("must not be later than next year")
+    return value
+
+
+def language_or_none(value: str | None) -> str | None:
+    return None if value is None else canonical_language(value)
+
+
+def distinct(value: list[uuid.UUID] | None) -> list[uuid.UUID] | None:
+    """Refuse an author named twice: a book's authors are distinct people."""
+    if value is not None and len(set(value)) != len(value):
+        raise ValueError("must not name an author twice")
     return value
 
 
@@ -53,18 +86,26 @@ def tag_names(value: list[str] | None) -> list[str]:
 
 
 class BookCreate(RequestBody, BookBase):
-    """A new book; each tag it names that does not exist yet is created."""
+    """A new book. Its authors are `author_ids`, in order (or, as in v1, the one `author_id`);
+    each tag it names that does not exist yet is created."""
 
     model_config = ConfigDict(  # type: ignore[assignment]
         json_schema_extra={
             "examples": [
                 {
-                    "title": "A Wizard of Earthsea",
-                    "isbn": "978-0-547-72202-3",
-                    "published_year": 1968,
-                    "description": "A young wizard sets loose a shadow and must hunt it down.",
-                    "author_id": "019385f2-7c4e-7a51-9d2b-2f6a3c1e8b40",
-                    "tags": ["fantasy", "coming of age"],
+                    "title": "The Talisman",
+                    "isbn": "978-0-670-69199-9",
+                    "published_year": 1984,
+                    "description": "A boy crosses into the Territories to save his mother.",
+                    "author_ids": [
+                        "019385f2-7c4e-7a51-9d2b-2f6a3c1e8b40",
+                        "019385f2-7c4e-7a51-9d2b-2f6a3c1e8b41",
+                    ],
+                    "tags": ["fantasy", "horror"],
+                    "publisher": "Viking",
+                    "language": "en",
+                    "series": "The Talisman",
+                    "series_position": 1,
                 }
             ]
         }
@@ -72,16 +113,43 @@ class BookCreate(RequestBody, BookBase):
 
     isbn: IsbnInput | None = None
     published_year: Year | None = None
-    author_id: uuid.UUID
+    author_ids: AuthorIds | None = None
+    author_id: uuid.UUID | None = Field(
+        default=None, description="The one author, as v1 sent it: the same as `author_ids: [id]`."
+    )
     tags: TagNames = Field(default_factory=list)
+    language: LanguageInput | None = None
+    series_position: SeriesPosition | None = None
 
     _isbn = field_validator("isbn")(isbn_or_none)
     _year = field_validator("published_year")(not_after_next_year)
     _tags = field_validator("tags")(tag_names)
+    _language = field_validator("language")(language_or_none)
+    _distinct = field_validator("author_ids")(distinct)
+
+    @model_validator(mode="after")
+    def one_list_of_authors(self) -> Self:
+        if self.author_ids is None and self.author_id is None:
+            # At `author_id`, where v1 clients, who send only that, expect it.
+            raise field_error(("author_id",), "missing", "Give author_ids (or author_id).", None)
+        if self.author_ids is not None and self.author_id is not None:
+            raise field_error(("author_id",), AUTHORS_TWICE, SEND_ONE, self.author_id)
+        if self.series_position is not None and self.series is None:
+            raise field_error(("series_position",), "series_missing", NO_SERIES, None)
+        return self
+
+    @property
+    def listed_authors(self) -> list[uuid.UUID]:
+        """The authors in order, however they were sent."""
+        if self.author_ids is not None:
+            return self.author_ids
+        assert self.author_id is not None
+        return [self.author_id]
 
 
 class BookUpdate(RequestBody):
-    """The fields to change; `tags` replaces the whole list."""
+    """The fields to change; `author_ids` and `tags` replace the whole list, and `null` clears
+    an optional field (`series: null` clears the position too)."""
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"published_year": 1968, "tags": ["fantasy"]}]}
@@ -91,28 +159,51 @@ class BookUpdate(RequestBody):
     isbn: IsbnInput | None = None
     published_year: Year | None = None
     description: BookDescription = None
+    author_ids: AuthorIds | None = None
     author_id: uuid.UUID | None = None
     tags: TagNames | None = None
+    publisher: BookPublisher = None
+    language: LanguageInput | None = None
+    series: BookSeries = None
+    series_position: SeriesPosition | None = None
 
-    _required = field_validator("title", "author_id")(required)
+    _required = field_validator("title", "author_id", "author_ids")(required)
     _isbn = field_validator("isbn")(isbn_or_none)
     _year = field_validator("published_year")(not_after_next_year)
     _tags = field_validator("tags")(tag_names)
+    _language = field_validator("language")(language_or_none)
+    _distinct = field_validator("author_ids")(distinct)
+
+    @model_validator(mode="after")
+    def one_list_of_authors(self) -> Self:
+        if {"author_ids", "author_id"} <= self.model_fields_set:
+            raise field_error(("author_id",), AUTHORS_TWICE, SEND_ONE, self.author_id)
+        if "series" in self.model_fields_set and self.series is None and self.series_position:
+            raise field_error(("series_position",), "series_missing", NO_SERIES, None)
+        return self
+
+    @property
+    def listed_authors(self) -> list[uuid.UUID] | None:
+        """The new authors in order, however they were sent; None to keep them."""
+        if self.author_ids is not None:
+            return self.author_ids
+        return None if self.author_id is None else [self.author_id]
 
 
-class BookAuthor(SQLModel):
+class AuthorRef(SQLModel):
+    """An author as a book shows them."""
+
     id: uuid.UUID
     name: str
-    # Not shown: the book's ETag changes with its author's name, so it carries the version.
+    # Not shown: the book's ETag changes with its authors' names, so it carries their versions.
     version: SkipJsonSchema[int] = Field(exclude=True)
 
 
 class BookRead(BookBase):
-    """A book with its author and tags."""
+    """A book with its authors and tags; `author_id` and `author` are its first author."""
 
     id: uuid.UUID
-    author_id: uuid.UUID
-    author: BookAuthor
+    authors: list[AuthorRef]
     tags: list[str]
     created_at: datetime
     updated_at: datetime
@@ -123,10 +214,22 @@ class BookRead(BookBase):
     def names_of_tags(cls, value: list[Any]) -> list[Any]:
         return [tag.name if isinstance(tag, Tag) else tag for tag in value]
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def author_id(self) -> uuid.UUID:
+        """The first author's id, as v1 showed the one author."""
+        return self.authors[0].id
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def author(self) -> AuthorRef:
+        """The first author, as v1 showed the one author."""
+        return self.authors[0]
+
     @property
     def etag(self) -> str:
-        """The tag of the book as it is shown, its author's name included."""
-        return etag(self.version, (self.author.id, self.author.version))
+        """The tag of the book as it is shown, its authors' names included."""
+        return etag(self.version, *((author.id, author.version) for author in self.authors))
 
 
 class BookListItem(BookRead, Searched):
@@ -138,7 +241,9 @@ class BookFilters(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    author_id: uuid.UUID | None = Field(default=None, description="Books by this author.")
+    author_id: uuid.UUID | None = Field(
+        default=None, description="Books this author is one of the authors of."
+    )
     tag: TagName | None = Field(default=None, description="Books carrying this tag, any case.")
     isbn: IsbnInput | None = Field(default=None, description="Any accepted ISBN spelling.")
     year_from: int | None = Field(
@@ -148,9 +253,15 @@ class BookFilters(BaseModel):
         default=None, ge=-(2**31), le=2**31 - 1, description="Published in or before this year."
     )
     q: BookTitle | None = Field(default=None, description="Part of the title, any case.")
+    publisher: TextFilter | None = Field(default=None, description="Exact publisher, any case.")
+    language: LanguageInput | None = Field(
+        default=None, description="A language tag, in any case (`pt-br` finds `pt-BR`)."
+    )
+    series: TextFilter | None = Field(default=None, description="Exact series, any case.")
 
     _no_nul = field_validator("*")(no_nul)
     _isbn = field_validator("isbn")(isbn_or_none)
+    _language = field_validator("language")(language_or_none)
 
 
 class BookQuery(BookFilters, SearchableQuery):
@@ -160,6 +271,8 @@ class BookQuery(BookFilters, SearchableQuery):
             "published_year": Book.published_year,
             "created_at": Book.created_at,
             "updated_at": Book.updated_at,
+            # Books with no place in their series come last either way, then by title.
+            "series_position": Then(NullsLast(Book.series_position), (Book.title,)),
         },
         default="title",
         tie_breaker=Book.id,

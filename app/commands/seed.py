@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import random
 import sys
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,11 +19,16 @@ from app.commands.progress import Progress
 from app.config import Settings
 from app.db.checks import check_start
 from app.db.engine import create_database
-from app.models import Author, Book, Tag
+from app.models import Author, Book, BookAuthor, Tag
 
 AUTHORS = 300
 BOOKS = 900
 SEED = 20261123
+# The time of the seeded rows' ids (2026-11-23T00:00:00Z), so each run gives the same ids.
+SEEDED_AT_MS = 1_795_392_000_000
+# What share of books have co-authors, and what share are part of a series.
+CO_AUTHORED = 0.12
+IN_A_SERIES = 0.15
 # Rows sent to the database between two steps of the progress bar, in the one transaction.
 FLUSH_ROWS = 100
 
@@ -56,6 +62,17 @@ TITLE_PATTERNS = (
     "Beyond the {Adj} {Noun}",
     "Letters from the {Adj} {Noun}",
 )
+PUBLISHERS = (
+    "Harbour Lane Press",
+    "Kestrel Books",
+    "Lantern House",
+    "Northwind Editions",
+    "Orchard & Vale",
+    "Saltmarsh",
+)
+LANGUAGES = ("en", "en-GB", "fr", "de", "es", "pt-BR")
+LANGUAGE_WEIGHTS = (70, 10, 6, 6, 5, 3)
+SERIES_KINDS = ("Chronicles", "Cycle", "Quartet", "Mysteries")
 OCCUPATIONS = ("novelist", "poet", "essayist", "historian", "journalist", "translator")
 TAGS = (
     "adventure anthology art biography childrens classic comedy cookery crime drama dystopia "
@@ -104,32 +121,59 @@ def published_year(rng: random.Random, this_year: int) -> int | None:
     return rng.randint(1800, this_year)
 
 
+def seeded_id(rng: random.Random, index: int) -> uuid.UUID:
+    """A UUIDv7 the same on every run: its time is SEEDED_AT plus `index` milliseconds."""
+    value = (SEEDED_AT_MS + index) << 80 | rng.getrandbits(80)
+    value = value & ~(0xF << 76) | 0x7 << 76  # version
+    value = value & ~(0x3 << 62) | 0x2 << 62  # variant
+    return uuid.UUID(int=value)
+
+
+@dataclass
+class Planned:
+    """A book to seed, with its authors in order and its tags."""
+
+    book: Book
+    authors: list[Author]
+    tags: list[Tag]
+
+
 def build_catalogue(
     rng: random.Random, tags: list[Tag], authors: int, books: int
-) -> tuple[list[Author], list[tuple[Book, list[Tag]]]]:
-    """Invent the authors and their books, each book with the part of `tags` it will carry."""
+) -> tuple[list[Author], list[Planned]]:
+    """Invent the authors and their books, each book with its authors and the part of `tags`
+    it will carry; some books have co-authors, a publisher, a language and a place in a series."""
     names = rng.sample([f"{f} {s}" for f in FIRST_NAMES for s in SURNAMES], authors)
     bios = [f"{job.capitalize()} from {place}." for job in OCCUPATIONS for place in PLACES]
     people = [
-        Author(name=name, bio=rng.choice(bios) if rng.random() < 0.7 else None) for name in names
+        Author(
+            id=seeded_id(rng, n), name=name, bio=rng.choice(bios) if rng.random() < 0.7 else None
+        )
+        for n, name in enumerate(names)
     ]
     # A few prolific authors and a long tail, some with no books at all.
     weights = [rng.lognormvariate(0, 0.8) for _ in people]
     this_year = datetime.now(UTC).year
     isbns: set[str] = set()
-    catalogue = [
-        (
-            Book(
-                title=title(rng),
-                isbn=isbn13(rng, isbns),
-                published_year=published_year(rng, this_year),
-                description=None if rng.random() < 0.4 else description(rng),
-                author_id=author.id,
-            ),
-            rng.sample(tags, rng.randint(0, 4)),
+    series: dict[str, int] = {}
+    catalogue: list[Planned] = []
+    for n, author in enumerate(rng.choices(people, weights=weights, k=books)):
+        others = rng.sample(people, rng.choice((1, 2))) if rng.random() < CO_AUTHORED else []
+        book = Book(
+            id=seeded_id(rng, len(people) + n),
+            title=title(rng),
+            isbn=isbn13(rng, isbns),
+            published_year=published_year(rng, this_year),
+            description=None if rng.random() < 0.4 else description(rng),
+            publisher=rng.choice(PUBLISHERS) if rng.random() < 0.7 else None,
+            language=rng.choices(LANGUAGES, weights=LANGUAGE_WEIGHTS)[0],
         )
-        for author in rng.choices(people, weights=weights, k=books)
-    ]
+        if rng.random() < IN_A_SERIES:
+            book.series = f"The {rng.choice(PLACES)} {rng.choice(SERIES_KINDS)}"
+            series[book.series] = series.get(book.series, 0) + 1
+            book.series_position = float(series[book.series])
+        authors_in_order = list({person.id: person for person in [author, *others]}.values())
+        catalogue.append(Planned(book, authors_in_order, rng.sample(tags, rng.randint(0, 4))))
     return people, catalogue
 
 
@@ -157,9 +201,15 @@ async def seed(settings: Settings, authors: int = AUTHORS, books: int = BOOKS) -
                     chunk = catalogue[start : start + FLUSH_ROWS]
                     # Tags are given only now: a tag cascades into the session every book it
                     # already holds, which would flush them all at once.
-                    for book, its_tags in chunk:
-                        book.tags = its_tags
-                    session.add_all(book for book, _ in chunk)
+                    for planned in chunk:
+                        planned.book.tags = planned.tags
+                    session.add_all(planned.book for planned in chunk)
+                    await session.flush()
+                    session.add_all(
+                        BookAuthor(book_id=planned.book.id, author_id=author.id, position=place)
+                        for planned in chunk
+                        for place, author in enumerate(planned.authors)
+                    )
                     await session.flush()
                     progress.advance(len(chunk))
         return Seeded(authors=len(people), books=len(catalogue), tags=len(new_tags))

@@ -98,4 +98,8 @@ def foreign_key_for_statement(statement: str) -> str | None:
         ]
     else:
         keys = [key for key in all_keys if key.table.name == table_name]
+        # A link row points at a row the request named and at its owner, which the same
+        # request wrote (and whose key cascades): the first is the one that can be missing.
+        if len(keys) > 1:
+            keys = [key for key in keys if key.ondelete != "CASCADE"]
     return str(keys[0].name) if len(keys) == 1 else None

@@ -1,38 +1,45 @@
-"""The SQL of one batch of an import: authors by id or name, ISBNs against the catalogue,
-the books, tags and row errors written with one executemany statement each, and the books'
-tag links in one multi-row INSERT."""
+"""The SQL of one batch of an import: authors by id or name, duplicates against the catalogue
+(by ISBN, or for a book without one by its title, authors and year), the books, authors, tags
+and row errors written with one executemany statement each, and the books' links in
+multi-row INSERTs."""
 
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import func, literal, tuple_
 from sqlmodel import SQLModel, bindparam, col, delete, insert, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.imports.authors import AuthorResolver, Known
 from app.imports.schemas import ImportRow
-from app.kit.repository import insert_missing, insert_rows
+from app.kit.repository import insert_missing, insert_rows, joined_text
 from app.models import (
+    BOOK_AUTHOR,
     BOOK_TAG,
     Author,
     Book,
+    BookAuthor,
     BookTag,
     ImportRowError,
     Tag,
     derived_columns,
-    fold,
     utcnow,
     uuid7,
 )
+from app.search.text import search_text
 
+# The columns an import writes (and, for a book it updates, writes again).
+FIELDS = ("title", "isbn", "published_year", "description", "publisher", "language", "series")
 UPDATED = (
-    "title",
+    *FIELDS,
+    "series_position",
     "title_folded",
     "title_search",
-    "isbn",
-    "published_year",
-    "description",
     "description_search",
-    "author_id",
+    "publisher_folded",
+    "series_folded",
+    "series_search",
     "updated_at",
 )
 # Core tables: a batch writes plain rows with executemany, not one ORM object per book.
@@ -43,6 +50,19 @@ BOOK_UPDATE = (
     # Parameters named unlike the columns: SQLAlchemy reserves the column names for itself.
     .values({**{name: bindparam(f"new_{name}") for name in UPDATED}, "version": BOOK.c.version + 1})
 )
+# A year no book has, standing for "no year" where keys are compared with `=`.
+NO_YEAR = -(2**31)
+# A book's identity without an ISBN: its title, its authors' names in order (as search folds
+# them) and its year.
+AUTHOR_WORDS = joined_text(
+    Author.name_search,
+    where=[col(BookAuthor.book_id) == Book.id, col(Author.id) == BookAuthor.author_id],
+    order_by=[col(BookAuthor.position)],
+    outer=Book,
+    separator="|",
+)
+
+Identity = tuple[str, int, str]
 
 
 @dataclass
@@ -60,11 +80,23 @@ class Outcome:
 
 @dataclass
 class Planned:
-    """A book the batch will insert or update, with the tags it will carry."""
+    """A book the batch will insert or update, with the authors and tags it will carry."""
 
     values: dict[str, Any]
+    authors: list[uuid.UUID]
     tags: list[str]
     existing: bool
+
+
+def identity(row: ImportRow, authors: list[Known]) -> Identity:
+    """What makes a book without an ISBN the same book: title, authors and year, folded."""
+    year = NO_YEAR if row.published_year is None else row.published_year
+    return (search_text(row.title), year, "|".join(author.words for author in authors))
+
+
+def key_of(row: ImportRow, authors: list[Known]) -> tuple[str, Any]:
+    """The key under which a row's book is a duplicate of another: its ISBN, else its identity."""
+    return ("isbn", row.isbn) if row.isbn else ("identity", identity(row, authors))
 
 
 class BatchRepository:
@@ -78,21 +110,25 @@ class BatchRepository:
 
     async def apply(self, rows: list[tuple[int, ImportRow]], outcome: Outcome) -> None:
         """Apply valid rows (line, row); row faults go to `outcome.errors`."""
-        authors = await self.authors_for(rows, outcome)
-        rows = [(line, row) for line, row in rows if line in authors]
-        taken = await self.books_by_isbn([row.isbn for _, row in rows if row.isbn])
-        planned: dict[str, Planned] = {}  # by ISBN, or by line for a book without one
-        now = utcnow()
+        resolved = await AuthorResolver(self.session, self.dry_run).resolve(rows)
+        ready: list[tuple[int, ImportRow, list[Known]]] = []
         for line, row in rows:
-            key = row.isbn or f"line {line}"
+            found = resolved[line]
+            if isinstance(found, tuple):
+                outcome.error(line, *found)
+            else:
+                ready.append((line, row, found))
+        keys = {line: key_of(row, authors) for line, row, authors in ready}
+        taken = await self.books_taken(list(keys.values()))
+        planned: dict[tuple[str, Any], Planned] = {}
+        now = utcnow()
+        for line, row, authors in ready:
+            key = keys[line]
             earlier = planned.get(key)
             book_id = earlier.values["id"] if earlier else taken.get(key)
             if book_id is not None:
                 if self.on_duplicate == "fail":
-                    where = "earlier in the file" if earlier else "in the catalogue"
-                    outcome.error(
-                        line, "isbn", f"A book with this ISBN is already {where}.", "duplicate_isbn"
-                    )
+                    outcome.error(line, *duplicate(key, earlier is not None))
                     continue
                 if self.on_duplicate == "skip":
                     outcome.skipped += 1
@@ -101,96 +137,52 @@ class BatchRepository:
             else:
                 outcome.created += 1
                 book_id = uuid7()
-            existing = key in taken or (earlier is not None and earlier.existing)
             planned[key] = Planned(
                 {
-                    "id": book_id,
-                    "title": row.title,
+                    **row.model_dump(include=set(FIELDS) | {"series_position"}),
                     # Written here: an update around the ORM gets no column default.
-                    **derived_columns(row.title, row.description),
-                    "isbn": row.isbn,
-                    "published_year": row.published_year,
-                    "description": row.description,
-                    "author_id": authors[line],
+                    **derived_columns(row.title, row.description, row.publisher, row.series),
+                    "id": book_id,
                     "created_at": now,
                     "updated_at": now,
                     "version": 1,
                 },
+                [author.id for author in authors],
                 row.tags,
-                existing,
+                key in taken or (earlier is not None and earlier.existing),
             )
         if not self.dry_run:
             await self.write(list(planned.values()))
         await self.record_errors(outcome)
 
-    async def authors_for(
-        self, rows: list[tuple[int, ImportRow]], outcome: Outcome
-    ) -> dict[int, uuid.UUID]:
-        """Each row's author id by line: its `author_id` if that author exists, else the
-        one author with its `author` name, created if there is none."""
-        ids = {row.author_id for _, row in rows if row.author_id is not None}
-        known: set[uuid.UUID] = set()
-        if ids:
-            found = await self.session.exec(select(Author.id).where(col(Author.id).in_(ids)))
-            known = set(found.all())
-        wanted = {fold(row.author) for _, row in rows if row.author and row.author_id not in known}
-        named: dict[str, list[uuid.UUID]] = {}
-        if wanted:
-            statement = select(Author.name_folded, Author.id).where(
-                col(Author.name_folded).in_(wanted)
+    async def books_taken(self, keys: list[tuple[str, Any]]) -> dict[tuple[str, Any], uuid.UUID]:
+        """The books of the catalogue that these keys name: by ISBN, or by identity."""
+        taken: dict[tuple[str, Any], uuid.UUID] = {}
+        isbns = {value for kind, value in keys if kind == "isbn"}
+        if isbns:
+            by_isbn = select(Book.isbn, Book.id).where(col(Book.isbn).in_(isbns))
+            for isbn, book_id in (await self.session.exec(by_isbn)).all():
+                taken[("isbn", isbn)] = book_id
+        identities = [value for kind, value in keys if kind == "identity"]
+        if identities:
+            dialect = self.session.get_bind().dialect.name
+            year = func.coalesce(Book.published_year, literal(NO_YEAR))
+            words = AUTHOR_WORDS[dialect]
+            by_identity = select(Book.id, Book.title_search, year, words).where(
+                col(Book.isbn).is_(None),
+                col(Book.title_search).in_({title for title, _, _ in identities}),
+                tuple_(Book.title_search, year, words).in_(identities),
             )
-            for name, author_id in (await self.session.exec(statement)).all():
-                named.setdefault(name, []).append(author_id)
-        created: list[dict[str, Any]] = []
-        chosen: dict[int, uuid.UUID] = {}
-        now = utcnow()
-        for line, row in rows:
-            if row.author_id in known:
-                chosen[line] = row.author_id
-            elif row.author is None:
-                outcome.error(line, "author_id", "No author has this id.", "missing_reference")
-            elif len(ids_named := named.get(fold(row.author), [])) > 1:
-                outcome.error(
-                    line,
-                    "author",
-                    "More than one author has this name; give author_id.",
-                    "ambiguous_author",
-                )
-            elif ids_named:
-                chosen[line] = ids_named[0]
-            else:
-                author_id = uuid7()
-                named[fold(row.author)] = [author_id]
-                chosen[line] = author_id
-                created.append(
-                    {
-                        "id": author_id,
-                        "name": row.author,
-                        "name_folded": fold(row.author),
-                        "bio": None,
-                        "created_at": now,
-                        "updated_at": now,
-                        "version": 1,
-                    }
-                )
-        if created and not self.dry_run:
-            await self.session.exec(insert(Author), params=created)
-        return chosen
-
-    async def books_by_isbn(self, isbns: list[str]) -> dict[str, uuid.UUID]:
-        if not isbns:
-            return {}
-        statement = select(Book.isbn, Book.id).where(col(Book.isbn).in_(set(isbns)))
-        return {
-            isbn: book_id for isbn, book_id in (await self.session.exec(statement)).all() if isbn
-        }
+            for book_id, title, found_year, names in (await self.session.exec(by_identity)).all():
+                taken[("identity", (title, found_year, names))] = book_id
+        return taken
 
     async def write(self, planned: list[Planned]) -> None:
-        """Insert the new books and update the existing ones, with their tags.
+        """Insert the new books and update the existing ones, with their authors and tags.
 
-        On SQLite each tag link written after its book makes the search index write the book's
-        row again (a trigger per link). So there the new books' links go first, under
-        foreign keys deferred to the commit, and each new book's row is indexed once, with its
+        On SQLite each link written after its book makes the search index write the book's row
+        again (a trigger per link). So there the new books' links go first, under foreign keys
+        deferred to the commit, and each new book's row is indexed once, with its authors and
         tags. PostgreSQL refreshes the index once per statement and checks keys at once.
         """
         new = [book for book in planned if not book.existing]
@@ -215,6 +207,7 @@ class BatchRepository:
             await self.session.exec(BOOK_UPDATE, params=params)
             ids = [book.values["id"] for book in changed]
             await self.session.exec(delete(BookTag).where(col(BookTag.book_id).in_(ids)))
+            await self.session.exec(delete(BookAuthor).where(col(BookAuthor.book_id).in_(ids)))
         await self.link(changed if links_first else planned, tag_ids)
 
     async def tag_ids(self, names: list[str]) -> dict[str, uuid.UUID]:
@@ -231,14 +224,30 @@ class BatchRepository:
         return dict(found.all())
 
     async def link(self, books: list[Planned], tag_ids: dict[str, uuid.UUID]) -> None:
-        links = [
+        """Link the books to their authors, in order, and to their tags."""
+        authors = [
+            {"book_id": book.values["id"], "author_id": author_id, "position": position}
+            for book in books
+            for position, author_id in enumerate(book.authors)
+        ]
+        await insert_rows(self.session, BOOK_AUTHOR, authors)
+        tags = [
             {"book_id": book.values["id"], "tag_id": tag_ids[name]}
             for book in books
             for name in book.tags
         ]
-        await insert_rows(self.session, BOOK_TAG, links)
+        await insert_rows(self.session, BOOK_TAG, tags)
 
     async def record_errors(self, outcome: Outcome) -> None:
         if outcome.errors:
             rows = [{**error, "import_id": self.import_id} for error in outcome.errors]
             await self.session.exec(insert(ImportRowError), params=rows)
+
+
+def duplicate(key: tuple[str, Any], earlier: bool) -> tuple[str, str, str]:
+    """The row error of a duplicate: its loc, message and type."""
+    where = "earlier in the file" if earlier else "in the catalogue"
+    if key[0] == "isbn":
+        return "isbn", f"A book with this ISBN is already {where}.", "duplicate_isbn"
+    message = f"A book with this title, these authors and this year is already {where}."
+    return "title", message, "duplicate_book"

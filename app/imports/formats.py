@@ -18,7 +18,23 @@ from typing import Any, get_args
 from app.imports.reader import RowError, Unreadable
 from app.models.import_job import FormatName
 
-COLUMNS = ("title", "author", "author_id", "isbn", "published_year", "description", "tags")
+COLUMNS = (
+    "title",
+    "author",
+    "author_id",
+    "authors",
+    "author_ids",
+    "isbn",
+    "published_year",
+    "description",
+    "tags",
+    "publisher",
+    "language",
+    "series",
+    "series_position",
+)
+# Fields whose values are lists: one cell of `|`-separated values in CSV.
+LISTS = ("authors", "author_ids", "tags")
 # A spreadsheet writes the year 2008 as "2008.0"; any other fraction is not a year.
 WHOLE_NUMBER = re.compile(r"^[+-]?\d+(\.0*)?$")
 TAG_SEPARATOR = "|"
@@ -78,8 +94,10 @@ class CsvFormat(FileFormat):
             raise Unreadable("A column is named twice in the header.")
         if "title" not in columns:
             raise Unreadable("The header has no `title` column.")
-        if "author" not in columns and "author_id" not in columns:
-            raise Unreadable("The header has neither an `author` nor an `author_id` column.")
+        if not {"author", "author_id", "authors", "author_ids"} & set(columns):
+            raise Unreadable(
+                "The header names no author column: authors, author_ids, author or author_id."
+            )
         return columns
 
     def row(self, columns: list[str] | None, text: str) -> dict[str, Any]:
@@ -94,8 +112,8 @@ class CsvFormat(FileFormat):
         for name, cell in zip(columns, cells, strict=True):
             if not cell.strip():
                 continue
-            if name == "tags":
-                row[name] = [tag for tag in cell.split(TAG_SEPARATOR) if tag.strip()]
+            if name in LISTS:
+                row[name] = [value for value in cell.split(TAG_SEPARATOR) if value.strip()]
             elif name == "published_year" and WHOLE_NUMBER.match(cell.strip()):
                 row[name] = int(float(cell)) if "." in cell else int(cell)
             else:
@@ -109,7 +127,7 @@ class CsvFormat(FileFormat):
         out = io.StringIO()
         writer = csv.writer(out)
         for book in books:
-            cells = {**book, "tags": TAG_SEPARATOR.join(book["tags"])}
+            cells = {**book, **{name: TAG_SEPARATOR.join(book[name]) for name in LISTS}}
             writer.writerow(["" if cells[name] is None else cells[name] for name in COLUMNS])
         return out.getvalue()
 

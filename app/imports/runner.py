@@ -90,9 +90,6 @@ def validated(
                 loc = ".".join(str(part) for part in error["loc"]) or None
                 faults.error(record.line, loc, error["msg"], error["type"])
             continue
-        if row.author is None and row.author_id is None:
-            faults.error(record.line, "author", "Give author or author_id.", "missing")
-            continue
         rows.append((record.line, row))
     return rows, faults.errors
 

@@ -3,14 +3,16 @@
 import json
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field as Limits
 
-from app.books.schemas import BookCreate
+from app.books.schemas import MAX_AUTHORS, NO_SERIES, BookCreate
 from app.kit.pagination import PageQuery
+from app.kit.schemas import field_error
 from app.kit.sorting import Sorting
-from app.models import Import, ImportEvent, ImportRowError
+from app.models import AuthorName, Import, ImportEvent, ImportRowError
 from app.models.import_job import FormatName
 
 OnDuplicate = Literal["fail", "skip", "update"]
@@ -84,7 +86,34 @@ class ImportEventQuery(PageQuery):
 
 
 class ImportRow(BookCreate):
-    """One row of an import: a book as `POST /books` takes it, its author by id or by name."""
+    """One row of an import: a book as `POST /books` takes it, its authors by id or by name.
 
-    author_id: uuid.UUID | None = None  # type: ignore[assignment]
-    author: str | None = Field(default=None, min_length=1, max_length=200)
+    Each place in the book's list of authors is an id (`author_ids`, or v1's `author_id`), a
+    name (`authors`, or v1's `author`), or both: the id when that author exists, else the name.
+    """
+
+    author: AuthorName | None = None
+    authors: Annotated[list[AuthorName], Limits(min_length=1, max_length=MAX_AUTHORS)] | None = None
+
+    @model_validator(mode="after")
+    def one_list_of_authors(self) -> Self:
+        if not self.places:
+            message = "Give authors or author_ids (or author, or author_id)."
+            raise field_error(("author",), "missing", message, None)
+        if self.series_position is not None and self.series is None:
+            raise field_error(("series_position",), "series_missing", NO_SERIES, None)
+        return self
+
+    @property
+    def places(self) -> list[tuple[uuid.UUID | None, str | None]]:
+        """Each place's author id and name as the row gives them, in order."""
+        if self.author_ids is not None or self.authors is not None:
+            ids: list[uuid.UUID | None] = list(self.author_ids or [])
+            names: list[str | None] = list(self.authors or [])
+            width = max(len(ids), len(names))
+            ids += [None] * (width - len(ids))
+            names += [None] * (width - len(names))
+            return list(zip(ids, names, strict=True))
+        if self.author_id is None and self.author is None:
+            return []
+        return [(self.author_id, self.author)]

@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from app.kit.schemas import field_error
 
 # Room for a 500-character title of 4-byte characters, base64-encoded, and the other keys.
 MAX_CURSOR_LENGTH = 4096
@@ -25,10 +26,7 @@ def encode_cursor(values: list[Any], check: str) -> str:
 
 def query_error(field: str, type_: str, message: str, value: Any) -> ValidationError:
     """A 422 at `["query", field]`, raised where the query's fields are checked together."""
-    error = PydanticCustomError(type_, message)
-    return ValidationError.from_exception_data(
-        "Query", [InitErrorDetails(type=error, loc=(field,), input=value)]
-    )
+    return field_error((field,), type_, message, value)
 
 
 def cursor_error(cursor: str) -> ValidationError:

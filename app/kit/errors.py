@@ -121,13 +121,13 @@ class Unavailable(FolioError):
 CONSTRAINT_ERRORS: dict[str, FolioError] = {
     "uq_book_isbn": Conflict("A book with this ISBN already exists."),
     "uq_tag_name": Conflict("A tag with this name already exists."),
-    "fk_book_author_id_author": Unprocessable.at(
-        ["body", "author_id"], "No author has this id.", "missing_reference"
+    "fk_book_author_author_id_author": Unprocessable.at(
+        ["body", "author_ids"], "No author has this id.", "missing_reference"
     ),
 }
 # Deleting the referenced row breaks the same constraint for another reason.
 DELETE_CONSTRAINT_ERRORS: dict[str, FolioError] = {
-    "fk_book_author_id_author": Conflict(
+    "fk_book_author_author_id_author": Conflict(
         "The author still has books; delete them first or pass cascade=true."
     ),
 }

@@ -28,7 +28,7 @@ from starlette.datastructures import URL
 from app.kit.cursor import MAX_CURSOR_LENGTH, OTHER_LIST, cursor_error, decode_cursor, encode_cursor
 from app.kit.errors import problem_responses
 from app.kit.schemas import no_nul
-from app.kit.sorting import SortColumn, Sorting, SortKey, after, json_value, order_by
+from app.kit.sorting import SortColumn, Sorting, SortKey, after, json_value, order_by, plain
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -237,8 +237,8 @@ def sort_values(row: Any, columns: Sequence[SortColumn]) -> list[Any]:
     """The sort columns of a row as the statement read them: from a row of columns by the
     column itself, from an ORM entity by the attribute that maps it."""
     if (mapping := getattr(row, "_mapping", None)) is not None:
-        return [mapping[column] for column, _ in columns]
-    return [getattr(row, column.key) for column, _ in columns]
+        return [mapping[plain(column)] for column, _ in columns]
+    return [getattr(row, plain(column).key) for column, _ in columns]
 
 
 async def count_matching(

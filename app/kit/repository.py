@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import JSON, ColumnElement, func, literal_column, type_coerce
+from sqlalchemy import JSON, ColumnElement, func, literal, literal_column, type_coerce
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import QueryableAttribute
@@ -97,6 +97,33 @@ def json_list(
     return {
         "sqlite": type_coerce(in_sqlite, JSON),
         "postgresql": type_coerce(in_postgresql, JSON),
+    }
+
+
+def joined_text(
+    column: Any, where: Sequence[Any], order_by: Sequence[Any], outer: Any, separator: str
+) -> dict[str, Any]:
+    """For each dialect, a subquery correlated with the `outer` row that joins the text of
+    `column` in the rows matching `where`, in `order_by`, with `separator` ('' for none)."""
+    rows = (
+        select_columns(column.label("text"))
+        .where(*where)
+        .order_by(*order_by)
+        .correlate(outer)
+        .subquery()
+    )
+    in_sqlite = select_columns(func.group_concat(rows.c.text, separator)).scalar_subquery()
+    # PostgreSQL's ORDER BY goes after the last argument: string_agg(x, ',' ORDER BY y).
+    ordered = postgresql.aggregate_order_by(literal(separator), *order_by)
+    in_postgresql = (
+        select_columns(func.string_agg(column, ordered))
+        .where(*where)
+        .correlate(outer)
+        .scalar_subquery()
+    )
+    return {
+        "sqlite": func.coalesce(in_sqlite, ""),
+        "postgresql": func.coalesce(in_postgresql, ""),
     }
 
 

@@ -5,7 +5,8 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from fastapi import Request
-from pydantic import ConfigDict, field_validator
+from pydantic import ConfigDict, ValidationError, field_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from sqlmodel import SQLModel
 
 from app.kit.errors import Unprocessable
@@ -43,3 +44,14 @@ async def utf8_query_string(request: Request) -> None:
         raise Unprocessable.at(
             ["query"], "The query string is not valid UTF-8.", "unicode_error"
         ) from None
+
+
+def field_error(
+    loc: tuple[str | int, ...], type_: str, message: str, value: Any
+) -> ValidationError:
+    """A validation error at `loc`, for a check of several fields together: raised from a model
+    validator, it answers 422 at that field rather than at the whole model."""
+    error = PydanticCustomError(type_, message)
+    return ValidationError.from_exception_data(
+        "Request", [InitErrorDetails(type=error, loc=loc, input=value)]
+    )

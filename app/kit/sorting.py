@@ -17,7 +17,30 @@ SortKey = tuple[str, bool]
 SortColumn = tuple[Any, bool]
 
 
+@dataclass(frozen=True)
+class NullsLast:
+    """A nullable column whose NULLs sort last in both directions (elsewhere NULLs sort as if
+    larger than any value)."""
+
+    column: Any
+
+
+@dataclass(frozen=True)
+class Then:
+    """A sort field that orders by its own column, then by `ascending` columns ascending,
+    whichever way the field itself sorts."""
+
+    column: Any
+    ascending: tuple[Any, ...]
+
+
+def plain(column: Any) -> Any:
+    """The statement's column a sort column stands for."""
+    return column.column if isinstance(column, NullsLast) else column
+
+
 def nullable(column: Any) -> bool:
+    column = plain(column)
     return bool(getattr(getattr(column, "expression", column), "nullable", False))
 
 
@@ -60,7 +83,13 @@ class Sorting:
         """The columns of the order, ending with the id in the direction of the last field,
         so the order is total; `given` supplies the columns a request makes (a search's rank)."""
         known = {**self.columns, **(given or {})}
-        columns = [(known[name], descending) for name, descending in keys]
+        columns: list[SortColumn] = []
+        for name, descending in keys:
+            field = known[name]
+            if isinstance(field, Then):
+                columns += [(field.column, descending), *((c, False) for c in field.ascending)]
+            else:
+                columns.append((field, descending))
         return [*columns, (self.tie_breaker, columns[-1][1])]
 
     def cursor_values(self, keys: Sequence[SortKey], values: Sequence[Any]) -> list[Any]:
@@ -81,8 +110,10 @@ def order_by(columns: Sequence[SortColumn]) -> list[Any]:
     """ORDER BY terms for the columns; NULLs sort as if larger than any value on every database."""
     terms: list[Any] = []
     for column, descending in columns:
-        term = column.desc() if descending else column.asc()
-        if nullable(column):
+        term = plain(column).desc() if descending else plain(column).asc()
+        if isinstance(column, NullsLast):
+            term = term.nulls_last()
+        elif nullable(column):
             term = term.nulls_first() if descending else term.nulls_last()
         terms.append(term)
     return terms
@@ -99,12 +130,17 @@ def after(columns: Sequence[SortColumn], values: Sequence[Any]) -> list[ColumnEl
     for (column, descending), value in zip(columns, values, strict=True):
         if (beyond := later(column, descending, value)) is not None:
             alternatives.append(and_(*equal, beyond))
-        equal.append(column.is_(None) if value is None else column == value)
+        equal.append(plain(column).is_(None) if value is None else plain(column) == value)
     return [*leading_bound(*columns[0], values[0]), or_(*alternatives)]
 
 
 def later(column: Any, descending: bool, value: Any) -> ColumnElement[bool] | None:
     """Rows whose `column` sorts strictly after `value`; None if no value does."""
+    if isinstance(column, NullsLast):
+        if value is None:
+            return None
+        beyond = column.column < value if descending else column.column > value
+        return or_(beyond, column.column.is_(None))
     if value is None:
         # NULL is the largest: nothing follows it ascending, every value follows it descending.
         return column.is_not(None) if descending else None
@@ -116,6 +152,8 @@ def later(column: Any, descending: bool, value: Any) -> ColumnElement[bool] | No
 def leading_bound(column: Any, descending: bool, value: Any) -> list[ColumnElement[bool]]:
     """A range on the first sort column, implied by the OR that follows: it lets the database
     start reading an index at the cursor instead of filtering every row before it."""
+    if isinstance(column, NullsLast):
+        return [column.column.is_(None)] if value is None else []
     if value is None:
         return [] if descending else [column.is_(None)]
     if descending:
@@ -125,6 +163,7 @@ def leading_bound(column: Any, descending: bool, value: Any) -> list[ColumnEleme
 
 def column_value(column: Any, value: Any) -> Any:
     """A JSON value as `column` compares it; ValueError if it cannot be one."""
+    column = plain(column)
     sql_type = getattr(column, "expression", column).type
     # A TypeDecorator (UTCDateTime, SQLModel's AutoString) knows its Python type by its impl.
     kind = getattr(sql_type, "impl_instance", sql_type).python_type

@@ -6,13 +6,17 @@ from app.models.base import Entity, fold, tag_name, utcnow, uuid7
 from app.models.book import (
     ISBN_LENGTH,
     MAX_ISBN_INPUT,
+    MAX_LANGUAGE_LENGTH,
     MIN_YEAR,
     Book,
     BookBase,
     BookDescription,
+    BookPublisher,
+    BookSeries,
     BookTitle,
     derived_columns,
 )
+from app.models.book_author import BOOK_AUTHOR, BookAuthor
 from app.models.book_tag import BOOK_TAG, BookTag
 from app.models.idempotency_key import IdempotencyKey
 from app.models.import_chunk import ImportChunk
@@ -23,9 +27,11 @@ from app.models.tag import MAX_TAG_LENGTH, Tag, TagBase, TagName
 
 __all__ = [
     "ApiKey",
+    "BOOK_AUTHOR",
     "BOOK_TAG",
     "ISBN_LENGTH",
     "MAX_ISBN_INPUT",
+    "MAX_LANGUAGE_LENGTH",
     "MAX_TAG_LENGTH",
     "MIN_YEAR",
     "Author",
@@ -33,8 +39,11 @@ __all__ = [
     "AuthorBio",
     "AuthorName",
     "Book",
+    "BookAuthor",
     "BookBase",
     "BookDescription",
+    "BookPublisher",
+    "BookSeries",
     "BookTitle",
     "BookTag",
     "Entity",

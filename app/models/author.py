@@ -5,6 +5,7 @@ from sqlalchemy import Index, event
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.models.base import Entity, fold, search_column, version_column
+from app.models.book_author import BookAuthor
 from app.search.text import search_text
 
 if TYPE_CHECKING:
@@ -40,10 +41,14 @@ class Author(Entity, AuthorBase, table=True):
     bio_search: str = search_column("bio")
     version: int = Field(default=1, sa_column=_version)
     books: list["Book"] = Relationship(
-        back_populates="author",
+        back_populates="authors",
+        link_model=BookAuthor,
         sa_relationship_kwargs={
             "lazy": "raise",
-            "passive_deletes": "all",
+            # Links are written through Core (app/books/repository.py), never by the ORM: so
+            # deleting an author who still has books leaves the links for the database to
+            # refuse.
+            "viewonly": True,
             "order_by": "(Book.published_year.asc().nulls_last(), Book.title, Book.id)",
         },
     )

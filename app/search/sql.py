@@ -36,8 +36,9 @@ BOOK_SEARCH = table("book_search", column("rowid", Integer))
 BOOK_SEARCH_ROW = table("book_search_row", column("id", Integer), column("book_id", Uuid()))
 AUTHOR_SEARCH = table("author_search", column("rowid", Integer))
 AUTHOR_SEARCH_ROW = table("author_search_row", column("id", Integer), column("author_id", Uuid()))
-# bm25 weights per column, in the tables' column order: title > author > tags > description.
-BOOK_WEIGHTS = (10.0, 5.0, 2.0, 1.0)
+# bm25 weights per column, in the tables' column order: title > authors > series > tags >
+# description.
+BOOK_WEIGHTS = (10.0, 5.0, 3.0, 2.0, 1.0)
 AUTHOR_WEIGHTS = (10.0, 4.0)
 # ts_rank's weights for D, C, B, A: description, tags, author, title (bio, name for authors).
 POSTGRES_WEIGHTS = "'{0.1, 0.2, 0.4, 1.0}'::float4[]"

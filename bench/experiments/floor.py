@@ -37,8 +37,8 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app.books.repository import BOOK_BY_ID, BookRepository, book_read
-from app.books.schemas import BookAuthor, BookCreate, BookRead
+from app.books.repository import BOOK_BY_ID, BookRepository
+from app.books.schemas import AuthorRef, BookCreate, BookRead
 from app.config import Settings, get_settings
 from app.db.session import SessionDep
 from app.idempotency.guard import IdempotencyDep
@@ -61,8 +61,7 @@ def made_up(book_id: uuid.UUID) -> BookRead:
         isbn=None,
         published_year=None,
         description=None,
-        author_id=book_id,
-        author=BookAuthor(id=book_id, name="Floor", version=1),
+        authors=[AuthorRef(id=book_id, name="Floor", version=1)],
         tags=[],
         created_at=MADE_UP_TIME,
         updated_at=MADE_UP_TIME,
@@ -83,7 +82,7 @@ async def floor_create(
     await session.connection()
 
     async def make() -> BookRead:
-        return made_up(data.author_id)
+        return made_up(data.listed_authors[0])
 
     return await idempotency.create(make, "/books", BookRead)  # type: ignore[return-value]
 
@@ -138,18 +137,7 @@ async def core(book_id: uuid.UUID, session: SessionDep) -> BookRead:
     row = found.one_or_none()
     if row is None:
         raise NotFound("No book has this id.")
-    return book_read(row)
-
-
-class OnLoopRow:
-    """A stdlib `sqlite3` row, its values converted by their columns' types as SQLAlchemy
-    converts them, read as `book_read` reads a SQLAlchemy row."""
-
-    def __init__(self, mapping: dict[str, Any]) -> None:
-        self._mapping = mapping
-
-    def __getattr__(self, name: str) -> Any:
-        return self._mapping[name]
+    return BookRead.model_validate(row._mapping)
 
 
 def on_loop_route(database_path: str) -> Any:
@@ -174,7 +162,7 @@ def on_loop_route(database_path: str) -> Any:
             key: value if convert is None else convert(value)
             for (key, convert), value in zip(columns, values, strict=True)
         }
-        return book_read(OnLoopRow(row))
+        return BookRead.model_validate(row)
 
     return on_loop
 

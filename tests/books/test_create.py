@@ -49,7 +49,12 @@ async def test_create_returns_the_book_with_location_and_etag(client: AsyncClien
         "description": "An ambiguous utopia.",
         "author_id": author["id"],
         "author": {"id": author["id"], "name": "Ursula K. Le Guin"},
+        "authors": [{"id": author["id"], "name": "Ursula K. Le Guin"}],
         "tags": ["sf", "utopia"],
+        "publisher": None,
+        "language": None,
+        "series": None,
+        "series_position": None,
         "version": 1,
     }
     for stamp in ("created_at", "updated_at"):

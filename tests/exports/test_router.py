@@ -50,11 +50,19 @@ async def test_ndjson_export_has_every_book_in_the_import_format(client: AsyncCl
         "title",
         "author",
         "author_id",
+        "authors",
+        "author_ids",
         "isbn",
         "published_year",
         "description",
         "tags",
+        "publisher",
+        "language",
+        "series",
+        "series_position",
     }
+    assert rows[2]["authors"] == [rows[2]["author"]]
+    assert rows[2]["author_ids"] == [rows[2]["author_id"]]
     assert rows[2]["tags"] == ["anarchy", "sf"]
     assert rows[1]["author"] == "Émile Zola"
     assert rows[0]["isbn"] is None

@@ -47,10 +47,13 @@ def test_import_then_export_from_the_command_line(
     target = tmp_path / "out.csv"
     assert export_main(["--format", "csv", "--output", str(target), "--tag", "sf"]) == 0
     lines = target.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "title,author,author_id,isbn,published_year,description,tags"
+    assert lines[0] == (
+        "title,author,author_id,authors,author_ids,isbn,published_year,description,tags,"
+        "publisher,language,series,series_position"
+    )
     assert len(lines) == 2
     assert lines[1].startswith("Dune,Frank Herbert,")
-    assert lines[1].endswith(",9780441172719,1965,,classic|sf")
+    assert lines[1].endswith(",9780441172719,1965,,classic|sf,,,,")
 
 
 @pytest.mark.usefixtures("database_url")

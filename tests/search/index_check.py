@@ -14,7 +14,7 @@ from app.search.text import search_text
 
 SOURCES = {
     "author": ("name", "bio"),
-    "book": ("title", "description"),
+    "book": ("title", "series", "description"),
     "tag": ("name",),
 }
 
@@ -23,7 +23,8 @@ Entries = dict[Any, tuple[str, ...]]
 
 
 def expected_entries(connection: Connection) -> tuple[Entries, Entries]:
-    """Each book's (title, author, tags, description) and each author's (name, bio), folded."""
+    """Each book's (title, authors, series, tags, description) and each author's (name, bio),
+    folded."""
     tags: defaultdict[Any, list[tuple[str, str]]] = defaultdict(list)
     for book_id, name in connection.execute(
         text("SELECT bt.book_id, t.name FROM book_tag AS bt JOIN tag AS t ON t.id = bt.tag_id")
@@ -33,15 +34,25 @@ def expected_entries(connection: Connection) -> tuple[Entries, Entries]:
         id_: (search_text(name), search_text(bio))
         for id_, name, bio in connection.execute(text("SELECT id, name, bio FROM author"))
     }
+    written: defaultdict[Any, list[tuple[int, Any]]] = defaultdict(list)
+    for book_id, author_id, position in connection.execute(
+        text("SELECT book_id, author_id, position FROM book_author")
+    ):
+        written[book_id].append((position, author_id))
     books: Entries = {
         id_: (
             search_text(title),
-            authors[author_id][0],
+            " ".join(
+                authors[author_id][0]
+                for _, author_id in sorted(written[id_])
+                if authors[author_id][0]
+            ),
+            search_text(series),
             " ".join(folded for _, folded in sorted(tags[id_]) if folded),
             search_text(description),
         )
-        for id_, title, author_id, description in connection.execute(
-            text("SELECT id, title, author_id, description FROM book")
+        for id_, title, series, description in connection.execute(
+            text("SELECT id, title, series, description FROM book")
         )
     }
     return books, authors
@@ -67,7 +78,7 @@ def sqlite_problems(
 ) -> list[Any]:
     indexed_books = connection.execute(
         text(
-            "SELECT k.book_id, s.title, s.author, s.tags, s.description"
+            "SELECT k.book_id, s.title, s.authors, s.series, s.tags, s.description"
             " FROM book_search AS s JOIN book_search_row AS k ON k.id = s.rowid"
         )
     ).all()
@@ -129,9 +140,11 @@ def postgres_problems(
     connection: Connection, books: dict[Any, tuple[str, ...]], authors: dict[Any, tuple[str, ...]]
 ) -> list[Any]:
     problems: list[Any] = []
-    for table, entries in (("book", books), ("author", authors)):
+    # Weights: a book's title A, authors B, series and tags C, description D; an author's
+    # name A and bio B.
+    for table, entries, weights in (("book", books, "ABCCD"), ("author", authors, "AB")):
         for id_, entry in entries.items():
-            expected = vector(list(zip(entry, "ABCD", strict=False)))
+            expected = vector(list(zip(entry, weights, strict=True)))
             same = connection.execute(
                 text(
                     f"SELECT search_vector = CAST(:expected AS tsvector) FROM {table}"
