@@ -56,6 +56,13 @@ fmt: install ## Fix formatting and what the linter can fix
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+.PHONY: docs docs-build
+docs: install ## Serve the documentation site at http://127.0.0.1:8001, rebuilt on every change
+	$(BIN)/mkdocs serve
+
+docs-build: install ## Build the documentation site into site/, failing on any warning (a broken link)
+	$(BIN)/mkdocs build --strict
+
 migrate: install-serve ## Upgrade the database to the newest migration
 	@mkdir -p data
 	$(BIN)/alembic upgrade head

@@ -23,7 +23,7 @@ from app.commands.copy_database import copy_database as copy_rows
 from app.db.migrations import alembic_config, schema_head
 from bench.dataset import DatasetInfo, sqlite_url
 
-# The collation the README's "Scaling out" asks for: names sort by code point, as on SQLite.
+# The collation docs/how-to/postgresql.md asks for: names sort by code point, as on SQLite.
 CREATE = "TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C.UTF-8'"
 
 

@@ -1,4 +1,5 @@
-"""The run's record: machine and version facts, a JSON file, and a Markdown table for the README."""
+"""The run's record: machine and version facts, a JSON file, and a Markdown table for the
+benchmark pages (docs/benchmarks/)."""
 
 import json
 import os
