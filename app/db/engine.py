@@ -32,6 +32,9 @@ class Database:
     write_engine: AsyncEngine
     reads: async_sessionmaker[AsyncSession]
     writes: async_sessionmaker[AsyncSession]
+    # The isolation level in which every statement of a read sees one snapshot (an export's
+    # pages); None where a read transaction already does (SQLite).
+    snapshot_isolation: str | None = None
 
     async def checkpoint(self) -> bool:
         """Move SQLite's WAL into the database file and empty it; False if a reader kept it."""
@@ -155,4 +158,5 @@ def create_database(settings: Settings) -> Database:
         write_engine=write_engine,
         reads=session_factory(read_engine),
         writes=session_factory(write_engine),
+        snapshot_isolation=None if is_sqlite(settings.database_url) else "REPEATABLE READ",
     )

@@ -1,5 +1,11 @@
-"""An export as a stream of text: keyset pages, each read in a short transaction of its own,
-so memory stays flat and no transaction stays open while a slow client reads."""
+"""An export as a stream of text: keyset pages, read in one transaction, so that the export
+is one snapshot of the catalogue (a book renamed meanwhile is listed once, as it was when
+the export began) and memory stays flat.
+
+The snapshot is SQLite's read transaction, and a REPEATABLE READ transaction on PostgreSQL.
+It lasts as long as the client takes to read the export: on SQLite a checkpoint cannot move
+past it meanwhile, so the WAL file grows with what is written during a slow export.
+"""
 
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,16 +26,19 @@ async def export_text(database: Database, query: ExportQuery) -> AsyncIterator[s
     `GET /books` by cursor, without a count."""
     file_format = by_name(query.format)
     yield file_format.header()
-    cursor = ""
-    while True:
-        page = query.page(cursor, BATCH_SIZE)
-        async with database.reads() as session, session.begin():
-            found = await BookRepository(session).page(page)
-        if found.items:
-            yield file_format.rows(exported(book) for book in found.items)
-        if found.next_cursor is None:
-            return
-        cursor = found.next_cursor
+    async with database.reads() as session, session.begin():
+        if (isolation := database.snapshot_isolation) is not None:
+            # Set before any statement: the transaction's first one takes the snapshot.
+            await session.connection(execution_options={"isolation_level": isolation})
+        books = BookRepository(session)
+        cursor = ""
+        while True:
+            found = await books.page(query.page(cursor, BATCH_SIZE))
+            if found.items:
+                yield file_format.rows(exported(book) for book in found.items)
+            if found.next_cursor is None:
+                return
+            cursor = found.next_cursor
 
 
 def exported(book: BookRead) -> dict[str, Any]:

@@ -37,6 +37,8 @@ COLUMNS = (
 LISTS = ("authors", "author_ids", "tags")
 # A spreadsheet writes the year 2008 as "2008.0"; any other fraction is not a year.
 WHOLE_NUMBER = re.compile(r"^[+-]?\d+(\.0*)?$")
+# A place in a series as a CSV cell writes it: 2, 1.5.
+DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
 TAG_SEPARATOR = "|"
 
 
@@ -116,6 +118,8 @@ class CsvFormat(FileFormat):
                 row[name] = [value for value in cell.split(TAG_SEPARATOR) if value.strip()]
             elif name == "published_year" and WHOLE_NUMBER.match(cell.strip()):
                 row[name] = int(float(cell)) if "." in cell else int(cell)
+            elif name == "series_position" and DECIMAL.match(cell.strip()):
+                row[name] = float(cell)
             else:
                 row[name] = cell
         return row

@@ -118,11 +118,15 @@ def shown(books: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return sorted(
         (
             book["title"],
-            book["author"]["name"],
+            tuple(author["name"] for author in book["authors"]),
             book["isbn"],
             book["published_year"],
             book["description"],
             tuple(book["tags"]),
+            book["publisher"],
+            book["language"],
+            book["series"],
+            book["series_position"],
         )
         for book in books
     )
@@ -137,6 +141,20 @@ async def test_export_then_import_into_an_empty_catalogue_reproduces_it(
         await create_author(source, "Same Name")
         twin = await create_author(source, "same name")
         await create_book(source, twin["id"], "By a twin", tags=["x"])
+        straub = await create_author(source, "Peter Straub")
+        king = await create_author(source, "Stephen King")
+        response = await source.post(
+            "/books",
+            json={
+                "title": "The Talisman",
+                "author_ids": [straub["id"], king["id"], twin["id"]],
+                "publisher": "Viking",
+                "language": "en-GB",
+                "series": "The Talisman",
+                "series_position": 1.5,
+            },
+        )
+        assert response.status_code == 201, response.text
         books = await all_books(source)
         tags = (await source.get("/tags")).json()["items"]
         exported = await source.get("/exports/books", params={"format": file_format})
@@ -146,7 +164,7 @@ async def test_export_then_import_into_an_empty_catalogue_reproduces_it(
             target, database, settings, exported.content, content_type=content_type
         )
         assert job["status"] == "succeeded"
-        assert job["rows_created"] == len(books) == 4
+        assert job["rows_created"] == len(books) == 5
         assert shown(await all_books(target)) == shown(books)
         copied = (await target.get("/tags")).json()["items"]
         assert [(tag["name"], tag["book_count"]) for tag in copied] == [
