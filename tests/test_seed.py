@@ -4,10 +4,12 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from app.books.isbn import normalize_isbn
+from app.books.schemas import SEEDED_AUTHORS
 from app.commands.seed import AUTHORS, BOOKS, TAGS, Seeded, seed
 from app.config import Settings
 from app.db.engine import create_database
 from app.models import Author, Book, BookTag, Tag
+from tests.helpers.serving import serving
 
 
 async def counts(settings: Settings) -> dict[str, int]:
@@ -65,3 +67,22 @@ async def test_seed_reuses_tags_that_already_exist(fresh_database: Callable[[], 
         authors=10, books=30, tags=len(TAGS) - 1
     )
     assert (await counts(settings))["Tag"] == len(TAGS)
+
+
+async def test_the_openapi_examples_work_on_a_seeded_database(
+    fresh_database: Callable[[], Settings],
+) -> None:
+    """ "Try it out" on the docs page sends the examples as they are: after `make seed` the
+    authors the book example names exist, and the book it describes can be created."""
+    settings = fresh_database()
+    await seed(settings)
+    async with serving(settings) as (client, _database):
+        schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+        [book] = schemas["BookCreate"]["examples"]
+        assert book["author_ids"] == list(SEEDED_AUTHORS)
+        created = await client.post("/books", json=book)
+        assert created.status_code == 201, created.text
+        names = [author["name"] for author in created.json()["authors"]]
+        assert names == ["Wendel Ravensworth", "Rhea Salcedo"]
+        [author] = schemas["AuthorCreate"]["examples"]
+        assert (await client.post("/authors", json=author)).status_code == 201
