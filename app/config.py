@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     metrics_enabled: bool = True
     slow_query_ms: float = Field(default=200, ge=0)
     workers: int = Field(default=1, ge=1)
+    # Where traces go (an OTLP/HTTP collector, such as http://127.0.0.1:4318); empty: none.
+    otel_exporter_otlp_endpoint: str = ""
 
     @field_validator("log_format", mode="before")
     @classmethod

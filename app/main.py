@@ -29,6 +29,7 @@ from app.kit.responses import install_response_middleware
 from app.kit.schemas import utf8_query_string
 from app.observe.logs import configure_logging
 from app.observe.middleware import install_observability
+from app.observe.tracing import install_tracing, span_exporter
 from app.state import State, state_of
 from app.tags.router import router as tags_router
 
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not await state.database_watch.check():
             tasks.append(asyncio.create_task(state.database_watch.retry()))
         if settings.import_runner:
-            runner = ImportRunner(state.database, settings)
+            runner = ImportRunner(state.database, settings, tracer=state.tracer)
             state.wake_imports = runner.wake_soon
             tasks.append(asyncio.create_task(runner.run_forever()))
         try:
@@ -77,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 with suppress(asyncio.CancelledError):
                     await task
             await close_database(state.database)
+            if (provider := getattr(app.state, "tracer_provider", None)) is not None:
+                provider.shutdown()  # sends the spans still waiting
 
     app = FastAPI(
         title="Folio",
@@ -102,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     install_response_middleware(app)
     install_observability(app, settings)
+    state = state_of(app)
+    state.tracer = install_tracing(app, state.database, span_exporter(settings))
     return app
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from opentelemetry.trace import NoOpTracer, Tracer
 
 from app.config import Settings
 from app.db.checks import DatabaseWatch
@@ -32,6 +33,9 @@ class State:
     database_watch: DatabaseWatch | None = None
     # Wakes this process's import runner; None when IMPORT_RUNNER is off.
     wake_imports: Callable[[], None] | None = None
+    # What the app traces itself (import batches); OpenTelemetry's no-op one unless traces
+    # are exported.
+    tracer: Tracer = field(default_factory=NoOpTracer)
 
 
 def state_of(app: FastAPI) -> State:

@@ -16,6 +16,7 @@ from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
+from opentelemetry.trace import NoOpTracer, Tracer
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
@@ -97,8 +98,15 @@ def validated(
 class ImportRunner:
     """Runs imports in this process, one at a time, until cancelled."""
 
-    def __init__(self, database: Database, settings: Settings, owner: str | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        owner: str | None = None,
+        tracer: Tracer | None = None,
+    ) -> None:
         self.database = database
+        self.tracer = tracer or NoOpTracer()
         self.batch_rows = settings.import_batch_rows
         self.lease = timedelta(seconds=settings.import_lease_seconds)
         self.poll_seconds = settings.import_poll_seconds
@@ -240,14 +248,19 @@ class ImportRunner:
         False when the run must stop: cancelled, finished, or its lease lost.
         """
         rows, faults = validated(batch, file_format, columns)
-        for attempt in range(1, BATCH_ATTEMPTS + 1):
-            try:
-                async with self.database.writes() as session, session.begin():
-                    return await self.apply(session, job, batch, rows, faults, on_batch)
-            except IntegrityError:
-                if attempt == BATCH_ATTEMPTS:
-                    raise
-                logger.info("batch of import %s lost a race; applying it again", job.id)
+        attributes: dict[str, str | int] = {
+            "folio.import.id": str(job.id),
+            "folio.import.rows": len(batch),
+        }
+        with self.tracer.start_as_current_span("import batch", attributes=attributes):
+            for attempt in range(1, BATCH_ATTEMPTS + 1):
+                try:
+                    async with self.database.writes() as session, session.begin():
+                        return await self.apply(session, job, batch, rows, faults, on_batch)
+                except IntegrityError:
+                    if attempt == BATCH_ATTEMPTS:
+                        raise
+                    logger.info("batch of import %s lost a race; applying it again", job.id)
         return False
 
     async def apply(
