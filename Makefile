@@ -88,11 +88,11 @@ backup: install-serve ## Copy the SQLite database, even while it serves: make ba
 	$(BIN)/python -m app.commands.backup $(BACKUP)
 
 .PHONY: import export
-import: install ## Import a CSV or NDJSON file of books: make import FILE=books.csv [ARGS="--on-duplicate update"]
+import: install-serve ## Import a CSV or NDJSON file of books: make import FILE=books.csv [ARGS="--on-duplicate update"]
 	@test -n "$(FILE)" || { echo 'usage: make import FILE=books.csv [ARGS="--on-duplicate skip --dry-run"]'; exit 2; }
 	$(BIN)/python -m app.imports '$(FILE)' $(ARGS)
 
-export: install ## Export the books in the import format: make export [OUT=books.ndjson] [ARGS="--format csv"]
+export: install-serve ## Export the books in the import format: make export [OUT=books.ndjson] [ARGS="--format csv"]
 	$(BIN)/python -m app.exports $(if $(OUT),--output '$(OUT)') $(ARGS)
 
 .PHONY: fuzz

@@ -7,17 +7,16 @@ import sys
 import uvicorn
 
 from app.db.checks import EXIT_CONFIG, check_start
-from app.observe.logs import configure_logging
 
 if __name__ == "__main__":
     argparse.ArgumentParser(
         prog="python -m app",
         description="Check the settings and the database, then serve Folio on HOST:PORT.",
-        epilog=f"Every setting is an environment variable (see the README); exit code"
-        f" {EXIT_CONFIG} means a setting must be corrected, as the one line on stderr says.",
+        epilog="Every setting is an environment variable (docs/reference/configuration.md);"
+        f" exit code {EXIT_CONFIG} means a setting must be corrected, as the one line on stderr"
+        " says.",
     ).parse_args()
     settings = check_start()
-    configure_logging(settings)
     # uvicorn finishes in-flight requests and the lifespan on SIGTERM, then re-raises the
     # signal to the handler it found; exiting 0 there tells supervisors the stop was clean.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -7,20 +7,24 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import TypeDecorator
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from app.config import Settings
+from app.db import faults
+from app.db.checks import EXIT_CONFIG, EXIT_UNAVAILABLE, NotYet, check_start, error_for, refuse
 from app.db.engine import create_engine, is_sqlite
 from app.observe.logs import configure_logging
 from app.search.schema import include_object
 
 config = context.config
-# The alembic command logs as the server does (LOG_FORMAT, LOG_LEVEL); callers that set up
-# logging themselves (the tests) turn this off.
+# The alembic command (`make migrate`) starts as every Folio command does: a wrong setting is
+# one line and exit code 78, and it logs as the server does (LOG_FORMAT, LOG_LEVEL). Callers
+# that give the URL and set up logging themselves (the tests) turn this off.
 if config.attributes.get("configure_logging", True):
-    configure_logging(Settings())
+    configure_logging(check_start("migrate", serving=False, database=False))
 
 
 def database_url() -> str:
@@ -84,6 +88,13 @@ async def run_async_migrations() -> None:
             await connection.run_sync(run_migrations)
             if is_sqlite(database_url()):
                 await connection.run_sync(check_foreign_keys)
+    except (DBAPIError, OSError) as exc:
+        if faults.classify(exc) is None:
+            raise  # a migration's own failure: its traceback says where
+        # The database cannot be reached or used: one line, as `python -m app` says it.
+        problem = error_for(exc, make_url(database_url()))
+        code = EXIT_UNAVAILABLE if isinstance(problem, NotYet) else EXIT_CONFIG
+        refuse(f"migrate cannot start: {problem}", code)
     finally:
         await engine.dispose()
 

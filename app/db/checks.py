@@ -10,8 +10,10 @@ server starts anyway, answers 503 meanwhile, and `DatabaseWatch` retries until i
 
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
@@ -26,6 +28,7 @@ from app.config import Settings
 from app.db import faults
 from app.db.engine import create_engine
 from app.db.migrations import alembic_config
+from app.observe.logs import RequestIdFilter, configure_logging, json_formatter
 
 logger = logging.getLogger(__name__)
 
@@ -247,18 +250,31 @@ def check_start(command: str = "folio", *, serving: bool = True, database: bool 
 
     Every command starts here: the server (`serving`), which starts through what can pass by
     itself, and the one-off commands, which stop with one line. A command that opens its own
-    databases (`database=False`: backups, copies) has only its settings checked.
+    databases (`database=False`: backups, copies) has only its settings checked. The server's
+    logging is set up as soon as its settings are read, so what it says next is in LOG_FORMAT.
     """
     try:
         settings = read_settings()
+        database_url(settings)
+        if serving:
+            configure_logging(settings)
         if database:
             asyncio.run(check_database(settings))
     except ConfigurationError as exc:
-        sys.stderr.write(f"{command} cannot start: {exc}\n")
-        raise SystemExit(EXIT_CONFIG) from None
+        refuse(f"{command} cannot start: {exc}", EXIT_CONFIG)
     except NotYet as exc:
         if not serving:
-            sys.stderr.write(f"{command} cannot start now: {exc}; try again later\n")
-            raise SystemExit(EXIT_UNAVAILABLE) from None
+            refuse(f"{command} cannot start now: {exc}; try again later", EXIT_UNAVAILABLE)
         logger.warning("database not ready (%s); serving 503s and retrying meanwhile", exc)
     return settings
+
+
+def refuse(line: str, code: int) -> NoReturn:
+    """Say on stderr in one line why the command stops (a JSON line when LOG_FORMAT=json asks
+    for one, even if the other settings are wrong), and exit with `code`."""
+    if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
+        record = logging.LogRecord(logger.name, logging.ERROR, __file__, 0, line, (), None)
+        RequestIdFilter().filter(record)
+        line = json_formatter().format(record)
+    sys.stderr.write(line + "\n")
+    raise SystemExit(code)

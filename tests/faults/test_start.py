@@ -1,6 +1,7 @@
 """`python -m app` refuses what an operator must fix in one line, and serves 503s through
 what passes by itself until it has passed."""
 
+import json
 import os
 import shutil
 import sqlite3
@@ -204,3 +205,22 @@ def test_a_lock_at_start_is_served_as_503s_until_it_is_released(
     assert "Traceback" not in log
     assert log.count("database unavailable: busy") == 1, log
     assert log.count("database available again") == 1, log
+
+
+def test_a_refusal_is_one_json_line_when_json_is_asked_for() -> None:
+    result = start(LOG_FORMAT="json", POOL_SIZE="0")
+    assert result.returncode == EXIT_CONFIG, result.stderr
+    [line] = result.stderr.splitlines()
+    refusal = json.loads(line)
+    assert refusal["level"] == "ERROR"
+    assert refusal["message"].startswith("folio cannot start: POOL_SIZE=0 is not valid")
+
+
+def test_a_database_not_ready_yet_is_said_in_json_when_json_is_asked_for(tmp_path: Path) -> None:
+    url = f"postgresql+asyncpg://folio@{HOST}:{free_port()}/folio"
+    server = ServerProcess(url, tmp_path / "server.log", LOG_FORMAT="json")
+    with launched(server) as client:
+        assert_retry_later(client.get("/health/ready"), "cannot be reached")
+    lines = [json.loads(line) for line in server.log_text().splitlines()]
+    messages = [line["message"] for line in lines]
+    assert any(message.startswith("database not ready") for message in messages), messages
