@@ -9,6 +9,8 @@ import time
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
@@ -24,10 +26,17 @@ UNMATCHED = "unmatched"  # the route label of a path no route serves, whatever t
 
 
 def route_template(scope: Scope) -> str:
-    """The path template of the route that served the request (`/books/{book_id}`)."""
+    """The path template of the route that served the request (`/books/{book_id}`), or of the
+    route whose path it names when no route served it: a HEAD (served as a GET of its own
+    scope), a request the access check refused, a CORS preflight, a method the route lacks."""
     route: Any = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED
+    if isinstance(path := getattr(route, "path", None), str):
+        return path
+    # FastAPI keeps included routers whole; their routes, flattened, match the scope.
+    for candidate in iter_route_contexts(getattr(scope.get("app"), "routes", [])):
+        if candidate.matches(scope)[0] is not Match.NONE:
+            return str(candidate.path)
+    return UNMATCHED
 
 
 def sent_request_id(scope: Scope) -> bytes | None:

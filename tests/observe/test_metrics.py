@@ -178,3 +178,33 @@ def test_several_workers_report_every_request(
     assert {value(samples, "folio_http_requests_total", **labels) for samples in scrapes} == {40}
     # Both workers keep their values in the directory (each set its pool size at start).
     assert len(list(directory.glob("gauge_livesum_*.db"))) == 2
+
+
+async def test_requests_no_route_served_are_labelled_by_the_route_they_name(
+    fresh_database: Callable[[], Settings],
+) -> None:
+    """A HEAD, a request refused before routing, a CORS preflight and a method a path lacks
+    carry their route's template, not `unmatched`."""
+    settings = fresh_database().model_copy(update={"cors_origins": "https://app.example"})
+    async with serving(settings) as (client, _database):
+        author = (await client.post("/authors", json={"name": "Labelled"})).json()["id"]
+        before = await scrape(client)
+        await client.head(f"/authors/{author}")
+        await client.post("/authors", json={"name": "No key"}, headers={"Authorization": ""})
+        preflight = {
+            "Origin": "https://app.example",
+            "Access-Control-Request-Method": "POST",
+        }
+        await client.options("/books", headers=preflight)
+        await client.put(f"/authors/{author}", json={})
+        after = await scrape(client)
+
+    def grew(**labels: str) -> float:
+        name = "folio_http_requests_total"
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew(method="HEAD", route="/authors/{author_id}", status="200") == 1
+    assert grew(method="POST", route="/authors", status="401") == 1
+    assert grew(method="OPTIONS", route="/books", status="200") == 1
+    assert grew(method="PUT", route="/authors/{author_id}", status="405") == 1
+    assert grew(method="HEAD", route="unmatched", status="200") == 0
