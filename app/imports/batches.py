@@ -10,6 +10,7 @@ from sqlmodel import SQLModel, bindparam, col, delete, insert, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.imports.schemas import ImportRow
+from app.kit.quoting import MESSAGE_CHARACTERS, shortened
 from app.kit.repository import insert_missing, insert_rows
 from app.models import (
     BOOK_TAG,
@@ -55,6 +56,9 @@ class Outcome:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def error(self, line: int, loc: str | None, msg: str, type_: str) -> None:
+        # `loc` may be a key the file made up, and `msg` may quote the row.
+        loc = None if loc is None else shortened(loc)
+        msg = shortened(msg, MESSAGE_CHARACTERS)
         self.errors.append({"line": line, "loc": loc, "msg": msg, "type": type_})
 
 
