@@ -20,8 +20,8 @@ from app.health.router import router as health_router
 from app.idempotency.purge import purge_periodically
 from app.imports.router import router as imports_router
 from app.imports.runner import ImportRunner
-from app.keys.guard import authenticate
 from app.keys.limits import RateLimits
+from app.keys.openapi import with_access
 from app.keys.router import router as keys_router
 from app.kit.docs import install_docs, operation_id
 from app.kit.errors import every_route_problem_responses, install_error_handlers
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A catalogue of authors, books and tags.",
         version="1.0.0",
         lifespan=lifespan,
-        dependencies=[Depends(utf8_query_string), Depends(authenticate)],
+        dependencies=[Depends(utf8_query_string)],
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(imports_router)
     app.include_router(exports_router)
     install_docs(app)
+    app.openapi = with_access(app, settings)  # type: ignore[method-assign]
     install_response_middleware(app)
     install_observability(app, settings)
     return app

@@ -325,7 +325,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def every_route_problem_responses() -> dict[int | str, dict[str, Any]]:
-    """The error answers of any route at all: a key that is sent is checked everywhere, a
-    rate limit, a query string that is not UTF-8, a bug."""
-    every = problem_responses(401, 403, 429)
-    return {status: every[status] for status in (401, 403, 422, 429, 500)}
+    """The error answers of any route at all: a query string that is not UTF-8, a bug. Those
+    of the access check depend on the route and the settings (app/keys/openapi.py)."""
+    every = problem_responses()
+    return {status: every[status] for status in (422, 500)}
