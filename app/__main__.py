@@ -27,6 +27,10 @@ if __name__ == "__main__":
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        # uvicorn trusts X-Forwarded-For from loopback unless told otherwise; Folio trusts only
+        # the proxies FORWARDED_ALLOW_IPS names, as the limits count by the client's address.
+        proxy_headers=bool(settings.forwarded_allow_ips.strip()),
+        forwarded_allow_ips=settings.forwarded_allow_ips.strip() or None,
         # Logging is Folio's (one format for every line), and so is the access line.
         log_config=None,
         access_log=False,

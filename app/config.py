@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = Field(default=20, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1)
     cors_origins: str = ""
+    # The proxies (comma-separated addresses, or `*`) whose X-Forwarded-For names the client;
+    # none by default, since any process on the host could otherwise pick its own address.
+    forwarded_allow_ips: str = ""
     # Imports: the largest upload, rows per batch (one transaction each), how long a runner's
     # claim lasts without a heartbeat, how often an idle runner looks for work, and whether
     # this process runs imports at all.
