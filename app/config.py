@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=600, ge=0)
     auth_failures_per_minute: int = Field(default=20, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1)
+    # Event streams open at once, in all and per client address; each holds a connection.
+    max_event_streams: int = Field(default=200, ge=1)
+    max_event_streams_per_client: int = Field(default=10, ge=1)
     cors_origins: str = ""
     # The proxies (comma-separated addresses, or `*`) whose X-Forwarded-For names the client;
     # none by default, since any process on the host could otherwise pick its own address.

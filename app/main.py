@@ -76,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
                 with suppress(asyncio.CancelledError):
                     await task
+            if state.event_watch is not None:
+                await state.event_watch.stop()
             await close_database(state.database)
 
     app = FastAPI(

@@ -7,7 +7,7 @@ know nothing of requests.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, FastAPI, Request
 
@@ -17,11 +17,16 @@ from app.db.engine import Database
 from app.idempotency.in_flight import InFlight
 from app.keys.limits import RateLimits
 
+if TYPE_CHECKING:
+    # Only named here: the watcher reads through the imports' repository, which needs this.
+    from app.imports.watch import EventWatch
+
 
 @dataclass
 class State:
     """The settings, the database, the schema the code expects, the request limits, the keys in
-    flight, the start-up check still running and the import runner to wake."""
+    flight, the start-up check still running, the import runner to wake and the event
+    streams' watcher."""
 
     settings: Settings
     database: Database
@@ -32,6 +37,8 @@ class State:
     database_watch: DatabaseWatch | None = None
     # Wakes this process's import runner; None when IMPORT_RUNNER is off.
     wake_imports: Callable[[], None] | None = None
+    # Finds new events for the open event streams; made at the first stream.
+    event_watch: "EventWatch | None" = None
 
 
 def state_of(app: FastAPI) -> State:
