@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     metrics_enabled: bool = True
     slow_query_ms: float = Field(default=200, ge=0)
     workers: int = Field(default=1, ge=1)
+    # Connections: the time a client has to send a request's headers, how long an idle one is
+    # kept between requests, and how many may be open at once (past it a 503 problem).
+    header_timeout_seconds: float = Field(default=10, gt=0)
+    keep_alive_seconds: int = Field(default=5, ge=1)
+    max_connections: int = Field(default=1000, ge=1)
 
     @field_validator("log_format", mode="before")
     @classmethod
