@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1)
     # Where traces go (an OTLP/HTTP collector, such as http://127.0.0.1:4318); empty: none.
     otel_exporter_otlp_endpoint: str = ""
+    # Connections: the time a client has to send a request's headers, how long an idle one is
+    # kept between requests, and how many may be open at once (past it a 503 problem).
+    header_timeout_seconds: float = Field(default=10, gt=0)
+    keep_alive_seconds: int = Field(default=5, ge=1)
+    max_connections: int = Field(default=1000, ge=1)
 
     @field_validator("log_format", mode="before")
     @classmethod
@@ -54,7 +59,13 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=600, ge=0)
     auth_failures_per_minute: int = Field(default=20, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1)
+    # Event streams open at once, in all and per client address; each holds a connection.
+    max_event_streams: int = Field(default=200, ge=1)
+    max_event_streams_per_client: int = Field(default=10, ge=1)
     cors_origins: str = ""
+    # The proxies (comma-separated addresses, or `*`) whose X-Forwarded-For names the client;
+    # none by default, since any process on the host could otherwise pick its own address.
+    forwarded_allow_ips: str = ""
     # Imports: the largest upload, rows per batch (one transaction each), how long a runner's
     # claim lasts without a heartbeat, how often an idle runner looks for work, and whether
     # this process runs imports at all.

@@ -20,8 +20,8 @@ from app.health.router import router as health_router
 from app.idempotency.purge import purge_periodically
 from app.imports.router import router as imports_router
 from app.imports.runner import ImportRunner
-from app.keys.guard import authenticate
 from app.keys.limits import RateLimits
+from app.keys.openapi import with_access
 from app.keys.router import router as keys_router
 from app.kit.docs import install_docs, operation_id
 from app.kit.errors import every_route_problem_responses, install_error_handlers
@@ -77,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
                 with suppress(asyncio.CancelledError):
                     await task
+            for stop in state.on_stop:
+                await stop()
             await close_database(state.database)
             if (provider := getattr(app.state, "tracer_provider", None)) is not None:
                 provider.shutdown()  # sends the spans still waiting
@@ -86,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A catalogue of authors, books and tags.",
         version="1.0.0",
         lifespan=lifespan,
-        dependencies=[Depends(utf8_query_string), Depends(authenticate)],
+        dependencies=[Depends(utf8_query_string)],
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(imports_router)
     app.include_router(exports_router)
     install_docs(app)
+    app.openapi = with_access(app, settings)  # type: ignore[method-assign]
     install_response_middleware(app)
     install_observability(app, settings)
     state = state_of(app)

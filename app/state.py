@@ -5,7 +5,7 @@ Only the modules above the database read it: the engines, the start-up check and
 know nothing of requests.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -22,7 +22,8 @@ from app.keys.limits import RateLimits
 @dataclass
 class State:
     """The settings, the database, the schema the code expects, the request limits, the keys in
-    flight, the start-up check still running and the import runner to wake."""
+    flight, the start-up check still running, the import runner to wake and the event
+    streams' watcher."""
 
     settings: Settings
     database: Database
@@ -36,6 +37,8 @@ class State:
     # What the app traces itself (import batches); OpenTelemetry's no-op one unless traces
     # are exported.
     tracer: Tracer = field(default_factory=NoOpTracer)
+    # What must stop before the database closes (the event streams' watcher, once made).
+    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 def state_of(app: FastAPI) -> State:

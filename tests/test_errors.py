@@ -76,6 +76,21 @@ async def test_validation_errors_say_where_without_echoing_input(client: AsyncCl
     assert "secret-input" not in answer.text
 
 
+async def test_an_error_quotes_no_more_than_a_short_part_of_the_input(
+    client: AsyncClient,
+) -> None:
+    answers = [
+        await client.get("/books", params={"sort": "title,-" + "x" * 190}),
+        await client.get("/books", params={"x" * 20_000: "1"}),
+        await client.post("/authors", json={"name": "A", "x" * 20_000: 1}),
+    ]
+    for answer in answers:
+        body = assert_problem(answer, 422)
+        assert len(answer.content) < 1_000, body
+        assert "x" * 40 in answer.text  # enough to see what was meant
+        assert "x" * 60 not in answer.text
+
+
 async def test_unknown_route_and_method(client: AsyncClient) -> None:
     assert_problem(await client.get("/nowhere"), 404)
     assert_problem(await client.put("/authors"), 405)

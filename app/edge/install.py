@@ -2,10 +2,10 @@
 check, body size."""
 
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
 
 from app.config import Settings
 from app.edge.body import BodyLimit
+from app.edge.cors import Cors
 from app.edge.framing import Framing
 from app.keys.guard import AccessCheck
 
@@ -48,7 +48,7 @@ def install_edge(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(Framing)
     if origins := cors_origins(settings):
         app.add_middleware(
-            CORSMiddleware,
+            Cors,
             allow_origins=origins,
             allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=CORS_REQUEST_HEADERS,

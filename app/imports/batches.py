@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.imports.authors import AuthorResolver, Known
 from app.imports.schemas import ImportRow
+from app.kit.quoting import MESSAGE_CHARACTERS, shortened
 from app.kit.repository import insert_missing, insert_rows, joined_text
 from app.models import (
     BOOK_AUTHOR,
@@ -75,6 +76,9 @@ class Outcome:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def error(self, line: int, loc: str | None, msg: str, type_: str) -> None:
+        # `loc` may be a key the file made up, and `msg` may quote the row.
+        loc = None if loc is None else shortened(loc)
+        msg = shortened(msg, MESSAGE_CHARACTERS)
         self.errors.append({"line": line, "loc": loc, "msg": msg, "type": type_})
 
 

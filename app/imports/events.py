@@ -1,22 +1,30 @@
 """An import's events as a Server-Sent Events stream: past events, then new ones as they are
-written, ending after the import's last."""
+written, ending after the import's last.
 
-import asyncio
+The past events are read by the request, with its own session; the new ones come from the
+process's watcher (app/imports/watch.py), so an open stream holds no session and sends no
+statement of its own, and a client that goes away cancels no database work.
+"""
+
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import Request
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
-from app.imports.repository import ImportRepository
 from app.imports.schemas import ImportEventRead
+from app.imports.watch import EventWatch, Follower
+from app.keys.guard import client_address
 from app.models import ImportEvent
 from app.state import request_state
 
 EVENT_STREAM = "text/event-stream"
-STREAM_POLL_SECONDS = 0.5
 KEEP_ALIVE_SECONDS = 15.0
 FINAL_EVENTS = ("succeeded", "failed", "cancelled")
+# Past events the request reads itself; the watcher sends any beyond them.
+PAST_EVENTS = 100
 
 
 def event_read(found: ImportEvent) -> ImportEventRead:
@@ -31,35 +39,68 @@ def wants_stream(request: Request) -> bool:
     return EVENT_STREAM in request.headers.get("accept", "")
 
 
-async def event_stream(request: Request, import_id: uuid.UUID, after: int) -> AsyncIterator[str]:
-    """Past events, then new ones as they are written, until the import's last.
+def watch_of(request: Request) -> EventWatch:
+    """The process's watcher, made at the first stream and stopped with the app."""
+    watch: EventWatch | None = getattr(request.app.state, "event_watch", None)
+    if watch is None:
+        state = request_state(request)
+        watch = EventWatch(state.database, state.settings)
+        request.app.state.event_watch = watch
+        state.on_stop.append(watch.stop)
+    return watch
 
-    The stream outlives the request's session, so each look at the table opens a short
-    session of its own: no transaction stays open while the client watches.
-    """
-    reads = request_state(request).database.reads
-    quiet = 0.0
+
+def message(item: ImportEvent) -> str:
+    data = event_read(item).model_dump_json()
+    return f"id: {item.id}\nevent: {item.type}\ndata: {data}\n\n"
+
+
+def ends(past: list[ImportEvent], finished: bool) -> bool:
+    """Whether the stream ends with the past events: they hold the last one, or the import
+    finished and its last event came before `Last-Event-ID`."""
+    return any(item.type in FINAL_EVENTS for item in past) or (finished and not past)
+
+
+async def event_stream(past: list[ImportEvent], follower: Follower | None) -> AsyncIterator[str]:
+    """The past events, then those the watcher finds, until the import's last; a comment
+    every KEEP_ALIVE_SECONDS while nothing happens, so proxies keep the connection."""
+    found = past
     while True:
-        async with reads() as session, session.begin():
-            repository = ImportRepository(session)
-            found = await repository.events_after(import_id, after, 100)
-            job = None if found else await repository.get(import_id)
-        if job is not None and job.finished:
-            return  # its last event came before `Last-Event-ID`
         for item in found:
-            assert item.id is not None
-            after = item.id
-            data = event_read(item).model_dump_json()
-            yield f"id: {item.id}\nevent: {item.type}\ndata: {data}\n\n"
+            yield message(item)
             if item.type in FINAL_EVENTS:
                 return
-        if found:
-            quiet = 0.0
-            continue
-        if await request.is_disconnected():
+        if follower is None:
             return
-        await asyncio.sleep(STREAM_POLL_SECONDS)
-        quiet += STREAM_POLL_SECONDS
-        if quiet >= KEEP_ALIVE_SECONDS:
-            quiet = 0.0
+        found = await follower.next(KEEP_ALIVE_SECONDS)
+        if not found:
             yield ": still running\n\n"
+
+
+class EventStreamResponse(StreamingResponse):
+    """A stream that gives its place back to the watcher however it ends: finished, its
+    client gone, or never started because the client went away first."""
+
+    def __init__(self, body: AsyncIterator[str], on_close: Callable[[], None]) -> None:
+        super().__init__(body, media_type=EVENT_STREAM, headers={"Cache-Control": "no-store"})
+        self.on_close = on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.on_close()
+
+
+def stream_response(
+    request: Request, import_id: uuid.UUID, after: int, past: list[ImportEvent], finished: bool
+) -> StreamingResponse:
+    """The stream of the import's events after `after`, which begin with `past`; a 429 or
+    503 problem past the caps on open streams."""
+    if ends(past, finished):
+        return EventStreamResponse(event_stream(past, None), on_close=lambda: None)
+    watch = watch_of(request)
+    last = past[-1].id if past else after
+    assert last is not None
+    follower = watch.follow(import_id, client_address(request), last)
+    return EventStreamResponse(event_stream(past, follower), lambda: watch.leave(follower))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 from app.imports.reader import RowError, Unreadable
+from app.kit.quoting import quoted_list
 from app.models.import_job import FormatName
 
 COLUMNS = (
@@ -90,7 +91,7 @@ class CsvFormat(FileFormat):
         unknown = [name for name in columns if name not in COLUMNS]
         if unknown:
             raise Unreadable(
-                f"Unknown columns {', '.join(map(repr, unknown))}; known: {', '.join(COLUMNS)}."
+                f"Unknown columns {quoted_list(unknown)}; known: {', '.join(COLUMNS)}."
             )
         if len(set(columns)) != len(columns):
             raise Unreadable("A column is named twice in the header.")

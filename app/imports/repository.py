@@ -74,6 +74,17 @@ class ImportRepository:
         found = dict((await self.session.exec(statement)).all())
         return {status: found.get(status, 0) for status in STATUSES}
 
+    async def newest_event_ids(self, import_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """The id of each import's newest event, for those that have one."""
+        newest = func.max(ImportEvent.id)
+        statement = (
+            select(ImportEvent.import_id, newest)
+            .where(col(ImportEvent.import_id).in_(import_ids))
+            .group_by(col(ImportEvent.import_id))
+        )
+        found = (await self.session.exec(statement)).all()
+        return {import_id: last for import_id, last in found if last is not None}
+
     async def events_after(self, import_id: uuid.UUID, after: int, limit: int) -> list[ImportEvent]:
         """The import's events that follow event `after`, oldest first."""
         statement = (

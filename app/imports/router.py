@@ -4,10 +4,15 @@ import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
-from fastapi.responses import StreamingResponse
 
 from app.idempotency.guard import IdempotencyDep
-from app.imports.events import EVENT_STREAM, event_read, event_stream, wants_stream
+from app.imports.events import (
+    EVENT_STREAM,
+    PAST_EVENTS,
+    event_read,
+    stream_response,
+    wants_stream,
+)
 from app.imports.repository import ImportDep, ImportRepositoryDep, LockedImportDep
 from app.imports.schemas import (
     ImportErrorQuery,
@@ -167,7 +172,8 @@ async def list_import_errors(
             "content": {EVENT_STREAM: {"schema": {"type": "string"}}},
             "description": "A page of events, or with `Accept: text/event-stream` a stream.",
         },
-        **problem_responses(404),
+        # A stream past the cap of its client (429) or of the server (503).
+        **problem_responses(404, 429),
     },
 )
 async def list_import_events(
@@ -183,11 +189,9 @@ async def list_import_events(
 ) -> Page[ImportEventRead] | Response:
     """List an import's events, oldest first, or stream them as Server-Sent Events."""
     if wants_stream(request):
-        return StreamingResponse(
-            event_stream(request, job.id, int(last_event_id or 0)),
-            media_type=EVENT_STREAM,
-            headers={"Cache-Control": "no-store"},
-        )
+        after = int(last_event_id or 0)
+        past = await imports.events_after(job.id, after, PAST_EVENTS)
+        return stream_response(request, job.id, after, past, job.finished)
     found = await imports.events(job.id, query)
     return pager.answer(found.with_items([event_read(item) for item in found.items]), query)
 

@@ -29,6 +29,7 @@ from app.imports.leases import LeaseRepository
 from app.imports.reader import Chunks, Record, RowError, Unreadable, check_utf8, records
 from app.imports.repository import ImportRepository, event
 from app.imports.schemas import ImportRow
+from app.kit.quoting import MESSAGE_CHARACTERS, shortened
 from app.models import Import
 from app.models.import_chunk import CHUNK_BYTES
 
@@ -50,7 +51,8 @@ def problem(import_id: uuid.UUID, title: str, status: int, detail: str) -> dict[
         "type": "about:blank",
         "title": title,
         "status": status,
-        "detail": detail,
+        # Stored with the import and listed with every page of imports: kept small.
+        "detail": shortened(detail, MESSAGE_CHARACTERS),
         "instance": f"/imports/{import_id}",
     }
 

@@ -13,8 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.datastructures import MutableHeaders
@@ -47,13 +46,6 @@ EXEMPT_PATHS = ("/health/", "/metrics", "/docs", "/redoc", "/openapi.json")
 KEY_MANAGEMENT_PATH = "/api-keys"
 NOT_AUTHENTICATED = "A valid API key is needed: send `Authorization: Bearer <key>`."
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
-
-bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="bearer",
-    description="An API key, `Authorization: Bearer folio_...`. Changing data needs `write`, "
-    "managing keys `admin`; reads need none unless the server requires `read`.",
-)
 
 
 @dataclass(frozen=True)
@@ -169,12 +161,9 @@ class AccessCheck(HttpMiddleware):
             await record_use(request_state(request).database, api_key)
 
 
-async def authenticate(
-    request: Request,
-    _declared: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
-) -> Caller:
-    """The caller `AccessCheck` found; as an app-level dependency it also puts the bearer
-    scheme on every operation of the OpenAPI document."""
+async def authenticate(request: Request) -> Caller:
+    """The caller `AccessCheck` found (what the OpenAPI document says of it is in
+    app/keys/openapi.py)."""
     caller = getattr(request.state, "caller", None)
     return caller if isinstance(caller, Caller) else Caller()
 

@@ -33,6 +33,7 @@ from starlette.routing import Match
 
 from app.db.driver_errors import violated_constraint
 from app.db.faults import classify, report
+from app.kit.quoting import MESSAGE_CHARACTERS, shortened
 from app.observe.request_id import HEADER as REQUEST_ID_HEADER
 from app.observe.request_id import current_request_id
 
@@ -170,9 +171,17 @@ def problem(
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    """Keep what a client needs from each validation error, and nothing it sent."""
+    """Keep what a client needs from each validation error, and nothing it sent.
+
+    A `loc` may hold a name the client made up (an unknown query parameter or body field),
+    so its names are shortened as any quoted input is.
+    """
     return [
-        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+        {
+            "loc": [shortened(part) if isinstance(part, str) else part for part in error["loc"]],
+            "msg": shortened(error["msg"], MESSAGE_CHARACTERS),
+            "type": error["type"],
+        }
         for error in jsonable_encoder(exc.errors(), exclude={"input", "ctx", "url"})
     ]
 
@@ -316,7 +325,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def every_route_problem_responses() -> dict[int | str, dict[str, Any]]:
-    """The error answers of any route at all: a key that is sent is checked everywhere, a
-    rate limit, a query string that is not UTF-8, a bug."""
-    every = problem_responses(401, 403, 429)
-    return {status: every[status] for status in (401, 403, 422, 429, 500)}
+    """The error answers of any route at all: a query string that is not UTF-8, a bug. Those
+    of the access check depend on the route and the settings (app/keys/openapi.py)."""
+    every = problem_responses()
+    return {status: every[status] for status in (422, 500)}

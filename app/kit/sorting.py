@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
 
+from app.kit.quoting import quoted
+
 # A sort field and whether it is descending.
 SortKey = tuple[str, bool]
 # A column of the statement and whether it is descending.
@@ -73,7 +75,7 @@ class Sorting:
             name = item.strip()
             if name.removeprefix("-") not in self.columns:
                 allowed = ", ".join(self.names)
-                raise ValueError(f"unknown sort field {name!r}; allowed: {allowed}")
+                raise ValueError(f"unknown sort field {quoted(name)}; allowed: {allowed}")
             keys.append((name.removeprefix("-"), name.startswith("-")))
         return keys
 

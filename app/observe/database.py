@@ -12,7 +12,7 @@ from typing import Any
 from prometheus_client import Histogram
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolProxiedConnection
 
 from app.config import Settings
 from app.observe import metrics
@@ -20,6 +20,7 @@ from app.observe import metrics
 logger = logging.getLogger("app.statements")
 
 STARTED = "folio_statement_started"  # the key of the running statement's start in conn.info
+COUNTED = "folio_checked_out"  # set in a pool record's record_info while the gauge counts it
 
 
 class TimedPool(AsyncAdaptedQueuePool):
@@ -57,6 +58,13 @@ def observe_engine(engine: AsyncEngine, settings: Settings, role: str) -> None:
 
 
 def watch_pool(engine: AsyncEngine, role: str) -> None:
+    """Count checked-out connections by pairing each checkin with the checkout it ends.
+
+    SQLAlchemy also fires `checkin` for a connection whose checkout never finished: a task
+    cancelled while the pool pinged or opened the connection (a client that went away) has
+    the record returned without a `checkout` event. Counting every checkin drove the gauge
+    below zero, so only a record this listener saw checked out is counted back in.
+    """
     # SQLAlchemy's pool events; SQLModel has none of its own.
     checked_out = metrics.CHECKED_OUT.labels(role)
     pool = engine.pool
@@ -64,12 +72,16 @@ def watch_pool(engine: AsyncEngine, role: str) -> None:
         metrics.POOL_SIZE.labels(role).set(pool.size())
 
     @event.listens_for(engine.sync_engine, "checkout")
-    def on_checkout(*_args: Any) -> None:
-        checked_out.inc()
+    def on_checkout(_dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        # `record_info` outlives an invalidation, which replaces the connection (and `info`).
+        if record.record_info is not None and not record.record_info.get(COUNTED):
+            record.record_info[COUNTED] = True
+            checked_out.inc()
 
     @event.listens_for(engine.sync_engine, "checkin")
-    def on_checkin(*_args: Any) -> None:
-        checked_out.dec()
+    def on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        if record.record_info is not None and record.record_info.pop(COUNTED, False):
+            checked_out.dec()
 
 
 def watch_statements(engine: AsyncEngine, threshold: float, role: str, count: bool) -> None:

@@ -34,6 +34,41 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class OncePerInterval(logging.Filter):
+    """Let one record starting with one of `messages` through per `seconds`, saying how many
+    were held back since the last one.
+
+    asyncio logs each failed `accept()` (out of file descriptors) with its traceback, up to
+    the listening backlog's length at a time, and schedules as many retries, each of which
+    logs again if the socket has closed meanwhile (Python 3.11 to 3.13).
+    """
+
+    def __init__(self, messages: list[str], seconds: float) -> None:
+        super().__init__()
+        self.messages = tuple(messages)
+        self.seconds = seconds
+        self.last = -seconds
+        self.held = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith(self.messages):
+            return True
+        now = time.monotonic()
+        if now - self.last < self.seconds:
+            self.held += 1
+            return False
+        if self.held:
+            record.msg = f"{record.msg} ({self.held} more like it held back)"
+        self.last, self.held = now, 0
+        return True
+
+
+ACCEPT_FAILED = [
+    "socket.accept() out of system resource",
+    "Exception in callback BaseSelectorEventLoop._start_serving",
+]
+
+
 class TextFormatter(logging.Formatter):
     """Lines that sort by time across hosts: ISO 8601 in UTC, with milliseconds."""
 
@@ -62,7 +97,10 @@ def logging_config(settings: Settings) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": RequestIdFilter, "missing": None if json else "-"}},
+        "filters": {
+            "request_id": {"()": RequestIdFilter, "missing": None if json else "-"},
+            "accept_failed": {"()": OncePerInterval, "messages": ACCEPT_FAILED, "seconds": 10},
+        },
         "formatters": {"folio": {"()": json_formatter if json else TextFormatter}},
         "handlers": {
             "stderr": {
@@ -86,6 +124,10 @@ def logging_config(settings: Settings) -> dict[str, Any]:
                 {"level": "INFO", **own_handler} if settings.sql_echo else {"level": "NOTSET"}
             ),
             "aiosqlite": {"level": "WARNING"},
+            "asyncio": {
+                "level": "NOTSET",
+                "filters": ["accept_failed"],
+            },
             # The timed pools (app/observe/database.py) log as SQLAlchemy's own pools do.
             "app.observe.database": {"level": "WARNING"},
             # Alembic lists the plugins it loads each time the app reads the newest migration.

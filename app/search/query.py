@@ -8,13 +8,16 @@ from sqlalchemy import Float, column
 from app.kit.cursor import query_error
 from app.kit.pagination import PageQuery
 from app.kit.sorting import Sorting, SortKey
-from app.search.text import MAX_SEARCH_LENGTH, SearchQuery, parse
+from app.search.text import MAX_SEARCH_LENGTH, MAX_SEARCH_WORDS, SearchQuery, parse
 
 RELEVANCE = "relevance"
 # The sort definition's stand-in for a search's rank, which each request makes anew: it gives
 # `relevance` its place among the sort fields and its type, which a cursor's value must have.
 RANK = column(RELEVANCE, Float)
 NO_WORD = "must contain a word to look for: letters or digits, not only exclusions"
+TOO_MANY_WORDS = (
+    f"may carry at most {MAX_SEARCH_WORDS} words (a phrase counts its words, a repeated word once)"
+)
 
 
 def ranked(columns: dict[str, Any], default: str, tie_breaker: Any) -> Sorting:
@@ -45,9 +48,14 @@ class SearchableQuery(PageQuery):
 
     @field_validator("search")
     @classmethod
-    def has_a_word(cls, value: str | None) -> str | None:
-        if value is not None and not parse(value).terms:
+    def words_to_find(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parsed = parse(value)
+        if not parsed.terms:
             raise ValueError(NO_WORD)
+        if parsed.word_count > MAX_SEARCH_WORDS:
+            raise ValueError(TOO_MANY_WORDS)
         return value
 
     @property

@@ -6,6 +6,9 @@ import unicodedata
 from dataclasses import dataclass, field
 
 MAX_SEARCH_LENGTH = 200
+# Each word is one more lookup in the index and one more condition on every match, so a search
+# carries at most this many (a phrase counts its words; a repeated word or phrase counts once).
+MAX_SEARCH_WORDS = 10
 # Longer words are left out of the index: PostgreSQL refuses lexemes over 2 KB, and no one
 # types a word of a hundred letters.
 MAX_WORD_LENGTH = 100
@@ -90,6 +93,11 @@ class SearchQuery:
         """The words that make an item match, for highlights."""
         return [word for term in self.terms for word in term]
 
+    @property
+    def word_count(self) -> int:
+        """How many words the search carries, each phrase counting its words."""
+        return sum(len(term) for term in [*self.terms, *self.exclusions])
+
 
 # A phrase is a pair of double quotes; anything else up to a space or a quote is a chunk.
 # Either may start with `-`. A lone quote matches neither, so it separates.
@@ -100,7 +108,8 @@ def parse(text: str) -> SearchQuery:
     """Read words, "quoted phrases" and -exclusions; nothing else in the text is syntax.
 
     A `-` excludes only where it starts a chunk: inside one, as in "multi-agent", it separates
-    words like any other punctuation.
+    words like any other punctuation. A term or exclusion given again is kept once, at its
+    first place: it would change no match, only the cost.
     """
     query = SearchQuery()
     for match in CHUNK.finditer(text):
@@ -108,9 +117,8 @@ def parse(text: str) -> SearchQuery:
             found = [words(match["phrase"])]
         else:
             found = [[word] for word in words(match["chunk"])]
-        found = [term for term in found if term]
-        if match["minus"]:
-            query.exclusions.extend(found)
-        else:
-            query.terms.extend(found)
+        kept = query.exclusions if match["minus"] else query.terms
+        for term in found:
+            if term and term not in kept:
+                kept.append(term)
     return query

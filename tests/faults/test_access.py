@@ -164,3 +164,31 @@ def test_open_mode_says_so_at_start(fresh_database: Callable[[], Settings], tmp_
             assert client.post("/authors", json={"name": "Open"}).status_code == 201
         log = server.log_text()
     assert "AUTH_MODE=open" in log
+
+
+def answers_from_forged_addresses(server: ServerProcess, headers: dict[str, str]) -> list[int]:
+    """Statuses of eight GETs from loopback, each claiming another client address."""
+    with httpx.Client(base_url=server.url) as client:
+        return [
+            client.get(
+                "/tags", headers={"X-Forwarded-For": f"203.0.113.{n}", **headers}
+            ).status_code
+            for n in range(8)
+        ]
+
+
+def test_x_forwarded_for_counts_only_from_the_proxies_named(
+    fresh_database: Callable[[], Settings], tmp_path: Path
+) -> None:
+    url = fresh_database().database_url
+    limits = {"RATE_LIMIT_PER_MINUTE": "5", "AUTH_FAILURES_PER_MINUTE": "3"}
+    bad_key = {"Authorization": f"Bearer {new_key()}"}
+    with running_server(url, tmp_path / "default.log", **limits) as server:
+        # One client, however many addresses it claims: its own limits apply.
+        assert answers_from_forged_addresses(server, {}) == [200] * 5 + [429] * 3
+        assert answers_from_forged_addresses(server, bad_key) == [401] * 3 + [429] * 5
+    trusted = {**limits, "FORWARDED_ALLOW_IPS": "127.0.0.1"}
+    with running_server(url, tmp_path / "proxied.log", **trusted) as server:
+        # Behind a trusted proxy each forwarded address is a client of its own.
+        assert answers_from_forged_addresses(server, {}) == [200] * 8
+        assert answers_from_forged_addresses(server, bad_key) == [401] * 8

@@ -202,6 +202,40 @@ async def test_a_file_that_cannot_be_read_fails_with_a_problem(
         assert events[-1]["type"] == "failed"
 
 
+async def test_an_import_error_quotes_a_bounded_part_of_the_file(
+    fresh_database: Callable[[], Settings],
+) -> None:
+    # Ten files whose headers name 10,000 unknown columns, 100 characters each: about 1 MB.
+    columns = ",".join(f"{n:05}{'c' * 95}" for n in range(10_000))
+    body = f"title,author,{columns}\nx,y\n".encode()
+    async with served(fresh_database) as (client, database, settings):
+        for _ in range(10):
+            job = await imported(client, database, settings, body, content_type=CSV)
+            assert job["status"] == "failed"
+            detail = job["error"]["detail"]
+            assert len(detail) < 1_000, detail
+            assert "and 9995 more" in detail
+            assert "'00000cccc" in detail
+        listed = await client.get("/imports", params={"per_page": 100})
+        assert listed.status_code == 200
+        assert len(listed.json()["items"]) == 10
+        assert len(listed.content) < 30_000
+
+
+async def test_a_made_up_key_of_any_length_is_an_error_for_its_row(
+    fresh_database: Callable[[], Settings],
+) -> None:
+    # Longer than the `loc` column holds: PostgreSQL refused it, and failed the import.
+    async with served(fresh_database) as (client, database, settings):
+        row = {"title": "T", "author": "A", "k" * 300: 1, **{f"u{n}": n for n in range(50)}}
+        job = await imported(client, database, settings, ndjson(row))
+        assert job["status"] == "succeeded"
+        assert job["rows_failed"] == 1
+        errors = await errors_of(client, job["id"])
+        assert len(errors) == 51
+        assert all(len(error["loc"]) <= 50 for error in errors), errors
+
+
 async def test_batches_commit_one_by_one_and_report_progress(
     fresh_database: Callable[[], Settings],
 ) -> None:

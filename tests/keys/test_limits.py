@@ -3,6 +3,7 @@
 import json
 from collections.abc import AsyncIterator
 
+import pytest
 from httpx import AsyncClient
 
 from app.db.engine import Database
@@ -101,6 +102,36 @@ async def test_cors_lets_listed_origins_in_preflight_included(app_client: AppCli
         assert "etag" in answer.headers["access-control-expose-headers"].lower()
         stranger = await client.get("/tags", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in stranger.headers
+
+
+@pytest.mark.parametrize(
+    ("origin", "method", "headers", "refused"),
+    [
+        ("https://evil.example", "POST", "content-type", "origin"),
+        ("https://app.example", "PUT", "content-type", "method"),
+        ("https://app.example", "POST", "authorization, x-secret", "headers"),
+        ("https://evil.example", "GET", "x-secret", "origin, headers"),
+    ],
+)
+async def test_a_refused_preflight_is_a_problem(
+    app_client: AppClient, origin: str, method: str, headers: str, refused: str
+) -> None:
+    async with app_client(cors_origins="https://app.example") as client:
+        preflight = await client.options(
+            "/authors",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": method,
+                "Access-Control-Request-Headers": headers,
+            },
+        )
+        body = assert_problem(preflight, 400, instance="/authors")
+        assert body["detail"].endswith(f": {refused}.")
+        assert "request_id" in body
+        # What is allowed is still said, so a browser's console can tell why.
+        assert "POST" in preflight.headers["access-control-allow-methods"]
+        allowed = origin if origin == "https://app.example" else None
+        assert preflight.headers.get("access-control-allow-origin") == allowed
 
 
 async def test_no_origin_is_allowed_by_default(client: AsyncClient) -> None:

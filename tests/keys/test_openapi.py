@@ -3,11 +3,15 @@
 import re
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
+from app.config import Settings
 from app.db.engine import Database
+from app.main import create_app
 from tests.helpers.access import bearer, make_key
+from tests.helpers.databases import ScratchDatabase
 
 SOME_ID = "01234567-89ab-7def-8123-456789abcdef"
 READ_METHODS = {"get", "head", "options"}
@@ -37,15 +41,61 @@ async def test_every_write_operation_needs_a_key_and_the_right_scope(
         assert reader.status_code == 403, (method, path, reader.text)
 
 
-def test_the_document_declares_the_bearer_scheme_and_the_access_answers(app: FastAPI) -> None:
-    document = app.openapi()
+def access_of(settings: Settings) -> dict[tuple[str, str], tuple[Any, set[str]]]:
+    """Each operation's security requirement and the access answers it documents."""
+    document = create_app(settings).openapi()
     scheme = document["components"]["securitySchemes"]["bearer"]
-    assert scheme["type"] == "http"
-    assert scheme["scheme"] == "bearer"
-    for method, path, operation in operations(app):
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    return {
+        (method, path): (
+            operation.get("security"),
+            {status for status in ("401", "403", "429") if status in operation["responses"]},
+        )
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+
+
+NEEDED: list[dict[str, list[str]]] = [{"bearer": []}]
+OPTIONAL: list[dict[str, list[str]]] = [{}, {"bearer": []}]
+
+
+@pytest.mark.parametrize("reads_require_key", [False, True])
+def test_the_document_asks_for_a_key_exactly_where_one_is_needed(
+    migrated: ScratchDatabase, reads_require_key: bool
+) -> None:
+    settings = Settings(database_url=migrated.url, reads_require_key=reads_require_key)
+    found = access_of(settings)
+    assert len(found) >= 20
+    for (method, path), (security, statuses) in found.items():
+        where = (method, path, security, statuses)
         if path.startswith("/health/"):
-            continue
-        assert {"bearer": []} in operation["security"], (method, path)
+            assert (security, statuses) == (None, set()), where
+        elif path.startswith("/api-keys") or method not in READ_METHODS:
+            assert (security, statuses) == (NEEDED, {"401", "403", "429"}), where
+        elif reads_require_key:
+            # Every key may read, so no key is short of the scope: no 403.
+            assert (security, statuses) == (NEEDED, {"401", "429"}), where
+        else:
+            # No key is needed, but one that is sent is checked: a 401 if it is unusable.
+            assert (security, statuses) == (OPTIONAL, {"401", "429"}), where
+
+
+def test_in_open_mode_the_document_asks_for_no_key(migrated: ScratchDatabase) -> None:
+    found = access_of(Settings(database_url=migrated.url, auth_mode="open"))
+    for (method, path), (security, statuses) in found.items():
+        assert security is None, (method, path)
+        assert statuses == (set() if path.startswith("/health/") else {"429"}), (method, path)
+    limitless = Settings(database_url=migrated.url, auth_mode="open", rate_limit_per_minute=0)
+    for (method, path), (_security, statuses) in access_of(limitless).items():
+        # Only an event stream has a 429 of its own: past its client's cap on open streams.
+        expected = {"429"} if path == "/imports/{import_id}/events" else set()
+        assert statuses == expected, (method, path)
+
+
+def test_every_access_answer_is_a_problem(app: FastAPI) -> None:
+    for method, path, operation in operations(app):
         for status in ("401", "403", "429"):
-            answer = operation["responses"][status]
-            assert "application/problem+json" in answer["content"], (method, path, status)
+            if status in operation["responses"]:
+                answer = operation["responses"][status]
+                assert "application/problem+json" in answer["content"], (method, path, status)

@@ -15,7 +15,14 @@ from pydantic import ValidationError
 
 from app.config import Settings
 from app.db.migrations import PROJECT_ROOT
-from app.observe.logs import RequestIdFilter, TextFormatter, json_formatter
+from app.observe.logs import (
+    ACCEPT_FAILED,
+    OncePerInterval,
+    RequestIdFilter,
+    TextFormatter,
+    json_formatter,
+    logging_config,
+)
 from tests.helpers.server import running_server
 
 TEXT_LINE = re.compile(
@@ -137,3 +144,21 @@ def test_text_time_is_utc() -> None:
     RequestIdFilter("-").filter(record)
 
     assert TextFormatter().format(record) == "1970-01-01T00:00:00.000Z INFO app.x [-] hello"
+
+
+def test_failed_accepts_are_logged_once_per_interval() -> None:
+    # asyncio logs one of these per connection it fails to accept, out of file descriptors.
+    held = OncePerInterval(ACCEPT_FAILED, seconds=10)
+
+    def record(message: str) -> logging.LogRecord:
+        return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, message, None, None)
+
+    flood = [record(f"{ACCEPT_FAILED[0]}\nsocket: <...>") for _ in range(1000)]
+    assert sum(held.filter(each) for each in flood) == 1
+    assert held.filter(record("Task was destroyed but it is pending!"))
+    held.last -= 10  # the interval is over
+    later = record(ACCEPT_FAILED[1] + "(...)")
+    assert held.filter(later)
+    assert "999 more like it held back" in later.getMessage()
+    asyncio_logger = logging_config(Settings())["loggers"]["asyncio"]
+    assert asyncio_logger["filters"] == ["accept_failed"]

@@ -172,10 +172,13 @@ async def test_authors_are_searched_by_name_and_bio(client: AsyncClient) -> None
         ({"search": " ,;!? "}, ["query", "search"]),
         ({"search": "-harry -potter"}, ["query", "search"]),
         ({"search": "x" * 201}, ["query", "search"]),
+        ({"search": "a b c d e f g h i j k"}, ["query", "search"]),
+        ({"search": 'a b c d e f g h "i j k"'}, ["query", "search"]),
+        ({"search": "a b c d e f g h i j -k"}, ["query", "search"]),
         ({"sort": "relevance"}, ["query", "sort"]),
     ],
 )
-async def test_text_without_a_word_is_refused(
+async def test_text_without_a_word_or_with_too_many_is_refused(
     client: AsyncClient, params: dict[str, str], loc: list[str]
 ) -> None:
     for path in ("/books", "/authors"):
@@ -183,3 +186,27 @@ async def test_text_without_a_word_is_refused(
         assert response.status_code == 422, response.text
         assert response.headers["content-type"] == "application/problem+json"
         assert loc in [error["loc"] for error in response.json()["errors"]]
+
+
+async def test_repeated_words_search_as_one_word(
+    client: AsyncClient, statements: list[tuple[str, Any]]
+) -> None:
+    await catalogue(client)
+    for path, word in (("/books", "harry"), ("/authors", "rowling")):
+        answers, sent = [], []
+        # Within the 200 characters, as many times as they fit.
+        repeated = " ".join([word] * (200 // (len(word) + 1)))
+        for text in (word, repeated, f"{word.title()} {word.upper()} {word}"):
+            statements.clear()
+            answers.append((await search(client, path, search=text))["items"])
+            sent.append([parameters for _statement, parameters in statements])
+        assert answers[0] == answers[1] == answers[2]
+        assert answers[0]
+        assert sent[0] == sent[1] == sent[2]
+
+
+async def test_ten_distinct_words_are_allowed_however_often_repeated(client: AsyncClient) -> None:
+    text = " ".join(["a b c d e f g h i j"] * 10)
+    for path in ("/books", "/authors"):
+        response = await client.get(path, params={"search": text[:200]})
+        assert response.status_code == 200, response.text

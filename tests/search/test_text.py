@@ -20,6 +20,8 @@ from app.search.text import fold_word, parse, search_text, spans, words
         ("E\u0301MILE García", [["emile"], ["garcia"]], []),
         ("-", [], []),
         ("-only -exclusions", [], [["only"], ["exclusions"]]),
+        ("a A á a b a", [["a"], ["b"]], []),
+        ('"x y" b "X Y" -c -"c" x', [["x", "y"], ["b"], ["x"]], [["c"]]),
     ],
 )
 def test_text_becomes_words_phrases_and_exclusions(
@@ -55,3 +57,10 @@ def test_ascii_text_is_split_and_folded_as_any_text_is() -> None:
         for text in (f"Ab{char}Cd9", char, f"{char}x{char}", f"{char * 3}Z"):
             general = [fold_word(text[start:end]) for start, end in spans(text)]
             assert words(text) == general, repr(text)
+
+
+def test_a_repeated_word_costs_what_one_word_costs() -> None:
+    once, repeated = parse("a"), parse(" ".join(["a"] * 100))
+    assert (fts5_query(repeated), tsquery(repeated)) == (fts5_query(once), tsquery(once))
+    assert repeated.word_count == 1
+    assert parse('"a b" a -c -c "a b"').word_count == 4
