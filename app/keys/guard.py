@@ -102,33 +102,40 @@ async def record_use(database: Database, api_key: UsableKey) -> None:
 
 
 async def check(request: Request) -> tuple[Caller, UsableKey | None, Verdict | None]:
-    """Decide who is calling and refuse what they may not do; count them against the limits."""
+    """Decide who is calling, count the request against their limit, then refuse what they may
+    not do.
+
+    Every request counts, refused or not: against its key's limit when it sends a usable key,
+    else against its address's. So a client past its limit gets 429s whatever else is wrong
+    with its requests, and a client without a key cannot send without limit by being refused.
+    """
     state = request_state(request)
     settings = state.settings
     limits = state.rate_limits
     address = client_address(request)
-    caller, api_key = Caller(), None
-    if settings.auth_mode == "keys":
-        if (refused := limits.failures_exhausted(address)) is not None:
-            raise TooManyRequests(
-                "Too many failed authentications from this address.", headers=refused.headers()
-            )
-        needed = needed_scope(request.method, request.url.path, settings)
-        if "authorization" in request.headers:
-            api_key = await find_key(state.database, request.headers["authorization"])
-            if api_key is None:
-                limits.record_failure(address)
-                raise Unauthorized(NOT_AUTHENTICATED, headers=CHALLENGE)
-            caller = Caller(api_key.id, api_key.scope)
-        if needed is not None:
-            if caller.scope is None:
-                raise Unauthorized(NOT_AUTHENTICATED, headers=CHALLENGE)
-            if not grants(caller.scope, needed):
-                raise Forbidden(f"This request needs an API key with the `{needed}` scope.")
+    checking = settings.auth_mode == "keys"
+    if checking and (refused := limits.failures_exhausted(address)) is not None:
+        raise TooManyRequests(
+            "Too many failed authentications from this address.", headers=refused.headers()
+        )
+    sent = request.headers.get("authorization") if checking else None
+    api_key = None if sent is None else await find_key(state.database, sent)
+    caller = Caller() if api_key is None else Caller(api_key.id, api_key.scope)
     client = f"key:{caller.api_key_id}" if caller.api_key_id else f"address:{address}"
     verdict = limits.take_request(client)
+    shown = {} if verdict is None else verdict.headers()
     if verdict is not None and not verdict.allowed:
-        raise TooManyRequests("Too many requests; slow down.", headers=verdict.headers())
+        raise TooManyRequests("Too many requests; slow down.", headers=shown)
+    if not checking:
+        return caller, api_key, verdict
+    if sent is not None and api_key is None:
+        limits.record_failure(address)
+        raise Unauthorized(NOT_AUTHENTICATED, headers={**CHALLENGE, **shown})
+    needed = needed_scope(request.method, request.url.path, settings)
+    if needed is not None and caller.scope is None:
+        raise Unauthorized(NOT_AUTHENTICATED, headers={**CHALLENGE, **shown})
+    if needed is not None and caller.scope is not None and not grants(caller.scope, needed):
+        raise Forbidden(f"This request needs an API key with the `{needed}` scope.", headers=shown)
     return caller, api_key, verdict
 
 

@@ -140,3 +140,49 @@ async def test_no_origin_is_allowed_by_default(client: AsyncClient) -> None:
         headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
     )
     assert "access-control-allow-origin" not in preflight.headers
+
+
+async def test_requests_refused_for_want_of_a_key_count_against_the_address(
+    app_client: AppClient,
+) -> None:
+    """Anonymous writes are refused with 401s, and still count: past the limit they, and the
+    address's reads, are 429s."""
+    async with app_client(rate_limit_per_minute=3) as client:
+        refused = [await client.post("/authors", json={"name": "x"}) for _ in range(3)]
+        assert [answer.status_code for answer in refused] == [401, 401, 401]
+        assert refused[0].headers["ratelimit"].startswith('"requests";r=2;t=')
+        assert_problem(await client.post("/authors", json={"name": "x"}), 429)
+        assert_problem(await client.get("/tags"), 429)
+
+
+async def test_anonymous_reads_and_writes_share_the_address_limit(app_client: AppClient) -> None:
+    async with app_client(rate_limit_per_minute=4) as client:
+        answers = [
+            await client.get("/tags"),
+            await client.post("/books", json={}),
+            await client.get("/books"),
+            await client.delete("/tags"),
+            await client.get("/tags"),
+        ]
+        assert [answer.status_code for answer in answers] == [200, 401, 200, 401, 429]
+
+
+async def test_a_bad_key_counts_against_the_address_and_as_a_failure(
+    app_client: AppClient,
+) -> None:
+    async with app_client(rate_limit_per_minute=2, auth_failures_per_minute=10) as client:
+        answers = [await client.get("/tags", headers=bearer(new_key())) for _ in range(3)]
+        assert [answer.status_code for answer in answers] == [401, 401, 429]
+        assert answers[0].headers["www-authenticate"] == "Bearer"
+
+
+async def test_a_key_without_the_scope_counts_against_the_key(
+    app_client: AppClient, database: Database
+) -> None:
+    reader = bearer(await make_key(database, "read"))
+    async with app_client(rate_limit_per_minute=2) as client:
+        answers = [
+            await client.post("/authors", json={"name": "x"}, headers=reader) for _ in range(3)
+        ]
+        assert [answer.status_code for answer in answers] == [403, 403, 429]
+        assert (await client.get("/tags")).status_code == 200  # the address has its own count
