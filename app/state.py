@@ -16,6 +16,7 @@ from app.config import Settings
 from app.db.checks import DatabaseWatch
 from app.db.engine import Database
 from app.idempotency.in_flight import InFlight
+from app.keys.cache import KeyCache
 from app.keys.limits import RateLimits
 
 
@@ -30,6 +31,8 @@ class State:
     schema_head: str
     rate_limits: RateLimits
     in_flight: InFlight = field(default_factory=InFlight)
+    # Usable keys kept for a second, so that most requests send no key lookup.
+    key_cache: KeyCache = field(default_factory=KeyCache)
     # What the start-up check still waits for, while the server runs.
     database_watch: DatabaseWatch | None = None
     # Wakes this process's import runner; None when IMPORT_RUNNER is off.

@@ -4,14 +4,15 @@ It runs as a pure ASGI middleware, so it decides before anything else looks at a
 a client without a usable key is refused before its body is read or parsed. The scope a
 request needs follows from its method and path alone: key management needs `admin`, every
 other method that changes data `write`, reads nothing (or `read` with READS_REQUIRE_KEY). A
-key that is sent is checked even where none is needed. The key is looked up on every request,
-so a revocation holds at once in every process.
+key that is sent is checked even where none is needed. A key found usable is kept in the
+process for a second (app/keys/cache.py), so a revocation holds at once in the process that
+answers it and within a second in every other.
 """
 
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from fastapi import Depends, Request
 from sqlalchemy.exc import DBAPIError
@@ -20,13 +21,13 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import Message, Receive, Scope, Send
 
 from app.config import Settings
-from app.db.engine import Database
 from app.db.session import SAFE_METHODS
+from app.keys.cache import UsableKey
 from app.keys.limits import Verdict
-from app.keys.repository import LAST_USED_PRECISION, ApiKeyRepository, UsableKey
+from app.keys.repository import LAST_USED_PRECISION, ApiKeyRepository
 from app.keys.scopes import Scope as KeyScope
 from app.keys.scopes import grants
-from app.keys.secrets import well_formed
+from app.keys.secrets import hash_key, well_formed
 from app.kit.errors import (
     FolioError,
     Forbidden,
@@ -37,7 +38,7 @@ from app.kit.errors import (
 )
 from app.kit.middleware import HttpMiddleware
 from app.models import utcnow
-from app.state import request_state
+from app.state import State, request_state
 
 logger = logging.getLogger(__name__)
 
@@ -79,29 +80,47 @@ def bearer_token(header: str) -> str | None:
     return token
 
 
-async def find_key(database: Database, header: str) -> UsableKey | None:
-    """The usable key a header names, or None; a malformed one costs no database lookup."""
+class Presented(NamedTuple):
+    """A usable key a request sent, and the hash it is known by."""
+
+    secret_hash: str
+    key: UsableKey
+
+
+async def find_key(state: State, header: str) -> Presented | None:
+    """The hash and usable key a header names, or None: from the process's cache when it was
+    found a moment ago, else from the database; a malformed one costs no lookup at all."""
     token = bearer_token(header)
     if token is None:
         return None
-    async with database.reads() as session, session.begin():
-        return await ApiKeyRepository(session).usable(token)
+    secret_hash = hash_key(token)
+    if (cached := state.key_cache.get(secret_hash)) is not None:
+        return Presented(secret_hash, cached)
+    async with state.database.reads() as session, session.begin():
+        found = await ApiKeyRepository(session).usable(secret_hash)
+    if found is None:
+        return None
+    state.key_cache.put(secret_hash, found)
+    return Presented(secret_hash, found)
 
 
-async def record_use(database: Database, api_key: UsableKey) -> None:
+async def record_use(state: State, presented: Presented) -> None:
     """Store when a key was last used, unless a use within the last minute is stored."""
+    secret_hash, api_key = presented
     now = utcnow()
     if api_key.last_used_at is not None and api_key.last_used_at >= now - LAST_USED_PRECISION:
         return
     try:
-        async with database.writes() as session, session.begin():
+        async with state.database.writes() as session, session.begin():
             await ApiKeyRepository(session).mark_used(api_key.id, now)
     except Exception:
         # A use that goes unrecorded now is recorded by the key's next request.
         logger.warning("could not record the use of API key %s", api_key.id, exc_info=True)
+        return
+    state.key_cache.used(secret_hash, now)
 
 
-async def check(request: Request) -> tuple[Caller, UsableKey | None, Verdict | None]:
+async def check(request: Request) -> tuple[Caller, Presented | None, Verdict | None]:
     """Decide who is calling, count the request against their limit, then refuse what they may
     not do.
 
@@ -119,16 +138,16 @@ async def check(request: Request) -> tuple[Caller, UsableKey | None, Verdict | N
             "Too many failed authentications from this address.", headers=refused.headers()
         )
     sent = request.headers.get("authorization") if checking else None
-    api_key = None if sent is None else await find_key(state.database, sent)
-    caller = Caller() if api_key is None else Caller(api_key.id, api_key.scope)
+    presented = None if sent is None else await find_key(state, sent)
+    caller = Caller() if presented is None else Caller(presented.key.id, presented.key.scope)
     client = f"key:{caller.api_key_id}" if caller.api_key_id else f"address:{address}"
     verdict = limits.take_request(client)
     shown = {} if verdict is None else verdict.headers()
     if verdict is not None and not verdict.allowed:
         raise TooManyRequests("Too many requests; slow down.", headers=shown)
     if not checking:
-        return caller, api_key, verdict
-    if sent is not None and api_key is None:
+        return caller, presented, verdict
+    if sent is not None and presented is None:
         limits.record_failure(address)
         raise Unauthorized(NOT_AUTHENTICATED, headers={**CHALLENGE, **shown})
     needed = needed_scope(request.method, request.url.path, settings)
@@ -136,7 +155,7 @@ async def check(request: Request) -> tuple[Caller, UsableKey | None, Verdict | N
         raise Unauthorized(NOT_AUTHENTICATED, headers={**CHALLENGE, **shown})
     if needed is not None and caller.scope is not None and not grants(caller.scope, needed):
         raise Forbidden(f"This request needs an API key with the `{needed}` scope.", headers=shown)
-    return caller, api_key, verdict
+    return caller, presented, verdict
 
 
 class AccessCheck(HttpMiddleware):
@@ -148,7 +167,7 @@ class AccessCheck(HttpMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         try:
-            caller, api_key, verdict = await check(request)
+            caller, presented, verdict = await check(request)
         except FolioError as exc:
             await (await on_folio_error(request, exc))(scope, receive, send)
             return
@@ -163,9 +182,9 @@ class AccessCheck(HttpMiddleware):
             await send(message)
 
         await self.app(scope, receive, send_with_limits)
-        if api_key is not None:
+        if presented is not None:
             # After the answer has gone out: the client does not wait for the bookkeeping.
-            await record_use(request_state(request).database, api_key)
+            await record_use(request_state(request), presented)
 
 
 async def authenticate(request: Request) -> Caller:

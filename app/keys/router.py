@@ -2,12 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.keys.repository import ApiKeyDep, ApiKeyRepositoryDep
 from app.keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyQuery, ApiKeyRead
 from app.kit.errors import problem_responses
 from app.kit.pagination import LIST_RESPONSES, Page, PagerDep
+from app.state import request_state
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
@@ -37,6 +38,8 @@ async def create_api_key(
 @router.delete(
     "/{key_id}", status_code=204, response_class=Response, responses=problem_responses(404)
 )
-async def revoke_api_key(api_key: ApiKeyDep, keys: ApiKeyRepositoryDep) -> None:
-    """Revoke an API key: from now on, in every process, it is refused."""
+async def revoke_api_key(api_key: ApiKeyDep, keys: ApiKeyRepositoryDep, request: Request) -> None:
+    """Revoke an API key: refused from now on by this server, and within a second by every
+    other process."""
     await keys.revoke(api_key)
+    request_state(request).key_cache.revoke(api_key.id)
