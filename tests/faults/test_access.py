@@ -208,10 +208,12 @@ def test_x_forwarded_for_counts_only_from_the_proxies_named(
     limits = {"RATE_LIMIT_PER_MINUTE": "5", "AUTH_FAILURES_PER_MINUTE": "3"}
     bad_key = {"Authorization": f"Bearer {new_key()}"}
     with running_server(url, tmp_path / "default.log", **limits) as server:
-        # One client, however many addresses it claims: its own limits apply. The refused
-        # keys count against its requests too, so two of its five are left.
+        # One client, however many addresses it claims: its own limits apply, the request
+        # limit, and once its keys have failed three times the lockout of all its requests.
+        assert answers_from_forged_addresses(server, {}) == [200] * 5 + [429] * 3
+    with running_server(url, tmp_path / "failures.log", **limits) as server:
         assert answers_from_forged_addresses(server, bad_key) == [401] * 3 + [429] * 5
-        assert answers_from_forged_addresses(server, {}) == [200] * 2 + [429] * 6
+        assert answers_from_forged_addresses(server, {}) == [429] * 8
     trusted = {**limits, "FORWARDED_ALLOW_IPS": "127.0.0.1"}
     with running_server(url, tmp_path / "proxied.log", **trusted) as server:
         # Behind a trusted proxy each forwarded address is a client of its own.
