@@ -53,6 +53,11 @@ class Outcome:
     updated: int = 0
     skipped: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    skipped_lines: list[int] = field(default_factory=list)
+
+    def skip(self, line: int) -> None:
+        self.skipped += 1
+        self.skipped_lines.append(line)
 
     def error(self, line: int, loc: str | None, msg: str, type_: str) -> None:
         self.errors.append({"line": line, "loc": loc, "msg": msg, "type": type_})
@@ -95,7 +100,7 @@ class BatchRepository:
                     )
                     continue
                 if self.on_duplicate == "skip":
-                    outcome.skipped += 1
+                    outcome.skip(line)
                     continue
                 outcome.updated += 1
             else:

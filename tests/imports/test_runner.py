@@ -62,7 +62,7 @@ async def test_bad_rows_are_errors_by_line_and_the_rest_goes_on(
             "Half,Ann,,2008.5,\n"
             "\n"
             "Short,Ann\n"
-            "Lost zero,Ann,306406152,,\n"
+            "Lost zero,Ann,306406151,,\n"
         ).encode()
         job = await imported(client, database, settings, body, content_type=CSV)
         assert job["status"] == "succeeded"
@@ -75,7 +75,7 @@ async def test_bad_rows_are_errors_by_line_and_the_rest_goes_on(
         assert by_line[6]["loc"] == "published_year"
         assert by_line[7]["loc"] == "published_year"
         assert by_line[9]["type"] == "csv_cells"
-        # A spreadsheet dropped the ISBN's leading zero: the checksum no longer holds.
+        # Nine digits that zero-padding does not make an ISBN-10: an error, not a repair.
         assert by_line[10]["loc"] == "isbn"
         assert by_line[10]["type"] == "value_error"
         assert all(set(error) == {"line", "loc", "msg", "type"} for error in errors)
@@ -181,7 +181,7 @@ async def test_dry_run_checks_rows_and_writes_no_book(
     [
         (b"name,author\nx,y\n", "Unknown columns 'name'"),
         (b"author,isbn\nx,y\n", "no `title` column"),
-        (b"title,author\n\xff\xfe,y\n", "not UTF-8"),
+        (b"title,author\n\xff\xfe,y\n", "not utf-8: line 2"),
         (b'title,author\n"never closed,y\n', "never ends"),
         (b"", "empty"),
     ],
