@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.imports.schemas import ImportRow
 from app.kit.repository import insert_missing, insert_rows
+from app.kit.turns import taking_turns
 from app.models import (
     BOOK_TAG,
     Author,
@@ -88,7 +89,8 @@ class BatchRepository:
         taken = await self.books_by_isbn([row.isbn for _, row in rows if row.isbn])
         planned: dict[str, Planned] = {}  # by ISBN, or by line for a book without one
         now = utcnow()
-        for line, row in rows:
+        # Each row's search text takes a while (up to milliseconds for a long description).
+        async for line, row in taking_turns(rows):
             key = row.isbn or f"line {line}"
             earlier = planned.get(key)
             book_id = earlier.values["id"] if earlier else taken.get(key)

@@ -30,6 +30,7 @@ from app.imports.leases import LeaseRepository
 from app.imports.reader import Chunks, Record, RowError, Unreadable, records
 from app.imports.repository import ImportRepository, event, problem
 from app.imports.schemas import ImportRow
+from app.kit.turns import taking_turns
 from app.models import Import
 from app.models.import_chunk import CHUNK_BYTES
 from app.models.import_job import Delimiter, UnknownColumns
@@ -139,9 +140,9 @@ class Checked:
 
 
 async def validated(records_: list[Record], file_format: FileFormat, plan: Plan) -> Checked:
-    """Read and check a batch's records."""
+    """Read and check a batch's records, letting the event loop serve others as it goes."""
     checked = Checked()
-    for record in records_:
+    async for record in taking_turns(records_):
         checked.add(record, file_format, plan)
     return checked
 
