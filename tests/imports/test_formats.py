@@ -1,5 +1,5 @@
-"""The format objects read a file's columns or keys as Folio's fields, and values as real
-files spell them."""
+"""The format objects read a file's columns or keys as Folio's fields, values as real files
+spell them, and write exports that a spreadsheet opens safely."""
 
 import csv
 import io
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.imports.formats import CSV, NDJSON, Plan, Reading
-from app.imports.formats.csvfile import MAX_HEADER_COLUMNS, found_delimiter
+from app.imports.formats.csvfile import MAX_HEADER_COLUMNS, found_delimiter, guarded, unguarded
 from app.imports.formats.fields import MAX_NAME_CHARS, MAX_NAMES_SHOWN, parse_columns
 from app.imports.reader import Record, RowError, Unreadable
 
@@ -199,6 +199,60 @@ def csv_line(cells: list[str]) -> str:
     out = io.StringIO()
     csv.writer(out).writerow(cells)
     return out.getvalue()
+
+
+TRICKY = [
+    "=SUM(A1)",
+    "-5 ways",
+    "+1 for you",
+    "@home",
+    "\tindented",
+    "\rcarriage",
+    "'=already quoted",
+    "''=twice quoted",
+    "'plain quote",
+    "'",
+    "=",
+    'a "quoted", comma',
+    "Plain title",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_export_guards_formulas_and_import_restores_the_text(text: str) -> None:
+    cell = guarded(text)
+    assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r")
+    assert unguarded(cell) == text
+
+
+def test_numbers_folio_writes_need_no_guard() -> None:
+    assert guarded(-500) == -500
+    assert guarded(1999) == 1999
+
+
+def test_csv_export_rows_read_back_through_the_import() -> None:
+    fields = ("title", "author", "published_year", "description", "tags")
+    books = [
+        {
+            "title": text,
+            "author": "-A",
+            "author_id": None,
+            "isbn": None,
+            "published_year": -500,
+            "description": text,
+            "tags": ["-t", "=u"],
+        }
+        for text in TRICKY
+        if text.strip()
+    ]
+    written = CSV.header() + CSV.rows(books)
+    # What a spreadsheet opens safely: no cell starts a formula; the year stays a number.
+    assert written.split("\r\n")[1] == "'=SUM(A1),'-A,,,-500,'=SUM(A1),'-t|=u"
+    rows = list(csv.reader(io.StringIO(written, newline="")))
+    plan = csv_plan(",".join(rows[0]))
+    for book, cells in zip(books, rows[1:], strict=True):
+        assert CSV.row(plan, csv_line(cells)).values == {name: book[name] for name in fields}
 
 
 def test_ndjson_keys_are_read_per_row() -> None:

@@ -1,8 +1,10 @@
 """CSV: a header line naming the columns, RFC 4180 quoting, cells separated by a comma, a
 semicolon or a tab (found from the header unless `delimiter` names one).
 
-Spreadsheets' habits are undone on the way in: the text guard `="0439023483"` is read as the
-text inside it.
+Spreadsheets' habits are undone on the way in: the text guard `="0439023483"`, and the quote
+that keeps a cell starting with a formula character as text. An export puts that quote back
+(OWASP's advice on CSV injection), so a spreadsheet opens it safely and an import of it
+restores every text as it was.
 """
 
 import csv
@@ -32,6 +34,8 @@ from app.models.import_job import Delimiter
 WHOLE_NUMBER = re.compile(r"[+-]?\d+(\.0*)?")
 NUMBER = re.compile(r"\d+(\.\d*)?|\.\d+")
 LIST_SEPARATOR = "|"
+# A cell that a spreadsheet would run as a formula, behind any quotes that already guard it.
+FORMULA = re.compile(r"'*[=+\-@\t\r]")
 TEXT_GUARD = re.compile(r'="((?:[^"]|"")*)"')
 QUOTED = re.compile(r'"[^"]*"')
 # More columns than any catalogue has: a header past it is not read column by column.
@@ -68,10 +72,20 @@ def found_delimiter(header: Record, forced: Delimiter | None) -> Delimiter:
 
 
 def unguarded(cell: str) -> str:
-    """The text a spreadsheet shows for a cell: inside a `="..."` text guard, if it has one."""
+    """The text a spreadsheet shows for a cell: without the quote before a formula character
+    (one of them, if there are several), or inside a `="..."` text guard."""
+    if cell.startswith("'") and FORMULA.match(cell, 1):
+        return cell[1:]
     if match := TEXT_GUARD.fullmatch(cell.strip()):
         return match.group(1).replace('""', '"')
     return cell
+
+
+def guarded(value: Any) -> Any:
+    """A text a spreadsheet would run as a formula, made inert by a leading quote."""
+    if isinstance(value, str) and FORMULA.match(value):
+        return "'" + value
+    return value
 
 
 def author_names(cell: str, separator: str) -> list[str]:
@@ -175,5 +189,7 @@ class CsvFormat(FileFormat):
         writer = csv.writer(out)
         for book in books:
             cells = {**book, "tags": LIST_SEPARATOR.join(book["tags"])}
-            writer.writerow(["" if cells[name] is None else cells[name] for name in COLUMNS])
+            writer.writerow(
+                [guarded("" if cells[name] is None else cells[name]) for name in COLUMNS]
+            )
         return out.getvalue()
