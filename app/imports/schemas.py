@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, field_validator
 from app.books.schemas import BookCreate
 from app.imports.formats.fields import FIELDS, MAX_COLUMNS_OPTION, parse_columns
 from app.kit.pagination import PageQuery
+from app.kit.schemas import no_nul
 from app.kit.sorting import Sorting
 from app.models import AuthorName, Import, ImportEvent, ImportRowError, ImportRowWarning
 from app.models.import_job import Charset, Delimiter, FormatName, UnknownColumns
@@ -128,6 +129,8 @@ class ImportOptions(BaseModel):
         description="CSV: what separates several authors' names in one `authors` cell (default "
         '`|`), and in an `author` cell when given (`,` splits "Stephen King, Peter Straub").',
     )
+
+    _no_nul = field_validator("columns", "author_separator")(no_nul)
 
     @field_validator("columns")
     @classmethod

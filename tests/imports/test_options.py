@@ -55,6 +55,8 @@ async def test_a_columns_option_that_is_not_field_column_pairs_is_a_422(
         ({"delimiter": "pipe"}, "delimiter"),
         ({"author_separator": " "}, "author_separator"),
         ({"author_separator": "######"}, "author_separator"),
+        ({"author_separator": "\x00"}, "author_separator"),
+        ({"columns": "title:a\x00b"}, "columns"),
     ],
 )
 async def test_other_bad_options_are_a_422(
@@ -291,3 +293,17 @@ async def test_new_fields_are_checked_by_the_rules_of_a_book(
         assert (job["rows_created"], job["rows_failed"]) == (1, 3)
         errors = {error["line"]: error["loc"] for error in await errors_of(client, job["id"])}
         assert errors == {3: "series_position", 4: "series_position", 5: "publisher"}
+
+
+async def test_nul_in_a_files_names_is_spelled_out(fresh_database: Callable[[], Settings]) -> None:
+    async with served(fresh_database) as (client, database, settings):
+        body = b'{"ti\\u0000tle": "x", "title": "T", "author": "A"}\n'
+        job = await imported(client, database, settings, body)
+        assert (job["status"], job["rows_failed"]) == ("succeeded", 1)
+        [error] = await errors_of(client, job["id"])
+        assert error["loc"] == "ti\\x00tle"
+        csv_body = b"title,author,a\x00b\nT,A,x\n"
+        lenient = await imported(
+            client, database, settings, csv_body, content_type=CSV, unknown_columns="ignore"
+        )
+        assert (lenient["rows_created"], lenient["ignored_columns"]) == (1, ["a\\x00b"])

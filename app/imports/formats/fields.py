@@ -37,7 +37,9 @@ LOST_ZEROS = re.compile(r"\d{7,9}")
 
 
 def shown(name: str, limit: int = MAX_NAME_CHARS) -> str:
-    """A name from the file, cut to `limit` characters."""
+    """A name from the file, cut to `limit` characters, NUL spelled out (PostgreSQL stores
+    no NUL in text)."""
+    name = name.replace("\x00", "\\x00")
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
