@@ -13,7 +13,8 @@ from tests.helpers.databases import scratch_database
 from tests.search.index_check import index_problems
 from tests.test_migrations import inspect_database
 
-BEFORE = "fe8479185281"
+# The revision before the one that gives books several authors.
+BEFORE = "3f1c9a7d2b64-1"
 NOW = datetime.now(UTC)
 COMMON = {"created_at": NOW, "updated_at": NOW, "version": 1}
 AUTHORS = [uuid.uuid4(), uuid.uuid4()]

@@ -20,6 +20,7 @@ from tests.conftest import SERVER_URL
 from tests.helpers.databases import scratch_database
 
 FOLDING_REVISION = "97c2c08b3352"
+IMPORT_OPTIONS_REVISION = "47b0f97e669b"
 TABLES = {
     "alembic_version",
     "api_key",
@@ -32,6 +33,7 @@ TABLES = {
     "import_chunk",
     "import_error",
     "import_event",
+    "import_warning",
     "tag",
 }
 
@@ -109,4 +111,64 @@ def test_folding_migration_fills_existing_rows(tmp_path: Path) -> None:
         inspect_database(database.url, insert_rows)
         database.upgrade()
         assert inspect_database(database.url, folded) == ("émile zola", "strasse")
+        database.downgrade("base")
+
+
+def test_import_options_migration_keeps_earlier_imports_reading_as_before(tmp_path: Path) -> None:
+    import_id = uuid.uuid4()
+    now = datetime.now(UTC)
+    counters = ("rows_processed", "rows_created", "rows_updated", "rows_skipped", "rows_failed")
+    values: dict[str, Any] = {
+        "id": import_id,
+        "created_at": now,
+        "updated_at": now,
+        "status": "queued",
+        "format": "csv",
+        "on_duplicate": "fail",
+        "dry_run": False,
+        "size_bytes": 0,
+        "cancel_requested": False,
+        "attempts": 0,
+        "checkpoint_offset": 0,
+        "checkpoint_line": 0,
+        "version": 1,
+        **dict.fromkeys(counters, 0),
+    }
+
+    def insert_import(connection: Connection) -> None:
+        job = table("import", column("id", Uuid()), *map(column, list(values)[1:]))
+        connection.execute(insert(job).values(**values))
+        connection.commit()
+
+    def options(connection: Connection) -> tuple[Any, ...]:
+        found = connection.execute(
+            text(
+                "SELECT unknown_columns, charset, warnings, delimiter, columns, ignored_columns"
+                ' FROM "import"'
+            )
+        ).one()
+        return tuple(found)
+
+    def import_columns(connection: Connection) -> set[str]:
+        return {found["name"] for found in inspect(connection).get_columns("import")}
+
+    with scratch_database(tmp_path, SERVER_URL) as database:
+        database.upgrade(IMPORT_OPTIONS_REVISION + "-1")
+        before = inspect_database(database.url, import_columns)
+        inspect_database(database.url, insert_import)
+        database.upgrade()
+        assert inspect_database(database.url, options) == ("error", "utf-8", 0, None, None, None)
+        assert "import_warning" in inspect_database(database.url, table_names)
+        database.downgrade(IMPORT_OPTIONS_REVISION + "-1")
+        assert inspect_database(database.url, import_columns) == before
+        assert "import_warning" not in inspect_database(database.url, table_names)
+        assert (
+            inspect_database(
+                database.url,
+                lambda connection: connection.execute(
+                    text('SELECT count(*) FROM "import"')
+                ).scalar_one(),
+            )
+            == 1
+        )
         database.downgrade("base")

@@ -127,3 +127,20 @@ def test_request_examples_pass_validation(body: type[SQLModel]) -> None:
     examples = body.model_json_schema()["examples"]
     for example in examples:
         body.model_validate(example)
+
+
+async def test_import_options_and_warnings_are_described(client: AsyncClient) -> None:
+    document = await openapi(client)
+    upload = document["paths"]["/imports"]["post"]
+    assert "charset" in upload["description"]
+    parameters = {parameter["name"]: parameter for parameter in upload["parameters"]}
+    for name in ("columns", "unknown_columns", "delimiter", "author_separator"):
+        assert parameters[name]["description"], name
+    warnings = document["paths"]["/imports/{import_id}/warnings"]["get"]
+    assert warnings["summary"]
+    page = resolve(document, warnings["responses"]["200"]["content"]["application/json"]["schema"])
+    item = resolve(document, page["properties"]["items"]["items"])
+    assert set(item["properties"]) == {"line", "loc", "msg", "type", "value"}
+    read = document["components"]["schemas"]["ImportRead"]["properties"]
+    for name in ("warnings", "ignored_columns", "columns", "delimiter", "charset"):
+        assert name in read, name

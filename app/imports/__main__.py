@@ -11,16 +11,21 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import get_args
 
+from pydantic import ValidationError
+
 from app.commands.progress import Progress, say
 from app.config import Settings
 from app.db.checks import check_start
 from app.db.engine import create_database
+from app.imports.charsets import CHARSET_NAMES, charset_named
 from app.imports.formats import FORMATS, by_name, by_suffix
 from app.imports.repository import ImportRepository
 from app.imports.runner import ImportRunner
-from app.imports.schemas import ImportRead, OnDuplicate
+from app.imports.schemas import ImportOptions, ImportRead, OnDuplicate
+from app.imports.upload import spooled
 from app.models import Import
 from app.models.import_chunk import CHUNK_BYTES
+from app.models.import_job import Delimiter, UnknownColumns
 
 WAIT_SECONDS = 0.5
 
@@ -37,10 +42,52 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         "--on-duplicate",
         choices=get_args(OnDuplicate),
         default="fail",
-        help="what a row whose ISBN is already known does (default: fail)",
+        help="what a row whose book is already known (by ISBN, or by title, authors and year) does "
+        "(default: fail)",
     )
     parser.add_argument("--dry-run", action="store_true", help="check every row, write no book")
+    parser.add_argument(
+        "--columns",
+        help="read the file's own columns or keys as Folio's fields: field:column,... "
+        "(e.g. title:original_title,authors:writers)",
+    )
+    parser.add_argument(
+        "--unknown-columns",
+        choices=get_args(UnknownColumns),
+        default="error",
+        help="what a column that is neither a field nor mapped does (default: error)",
+    )
+    parser.add_argument(
+        "--delimiter",
+        choices=get_args(Delimiter),
+        help="CSV: the character between cells (default: found from the header)",
+    )
+    parser.add_argument(
+        "--author-separator",
+        help="CSV: what separates several names in an authors cell (default: |), and in an "
+        "author cell when given",
+    )
+    parser.add_argument(
+        "--charset", default="utf-8", help=f"the file's encoding (default: utf-8): {CHARSET_NAMES}"
+    )
     return parser.parse_args(argv)
+
+
+def import_options(options: argparse.Namespace) -> ImportOptions | None:
+    """The options as `POST /imports` takes them; None, once said why, if they are wrong."""
+    try:
+        return ImportOptions(
+            on_duplicate=options.on_duplicate,
+            dry_run=options.dry_run,
+            columns=options.columns,
+            unknown_columns=options.unknown_columns,
+            delimiter=options.delimiter,
+            author_separator=options.author_separator,
+        )
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            say(f"--{str(error['loc'][0]).replace('_', '-')}: {error['msg']}")
+        return None
 
 
 async def file_chunks(path: Path) -> AsyncIterator[bytes]:
@@ -66,17 +113,23 @@ async def run(options: argparse.Namespace, settings: Settings) -> int:
     if size > settings.max_import_bytes:
         say(f"{path}: {size} bytes, over MAX_IMPORT_BYTES ({settings.max_import_bytes})")
         return 2
+    charset = charset_named(options.charset)
+    if charset is None:
+        say(f"--charset: Folio reads {CHARSET_NAMES}")
+        return 2
+    read_with = import_options(options)
+    if read_with is None:
+        return 2
     database = create_database(settings)
     try:
         with Progress("importing", None, "rows") as progress:
-            job = Import(
-                format=file_format.name,
-                on_duplicate=options.on_duplicate,
-                dry_run=options.dry_run,
-                size_bytes=size,
-            )
-            async with database.writes() as session, session.begin():
-                await ImportRepository(session).create(job, file_chunks(path))
+            limit = settings.max_import_bytes
+            async with spooled(file_chunks(path), limit, file_format, charset) as upload:
+                job = read_with.new_import(file_format.name, charset, upload.size)
+                async with database.writes() as session, session.begin():
+                    await ImportRepository(session).create(
+                        job, upload.chunks(), upload.failure(job.id)
+                    )
             say(f"import {job.id} queued")
             await ImportRunner(database, settings).run_next(job.id, lambda at: shown(progress, at))
             while True:  # a server's runner may have claimed it first

@@ -15,6 +15,7 @@ from app.imports.authors import AuthorResolver, Known
 from app.imports.schemas import ImportRow
 from app.kit.quoting import MESSAGE_CHARACTERS, shortened
 from app.kit.repository import insert_missing, insert_rows, joined_text
+from app.kit.turns import taking_turns
 from app.models import (
     BOOK_AUTHOR,
     BOOK_TAG,
@@ -74,6 +75,11 @@ class Outcome:
     updated: int = 0
     skipped: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    skipped_lines: list[int] = field(default_factory=list)
+
+    def skip(self, line: int) -> None:
+        self.skipped += 1
+        self.skipped_lines.append(line)
 
     def error(self, line: int, loc: str | None, msg: str, type_: str) -> None:
         # `loc` may be a key the file made up, and `msg` may quote the row.
@@ -126,7 +132,8 @@ class BatchRepository:
         taken = await self.books_taken(list(keys.values()))
         planned: dict[tuple[str, Any], Planned] = {}
         now = utcnow()
-        for line, row, authors in ready:
+        # Each row's search text takes a while (up to milliseconds for a long description).
+        async for line, row, authors in taking_turns(ready):
             key = keys[line]
             earlier = planned.get(key)
             book_id = earlier.values["id"] if earlier else taken.get(key)
@@ -135,7 +142,7 @@ class BatchRepository:
                     outcome.error(line, *duplicate(key, earlier is not None))
                     continue
                 if self.on_duplicate == "skip":
-                    outcome.skipped += 1
+                    outcome.skip(line)
                     continue
                 outcome.updated += 1
             else:

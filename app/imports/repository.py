@@ -7,13 +7,26 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 from sqlalchemy import func
-from sqlmodel import col, delete, select, update
+from sqlmodel import col, delete, insert, select, update
 
 from app.db.session import SessionDep, on_session
-from app.imports.schemas import ImportErrorQuery, ImportEventQuery, ImportQuery
+from app.imports.schemas import (
+    ImportErrorQuery,
+    ImportEventQuery,
+    ImportQuery,
+    ImportWarningQuery,
+)
 from app.kit.loaders import load_or_404, lock_or_404
 from app.kit.pagination import Slice, paginate
-from app.models import Import, ImportChunk, ImportEvent, ImportRowError, utcnow
+from app.kit.quoting import MESSAGE_CHARACTERS, shortened
+from app.models import (
+    Import,
+    ImportChunk,
+    ImportEvent,
+    ImportRowError,
+    ImportRowWarning,
+    utcnow,
+)
 from app.models.import_job import FINISHED, STATUSES
 
 
@@ -21,14 +34,39 @@ def event(import_id: uuid.UUID, type_: str, **detail: Any) -> ImportEvent:
     return ImportEvent(import_id=import_id, type=type_, detail=json.dumps(detail))
 
 
+def problem(
+    import_id: uuid.UUID, title: str, status: int, detail: str, line: int | None = None
+) -> dict[str, Any]:
+    """The problem object of an import that failed as a whole; `line` where one is at fault."""
+    found = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        # Stored with the import and listed with every page of imports: kept small.
+        "detail": shortened(detail, MESSAGE_CHARACTERS),
+        "instance": f"/imports/{import_id}",
+    }
+    return found if line is None else {**found, "line": line}
+
+
 class ImportRepository:
     def __init__(self, session: SessionDep) -> None:
         self.session = session
 
-    async def create(self, job: Import, chunks: AsyncIterator[bytes]) -> Import:
-        """Store the import, its upload chunk by chunk, and its `queued` event."""
+    async def create(
+        self, job: Import, chunks: AsyncIterator[bytes], failure: dict[str, Any] | None = None
+    ) -> Import:
+        """Store the import, its upload chunk by chunk, and its `queued` event; with a
+        `failure` (a problem object), store it failed at once, without its upload."""
+        if failure is not None:
+            job.status, job.error, job.finished_at = "failed", json.dumps(failure), utcnow()
         self.session.add(job)
         await self.session.flush()
+        self.session.add(event(job.id, "queued", size_bytes=job.size_bytes))
+        if failure is not None:
+            self.session.add(event(job.id, "failed", **failure))
+            await self.session.flush()
+            return job
         seq = 0
         async for data in chunks:
             chunk = ImportChunk(import_id=job.id, seq=seq, data=data)
@@ -37,7 +75,6 @@ class ImportRepository:
             # A written chunk need not stay in the session's memory.
             self.session.expunge(chunk)
             seq += 1
-        self.session.add(event(job.id, "queued", size_bytes=job.size_bytes))
         await self.session.flush()
         return job
 
@@ -63,6 +100,20 @@ class ImportRepository:
     async def errors(self, import_id: uuid.UUID, query: ImportErrorQuery) -> Slice[ImportRowError]:
         filters = [ImportRowError.import_id == import_id]
         return await paginate(self.session, query, select(ImportRowError), filters, ImportRowError)
+
+    async def warnings(
+        self, import_id: uuid.UUID, query: ImportWarningQuery
+    ) -> Slice[ImportRowWarning]:
+        filters = [ImportRowWarning.import_id == import_id]
+        return await paginate(
+            self.session, query, select(ImportRowWarning), filters, ImportRowWarning
+        )
+
+    async def record_warnings(self, import_id: uuid.UUID, warnings: list[dict[str, Any]]) -> None:
+        """Keep the repairs of a batch's applied rows, in the batch's transaction."""
+        if warnings:
+            rows = [{**warning, "import_id": import_id} for warning in warnings]
+            await self.session.exec(insert(ImportRowWarning), params=rows)
 
     async def events(self, import_id: uuid.UUID, query: ImportEventQuery) -> Slice[ImportEvent]:
         filters = [ImportEvent.import_id == import_id]

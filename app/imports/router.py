@@ -22,8 +22,10 @@ from app.imports.schemas import (
     ImportOptions,
     ImportQuery,
     ImportRead,
+    ImportWarningQuery,
+    ImportWarningRead,
 )
-from app.imports.upload import import_format, spooled_body
+from app.imports.upload import import_format, request_body, spooled
 from app.kit.errors import Conflict, ContentTooLarge, problem_responses
 from app.kit.etag import NOT_MODIFIED, READ_HEADERS, IfNoneMatch, etag, header_doc, none_match
 from app.kit.pagination import LIST_HEADERS, LIST_RESPONSES, Page, PagerDep
@@ -57,6 +59,15 @@ UPLOAD_BODY = {
     }
 }
 UPLOAD_PROBLEMS = problem_responses(409, 413, 415)
+UPLOAD_DESCRIPTION = (
+    "The body is the file. Its `Content-Type` may name its charset: `utf-8` (the default; a "
+    "byte-order mark is dropped), `utf-16` (with its byte-order mark), `iso-8859-1` (also "
+    "`latin-1`, `latin1`) or `windows-1252` (`cp1252`); another charset is a 415. CSV cells "
+    "are separated by a comma, a semicolon or a tab, lines end in LF, CRLF or CR. The query "
+    "says how columns (or NDJSON keys) are read as fields. A file that cannot be read as a "
+    "whole (bytes that are not text in its charset, a header without the columns it needs) "
+    "still answers 202: the import ends `failed` with a problem that names the cause and line."
+)
 
 
 def import_headers(job: Import) -> dict[str, str]:
@@ -80,6 +91,7 @@ def upload_fingerprint(request: Request, digest: str) -> str:
     response_model=ImportRead,
     responses={202: {"headers": ACCEPTED_HEADERS}, **UPLOAD_PROBLEMS},
     openapi_extra=UPLOAD_BODY,
+    description=UPLOAD_DESCRIPTION,
 )
 async def create_import(
     request: Request,
@@ -91,22 +103,17 @@ async def create_import(
     options: Annotated[ImportOptions, Query()],
 ) -> ImportRead | Response:
     """Upload a CSV or NDJSON file of books; it is imported in the background."""
-    file_format = import_format(request.headers.get("content-type"))
+    file_format, charset = import_format(request.headers.get("content-type"))
     limit = settings.max_import_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise ContentTooLarge(f"An import may have at most {limit} bytes.")
-    async with spooled_body(request, limit) as upload:
+    async with spooled(request_body(request), limit, file_format, charset) as upload:
         replay = await idempotency.replay(upload_fingerprint(request, upload.digest))
         if replay is not None:
             return replay
-        job = Import(
-            format=file_format.name,
-            on_duplicate=options.on_duplicate,
-            dry_run=options.dry_run,
-            size_bytes=upload.size,
-        )
-        await imports.create(job, upload.chunks())
+        job = options.new_import(file_format.name, charset, upload.size)
+        await imports.create(job, upload.chunks(), upload.failure(job.id))
         created = accepted(request, job, response, tasks)
         await idempotency.save(202, created, dict(response.headers))
         return created
@@ -160,6 +167,21 @@ async def list_import_errors(
     """List the rows that could not be imported, by line."""
     found = await imports.errors(job.id, query)
     items = [ImportErrorRead.model_validate(error, from_attributes=True) for error in found.items]
+    return pager.answer(found.with_items(items), query)
+
+
+@router.get(
+    "/{import_id}/warnings", responses={200: {"headers": LIST_HEADERS}, **problem_responses(404)}
+)
+async def list_import_warnings(
+    job: ImportDep,
+    query: Annotated[ImportWarningQuery, Query()],
+    imports: ImportRepositoryDep,
+    pager: PagerDep,
+) -> Page[ImportWarningRead]:
+    """List the values of applied rows that were read otherwise than spelled, by line."""
+    found = await imports.warnings(job.id, query)
+    items = [ImportWarningRead.model_validate(item, from_attributes=True) for item in found.items]
     return pager.answer(found.with_items(items), query)
 
 

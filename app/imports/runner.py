@@ -7,14 +7,16 @@ runner that takes the import over resumes after the last committed batch.
 """
 
 import asyncio
+import json
 import logging
 import os
 import socket
 import uuid
 from collections.abc import Callable
-from contextlib import suppress
+from contextlib import aclosing, suppress
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from opentelemetry.trace import NoOpTracer, Tracer
 from pydantic import ValidationError
@@ -24,18 +26,26 @@ from app.config import Settings
 from app.db.engine import Database
 from app.db.faults import classify, report
 from app.imports.batches import BatchRepository, Outcome
-from app.imports.formats import FileFormat, by_name
+from app.imports.formats import FileFormat, Plan, Reading, by_name
 from app.imports.leases import LeaseRepository
-from app.imports.reader import Chunks, Record, RowError, Unreadable, check_utf8, records
-from app.imports.repository import ImportRepository, event
+from app.imports.reader import Chunks, Record, RowError, Unreadable, records
+from app.imports.repository import ImportRepository, event, problem
 from app.imports.schemas import ImportRow
-from app.kit.quoting import MESSAGE_CHARACTERS, shortened
+from app.kit.turns import taking_turns
 from app.models import Import
 from app.models.import_chunk import CHUNK_BYTES
+from app.models.import_job import Delimiter, UnknownColumns
 
 logger = logging.getLogger(__name__)
 
-COUNTERS = ("rows_processed", "rows_created", "rows_updated", "rows_skipped", "rows_failed")
+COUNTERS = (
+    "rows_processed",
+    "rows_created",
+    "rows_updated",
+    "rows_skipped",
+    "rows_failed",
+    "warnings",
+)
 # A batch that loses a race for an ISBN or a name on PostgreSQL is read and applied again.
 BATCH_ATTEMPTS = 3
 # Told of the import after each batch the runner commits.
@@ -46,55 +56,80 @@ def counters(job: Import) -> dict[str, Any]:
     return {name: getattr(job, name) for name in COUNTERS}
 
 
-def problem(import_id: uuid.UUID, title: str, status: int, detail: str) -> dict[str, Any]:
-    return {
-        "type": "about:blank",
-        "title": title,
-        "status": status,
-        # Stored with the import and listed with every page of imports: kept small.
-        "detail": shortened(detail, MESSAGE_CHARACTERS),
-        "instance": f"/imports/{import_id}",
-    }
+def reading(job: Import) -> Reading:
+    """The options the import's file is read with."""
+    return Reading(
+        columns=json.loads(job.columns or "{}"),
+        unknown_columns=cast(UnknownColumns, job.unknown_columns),
+        delimiter=cast(Delimiter | None, job.delimiter),
+        author_separator=job.author_separator,
+    )
 
 
-async def count_rows(chunk: Chunks, file_format: FileFormat) -> int:
-    """Read the whole file once: Unreadable if it cannot be imported, else how many rows."""
-    await check_utf8(chunk)
-    count = 0
-    async for record in records(chunk, file_format.quoted, 0, 0, CHUNK_BYTES):
-        if count == 0 and file_format.has_header:
-            file_format.columns(record.text)
-        count += 1
+async def read_plan(chunk: Chunks, file_format: FileFormat, job: Import) -> tuple[Plan, int, int]:
+    """How the file's rows are read, and the offset and line after its header (if any)."""
     if not file_format.has_header:
-        return count
-    if count == 0:
-        raise Unreadable(f"The file is empty: a {file_format.name} import needs a header line.")
-    return count - 1
+        return file_format.plan(reading(job), None), 0, 0
+    async with aclosing(records(chunk, file_format, 0, 0, CHUNK_BYTES)) as found:
+        async for header in found:
+            plan = file_format.plan(reading(job), header)
+            return plan, header.end_offset, header.end_line
+    return file_format.plan(reading(job), None), 0, 0  # no header: Unreadable
 
 
-def validated(
-    records_: list[Record], file_format: FileFormat, columns: list[str] | None
-) -> tuple[list[tuple[int, ImportRow]], list[dict[str, Any]]]:
-    """The batch's rows that pass the book rules, and the errors of those that do not."""
-    rows: list[tuple[int, ImportRow]] = []
-    faults = Outcome()
-    for record in records_:
+async def count_rows(chunk: Chunks, file_format: FileFormat, offset: int, line: int) -> int:
+    """Read the file once after its header: Unreadable if it cannot be read to its end, else
+    how many rows it has."""
+    count = 0
+    async for _record in records(chunk, file_format, offset, line, CHUNK_BYTES):
+        count += 1
+    return count
+
+
+@dataclass
+class Checked:
+    """A batch as the book rules find it: its valid rows by line, the errors of the others,
+    and the repairs of each row by line."""
+
+    rows: list[tuple[int, ImportRow]] = field(default_factory=list)
+    faults: Outcome = field(default_factory=Outcome)
+    repairs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def add(self, record: Record, file_format: FileFormat, plan: Plan) -> None:
+        """Read and check one record."""
         try:
-            data = file_format.row(columns, record.text)
-            row = ImportRow.model_validate(data)
+            parsed = file_format.row(plan, record.text)
+            row = ImportRow.model_validate(parsed.values)
         except RowError as exc:
-            faults.error(record.line, exc.loc, exc.msg, exc.type)
-            continue
-        except Unreadable as exc:
-            faults.error(record.line, None, str(exc), "csv_invalid")
-            continue
+            for loc, msg, type_ in exc.faults:
+                self.faults.error(record.line, loc, msg, type_)
+            return
         except ValidationError as exc:
             for error in exc.errors(include_url=False, include_input=False):
                 loc = ".".join(str(part) for part in error["loc"]) or None
-                faults.error(record.line, loc, error["msg"], error["type"])
-            continue
-        rows.append((record.line, row))
-    return rows, faults.errors
+                self.faults.error(record.line, loc, error["msg"], error["type"])
+            return
+        self.rows.append((record.line, row))
+        if parsed.repairs:
+            self.repairs[record.line] = [repair.at(record.line) for repair in parsed.repairs]
+
+    def warnings(self, outcome: Outcome) -> list[dict[str, Any]]:
+        """The repairs of the rows the batch applied (not failed, not skipped)."""
+        left_out = {error["line"] for error in outcome.errors} | set(outcome.skipped_lines)
+        return [
+            repair
+            for line, _row in self.rows
+            if line not in left_out
+            for repair in self.repairs.get(line, [])
+        ]
+
+
+async def validated(records_: list[Record], file_format: FileFormat, plan: Plan) -> Checked:
+    """Read and check a batch's records, letting the event loop serve others as it goes."""
+    checked = Checked()
+    async for record in taking_turns(records_):
+        checked.add(record, file_format, plan)
+    return checked
 
 
 class ImportRunner:
@@ -207,49 +242,47 @@ class ImportRunner:
 
         file_format = by_name(job.format)
         try:
+            plan, start, start_line = await read_plan(chunk, file_format, job)
             if job.rows_total is None:
-                total = await count_rows(chunk, file_format)
+                total = await count_rows(chunk, file_format, start, start_line)
+                found: dict[str, Any] = {"rows_total": total, "delimiter": plan.delimiter}
+                if file_format.has_header and job.unknown_columns == "ignore":
+                    found["ignored_columns"] = json.dumps(list(plan.ignored))
                 async with self.database.writes() as session, session.begin():
-                    await self.leases(session).advance(job.id, {"rows_total": total})
+                    await self.leases(session).advance(job.id, found)
                 job.rows_total = total
-            columns = None
-            offset, line = job.checkpoint_offset, job.checkpoint_line
-            if file_format.has_header:
-                async for header in records(chunk, file_format.quoted, 0, 0, CHUNK_BYTES):
-                    columns = file_format.columns(header.text)
-                    if offset == 0:
-                        offset, line = header.end_offset, header.end_line
-                    break
         except Unreadable as exc:
+            failure = problem(job.id, "Unreadable File", 422, exc.detail, exc.line)
             async with self.database.writes() as session, session.begin():
-                await self.leases(session).fail(
-                    job.id, problem(job.id, "Unreadable File", 422, str(exc))
-                )
+                await self.leases(session).fail(job.id, failure)
             return
+        offset, line = job.checkpoint_offset, job.checkpoint_line
+        if offset == 0:
+            offset, line = start, start_line
         batch: list[Record] = []
-        async for record in records(chunk, file_format.quoted, offset, line, CHUNK_BYTES):
+        async for record in records(chunk, file_format, offset, line, CHUNK_BYTES):
             batch.append(record)
             if len(batch) >= self.batch_rows:
-                if not await self.commit(job, batch, file_format, columns, on_batch):
+                if not await self.commit(job, batch, file_format, plan, on_batch):
                     return
                 batch = []
-        if batch and not await self.commit(job, batch, file_format, columns, on_batch):
+        if batch and not await self.commit(job, batch, file_format, plan, on_batch):
             return
-        await self.commit(job, [], file_format, columns, on_batch)
+        await self.commit(job, [], file_format, plan, on_batch)
 
     async def commit(
         self,
         job: Import,
         batch: list[Record],
         file_format: FileFormat,
-        columns: list[str] | None,
+        plan: Plan,
         on_batch: OnBatch | None,
     ) -> bool:
         """Apply one batch in one transaction; with no records, end the import.
 
         False when the run must stop: cancelled, finished, or its lease lost.
         """
-        rows, faults = validated(batch, file_format, columns)
+        checked = await validated(batch, file_format, plan)
         attributes: dict[str, str | int] = {
             "folio.import.id": str(job.id),
             "folio.import.rows": len(batch),
@@ -258,7 +291,7 @@ class ImportRunner:
             for attempt in range(1, BATCH_ATTEMPTS + 1):
                 try:
                     async with self.database.writes() as session, session.begin():
-                        return await self.apply(session, job, batch, rows, faults, on_batch)
+                        return await self.apply(session, job, batch, checked, on_batch)
                 except IntegrityError:
                     if attempt == BATCH_ATTEMPTS:
                         raise
@@ -270,8 +303,7 @@ class ImportRunner:
         session: Any,
         job: Import,
         batch: list[Record],
-        rows: list[tuple[int, ImportRow]],
-        faults: list[dict[str, Any]],
+        checked: Checked,
         on_batch: OnBatch | None,
     ) -> bool:
         leases = self.leases(session)
@@ -289,8 +321,13 @@ class ImportRunner:
             if on_batch is not None:
                 on_batch(current)
             return False
-        outcome = Outcome(errors=list(faults))
-        await BatchRepository(session, job.id, job.on_duplicate, job.dry_run).apply(rows, outcome)
+        outcome = Outcome(errors=list(checked.faults.errors))
+        await BatchRepository(session, job.id, job.on_duplicate, job.dry_run).apply(
+            checked.rows, outcome
+        )
+        warnings = checked.warnings(outcome)
+        await ImportRepository(session).record_warnings(job.id, warnings)
+        current.warnings += len(warnings)
         failed = len({error["line"] for error in outcome.errors})
         current.rows_created += outcome.created
         current.rows_updated += outcome.updated

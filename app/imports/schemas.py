@@ -5,15 +5,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import Field as Limits
 
 from app.books.schemas import MAX_AUTHORS, NO_SERIES, BookCreate
+from app.imports.formats.fields import FIELDS, MAX_COLUMNS_OPTION, parse_columns
 from app.kit.pagination import PageQuery
-from app.kit.schemas import field_error
+from app.kit.schemas import field_error, no_nul
 from app.kit.sorting import Sorting
-from app.models import AuthorName, Import, ImportEvent, ImportRowError
-from app.models.import_job import FormatName
+from app.models import AuthorName, Import, ImportEvent, ImportRowError, ImportRowWarning
+from app.models.import_job import Charset, Delimiter, FormatName, UnknownColumns
 
 OnDuplicate = Literal["fail", "skip", "update"]
 Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
@@ -31,8 +32,32 @@ class ImportRead(BaseModel):
     rows_updated: int
     rows_skipped: int
     rows_failed: int
+    warnings: int = Field(
+        description="How many values of applied rows were repaired; "
+        "`GET /imports/{id}/warnings` lists them."
+    )
     error: dict[str, Any] | None = Field(
-        description="A problem object when the import failed as a whole, else null."
+        description="A problem object when the import failed as a whole, else null; "
+        "`line` names the line at fault when one is."
+    )
+    columns: dict[str, str] | None = Field(
+        description="The `columns` mapping it was sent with (field → the file's column), or null."
+    )
+    unknown_columns: UnknownColumns
+    delimiter: Delimiter | None = Field(
+        description="CSV: the delimiter given, or once the header is read the one found there; "
+        "null before that and for NDJSON."
+    )
+    author_separator: str | None = Field(
+        description="As given; null: `authors` cells are split at `|` and `author` cells are "
+        "one name."
+    )
+    charset: Charset = Field(
+        description="The charset the file was read in: the Content-Type's, else utf-8."
+    )
+    ignored_columns: list[str] | None = Field(
+        description="CSV with `unknown_columns=ignore`: the columns skipped, once the header is "
+        "read (at most 50 names, each cut to 100 characters); else null."
     )
     created_at: datetime
     started_at: datetime | None
@@ -42,8 +67,10 @@ class ImportRead(BaseModel):
 
     @classmethod
     def of(cls, job: Import) -> "ImportRead":
-        fields = job.model_dump(exclude={"error"})
-        return cls.model_validate({**fields, "error": json.loads(job.error or "null")})
+        json_fields = ("error", "columns", "ignored_columns")
+        fields = job.model_dump(exclude=set(json_fields))
+        decoded = {name: json.loads(getattr(job, name) or "null") for name in json_fields}
+        return cls.model_validate({**fields, **decoded})
 
 
 class ImportErrorRead(BaseModel):
@@ -51,6 +78,14 @@ class ImportErrorRead(BaseModel):
     loc: str | None = Field(description="The column or key at fault; null for the whole row.")
     msg: str
     type: str
+
+
+class ImportWarningRead(BaseModel):
+    line: int = Field(description="The physical line the row starts on; a CSV header is line 1.")
+    loc: str = Field(description="The field whose value was repaired.")
+    msg: str = Field(description="How the value was read.")
+    type: str
+    value: str = Field(description="The value as the file spelled it (cut to 100 characters).")
 
 
 class ImportEventRead(BaseModel):
@@ -66,9 +101,73 @@ class ImportOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     on_duplicate: OnDuplicate = Field(
-        default="fail", description="What a row whose ISBN is already known does."
+        default="fail",
+        description="What a row whose book is already known (by ISBN, or else by its title, "
+        "authors and year) does.",
     )
     dry_run: bool = Field(default=False, description="Check every row and write no book.")
+    columns: str | None = Field(
+        default=None,
+        max_length=MAX_COLUMNS_OPTION,
+        description="Read the file's own columns (CSV) or keys (NDJSON) as Folio's fields: "
+        "`field:column` pairs separated by commas, e.g. `title:original_title,authors:writers`. "
+        f"Fields: {', '.join(FIELDS)}. A column named like a field is that field unless this "
+        "maps the field to another column.",
+    )
+    unknown_columns: UnknownColumns = Field(
+        default="error",
+        description="What a column (CSV) or key (NDJSON) that is neither a field nor mapped "
+        "does: fails the file (CSV) or its row (NDJSON), or is skipped (`ignore`; the import "
+        "lists a CSV's in `ignored_columns`).",
+    )
+    delimiter: Delimiter | None = Field(
+        default=None,
+        description="CSV: the character between cells; by default the one of comma, semicolon "
+        "and tab that the header line uses most outside quotes.",
+    )
+    author_separator: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=5,
+        description="CSV: what separates several authors' names in one `authors` cell (default "
+        '`|`), and in an `author` cell when given (`,` splits "Stephen King, Peter Straub").',
+    )
+
+    _no_nul = field_validator("columns", "author_separator")(no_nul)
+
+    @field_validator("columns")
+    @classmethod
+    def field_column_pairs(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parse_columns(value)
+        return value
+
+    @field_validator("author_separator")
+    @classmethod
+    def not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be only white space")
+        return value
+
+    def column_map(self) -> dict[str, str]:
+        """The `columns` mapping as {field: column}."""
+        return parse_columns(self.columns) if self.columns else {}
+
+    def new_import(self, file_format: FormatName, charset: Charset, size: int) -> Import:
+        """An import of a file in this format and charset, to be read with these options."""
+        columns = self.column_map()
+        return Import(
+            format=file_format,
+            charset=charset,
+            on_duplicate=self.on_duplicate,
+            dry_run=self.dry_run,
+            columns=json.dumps(columns) if columns else None,
+            unknown_columns=self.unknown_columns,
+            delimiter=self.delimiter,
+            author_separator=self.author_separator,
+            size_bytes=size,
+        )
 
 
 class ImportQuery(PageQuery):
@@ -79,6 +178,10 @@ class ImportQuery(PageQuery):
 
 class ImportErrorQuery(PageQuery):
     sorting = Sorting({"line": ImportRowError.line}, "line", ImportRowError.id)
+
+
+class ImportWarningQuery(PageQuery):
+    sorting = Sorting({"line": ImportRowWarning.line}, "line", ImportRowWarning.id)
 
 
 class ImportEventQuery(PageQuery):

@@ -23,6 +23,7 @@ from app.models.import_chunk import ImportChunk
 from app.models.import_error import ImportRowError
 from app.models.import_event import ImportEvent
 from app.models.import_job import Import
+from app.models.import_warning import ImportRowWarning
 from app.models.tag import MAX_TAG_LENGTH, Tag, TagBase, TagName
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "ImportChunk",
     "ImportEvent",
     "ImportRowError",
+    "ImportRowWarning",
     "Tag",
     "derived_columns",
     "fold",

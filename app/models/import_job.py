@@ -14,6 +14,10 @@ FINISHED = ("succeeded", "failed", "cancelled")
 FormatName = Literal["csv", "ndjson"]
 FORMATS: tuple[str, ...] = get_args(FormatName)
 ON_DUPLICATE = ("fail", "skip", "update")
+# How the file is read: app/imports/formats/ and app/imports/charsets.py say what each means.
+UnknownColumns = Literal["error", "ignore"]
+Delimiter = Literal["comma", "semicolon", "tab"]
+Charset = Literal["utf-8", "utf-16", "iso-8859-1", "windows-1252"]
 
 
 def quoted(values: tuple[str, ...]) -> str:
@@ -50,6 +54,14 @@ class Import(Entity, table=True):
             "rows_total IS NULL OR rows_processed <= rows_total", name="processed_within_total"
         ),
         CheckConstraint("checkpoint_offset >= 0 AND checkpoint_line >= 0", name="checkpoint"),
+        CheckConstraint(
+            f"unknown_columns IN ({quoted(get_args(UnknownColumns))})", name="unknown_columns"
+        ),
+        CheckConstraint(
+            f"delimiter IS NULL OR delimiter IN ({quoted(get_args(Delimiter))})", name="delimiter"
+        ),
+        CheckConstraint(f"charset IN ({quoted(get_args(Charset))})", name="charset"),
+        CheckConstraint("warnings >= 0", name="warnings"),
         Index("ix_import_created_at_id", "created_at", "id"),
         Index("ix_import_status_created_at_id", "status", "created_at", "id"),
     )
@@ -64,6 +76,20 @@ class Import(Entity, table=True):
     rows_updated: int = 0
     rows_skipped: int = 0
     rows_failed: int = 0
+    # Values of applied rows that were read otherwise than spelled (import_warning has them).
+    warnings: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The options the file is read with. `columns`: {field: column} as JSON; `delimiter`: the
+    # one given, or the one found once the header is read; `ignored_columns`: a JSON list.
+    columns: str | None = Field(default=None, sa_type=Text)
+    unknown_columns: str = Field(
+        default="error", max_length=16, sa_column_kwargs={"server_default": "error"}
+    )
+    delimiter: str | None = Field(default=None, max_length=16)
+    author_separator: str | None = Field(default=None, max_length=16)
+    charset: str = Field(
+        default="utf-8", max_length=16, sa_column_kwargs={"server_default": "utf-8"}
+    )
+    ignored_columns: str | None = Field(default=None, sa_type=Text)
     # The problem object (JSON) of an import that failed as a whole.
     error: str | None = Field(default=None, sa_type=Text)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

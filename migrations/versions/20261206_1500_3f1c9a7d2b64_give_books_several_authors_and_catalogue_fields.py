@@ -1,7 +1,7 @@
 """Give books several authors, in order, and a publisher, a language and a series.
 
 Revision ID: 3f1c9a7d2b64
-Revises: fe8479185281
+Revises: 47b0f97e669b
 Create Date: 2026-12-06 15:00:00+00:00
 
 Every book's author becomes the first row of `book_author` (position 0), and `book.author_id`
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3f1c9a7d2b64"
-down_revision: str | None = "fe8479185281"
+down_revision: str | None = "47b0f97e669b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -180,3 +180,36 @@ async def test_a_filter_that_get_books_refuses_is_a_422_before_the_export_starts
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert [error["loc"][0] for error in response.json()["errors"]] == ["query"]
+
+
+FORMULA_LIKE = ["=SUM(A1)", "-5 ways", "+1 more", "@home", "'=quoted already", "'plain"]
+
+
+async def test_csv_export_opens_safely_in_a_spreadsheet_and_imports_back(
+    fresh_database: Callable[[], Settings],
+) -> None:
+    async with served(fresh_database) as (source, _database, _settings):
+        author = await create_author(source, "=Formula Author")
+        for title in FORMULA_LIKE:
+            await create_book(
+                source, author["id"], title, description=title, published_year=-500, tags=["-x"]
+            )
+        exported = await source.get("/exports/books", params={"format": "csv"})
+        books = await all_books(source)
+    rows = list(csv.DictReader(io.StringIO(exported.text, newline="")))
+    for row in rows:
+        for name in ("title", "author", "description", "tags"):
+            assert row[name][:1] not in ("=", "+", "-", "@"), row
+        assert row["published_year"] == "-500"  # a number Folio writes is left as it is
+    assert {row["title"] for row in rows} == {
+        "'=SUM(A1)",
+        "'-5 ways",
+        "'+1 more",
+        "'@home",
+        "''=quoted already",
+        "'plain",
+    }
+    async with served(fresh_database) as (target, database, settings):
+        job = await imported(target, database, settings, exported.content, content_type=CSV)
+        assert job["rows_created"] == len(FORMULA_LIKE)
+        assert shown(await all_books(target)) == shown(books)

@@ -60,6 +60,13 @@ async def errors_of(client: AsyncClient, import_id: str) -> list[dict[str, Any]]
     return items
 
 
+async def warnings_of(client: AsyncClient, import_id: str) -> list[dict[str, Any]]:
+    response = await client.get(f"/imports/{import_id}/warnings", params={"per_page": 100})
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
 async def all_books(client: AsyncClient) -> list[dict[str, Any]]:
     """Every book, by title then id, through the API."""
     books: list[dict[str, Any]] = []

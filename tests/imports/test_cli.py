@@ -30,7 +30,7 @@ def test_import_then_export_from_the_command_line(
     source.write_text(
         "title,author,isbn,published_year,tags\n"
         "Dune,Frank Herbert,0441172717,1965.0,sf|classic\n"
-        "Bad,Someone,306406152,,\n",
+        "Bad,Someone,306406151,,\n",
         encoding="utf-8",
     )
     assert import_main([str(source)]) == 0
@@ -64,4 +64,56 @@ def test_command_line_mistakes_exit_2(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "unknown sort field" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         import_main(["--help"])
-    assert "--on-duplicate" in capsys.readouterr().out
+    usage = capsys.readouterr().out
+    for option in ("--on-duplicate", "--columns", "--unknown-columns", "--delimiter", "--charset"):
+        assert option in usage
+
+
+@pytest.mark.usefixtures("database_url")
+def test_the_command_takes_the_options_of_post_imports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "livres.csv"
+    source.write_bytes(
+        "Titre;Auteurs;Rayon\r\nL'Été;Zoë Ça, Émile Zola;A1\r\nNoël;Zoë Ça;B2\r\n".encode("latin-1")
+    )
+    options = [
+        "--columns=title:Titre,authors:Auteurs",
+        "--unknown-columns=ignore",
+        "--delimiter=semicolon",
+        "--author-separator=,",
+        "--charset=latin-1",
+    ]
+    assert import_main([str(source), *options]) == 0
+    job = json.loads(capsys.readouterr().out)
+    assert (job["status"], job["rows_created"]) == ("succeeded", 2)
+    assert (job["charset"], job["delimiter"], job["author_separator"]) == (
+        "iso-8859-1",
+        "semicolon",
+        ",",
+    )
+    assert job["columns"] == {"title": "Titre", "authors": "Auteurs"}
+    assert job["ignored_columns"] == ["Rayon"]
+
+    # Without its charset the file is not UTF-8: the import fails at once, on line 2.
+    assert import_main([str(source), "--unknown-columns=ignore"]) == 1
+    failed = json.loads(capsys.readouterr().out)
+    assert (failed["status"], failed["error"]["line"]) == ("failed", 2)
+
+
+@pytest.mark.usefixtures("database_url")
+@pytest.mark.parametrize(
+    ("option", "says"),
+    [
+        ("--columns=colour:x", "--columns: Value error, unknown field 'colour'"),
+        ("--charset=shift_jis", "--charset: Folio reads utf-8"),
+        ("--author-separator= ", "--author-separator: Value error"),
+    ],
+)
+def test_bad_options_exit_2_saying_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, says: str
+) -> None:
+    source = tmp_path / "books.csv"
+    source.write_text("title,author\nx,y\n", encoding="utf-8")
+    assert import_main([str(source), option]) == 2
+    assert says in capsys.readouterr().err

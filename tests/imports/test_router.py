@@ -60,7 +60,13 @@ async def test_upload_is_accepted_with_location_and_the_queued_import(
 
 @pytest.mark.parametrize(
     "content_type",
-    ["application/json", "text/plain", "text/csv; charset=latin-1", None],
+    [
+        "application/json",
+        "text/plain",
+        "text/csv; charset=shift_jis",
+        "application/x-ndjson; charset=utf-32",
+        None,
+    ],
 )
 async def test_other_content_types_are_a_415(client: AsyncClient, content_type: str | None) -> None:
     headers = {} if content_type is None else {"Content-Type": content_type}
