@@ -13,16 +13,15 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.engine import make_url
 
 from bench import postgres, wrk
 from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
+from bench.driving import drive, run_workloads, say
 from bench.experiments import metrics_cost
 from bench.experiments.soak import soak
-from bench.load import LoadSpec, run_load
 from bench.report import machine, ratios, table, write_json
 from bench.server import (
     Server,
@@ -116,33 +115,6 @@ def sqlite_args(argv: list[str] | None, program: str) -> argparse.Namespace:
     return args
 
 
-def say(message: str) -> None:
-    sys.stderr.write(f"[bench] {message}\n")
-    sys.stderr.flush()
-
-
-def drive(
-    args: argparse.Namespace,
-    url: str,
-    workload: Workload,
-    duration: float | None = None,
-    warmup: float | None = None,
-) -> dict[str, Any]:
-    """Run one workload against a server from a separate process."""
-    spec = LoadSpec(
-        url=url,
-        workload=workload,
-        connections=workload.connections or args.connections,
-        duration=args.duration if duration is None else duration,
-        warmup=args.warmup if warmup is None else warmup,
-        key=args.key,
-    )
-    if args.tool == "wrk":
-        return wrk.drive(spec, args.work_dir)
-    # One file per server: --metrics-cost drives two at once.
-    return run_load(spec, args.work_dir / f"load-spec-{urlsplit(url).port}.json")
-
-
 def sample(url: str, ids: Ids) -> dict[str, Any]:
     """The answers to the baseline's two requests, to check that both servers do the same work."""
     with httpx.Client(base_url=url, timeout=30) as client:
@@ -159,27 +131,6 @@ def parity(app: dict[str, Any], baseline: dict[str, Any]) -> dict[str, bool]:
         and app_meta == baseline["list"]["meta"],
         "get": app["get"] == baseline["get"],
     }
-
-
-def run_workloads(
-    args: argparse.Namespace, server: Server, workloads: list[Workload], label: str
-) -> list[dict[str, Any]]:
-    rows = []
-    for workload in workloads:
-        say(f"{label}: {workload.name} ({args.duration:g} s)")
-        load = drive(args, server.url, workload)
-        rows.append(
-            {
-                "name": workload.name,
-                "baseline": workload.baseline,
-                "write_share": workload.write_share,
-                "connections": workload.connections or args.connections,
-                "load": load,
-                "rss_mib_after": server.rss_mib(),
-            }
-        )
-        say(f"  {load['rps']} req/s, non-2xx {load['non_2xx']}")
-    return rows
 
 
 def soak_server(args: argparse.Namespace, server: Server, ids: Ids) -> dict[str, Any]:
