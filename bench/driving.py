@@ -1,4 +1,6 @@
-"""Driving a server: each workload from a load process of its own."""
+"""Driving a server: each workload from a load process of its own, in a closed loop (a
+fixed number of connections, bench/load.py or wrk) or an open one (a fixed rate,
+bench/open_loop.py)."""
 
 import argparse
 import sys
@@ -7,8 +9,9 @@ from urllib.parse import urlsplit
 
 from bench import wrk
 from bench.load import LoadSpec, run_load
+from bench.open_loop import OpenSpec, run_open_loop
 from bench.server import Server
-from bench.workloads import Workload
+from bench.workloads import MIXED, Workload
 
 
 def say(message: str) -> None:
@@ -38,19 +41,51 @@ def drive(
     return run_load(spec, args.work_dir / f"load-spec-{urlsplit(url).port}.json")
 
 
+def drive_open(
+    args: argparse.Namespace, url: str, workload: Workload, rate: float
+) -> dict[str, Any]:
+    """Send one workload at `rate` requests a second, from a separate process; always with the
+    asyncio client, as wrk has no open loop."""
+    spec = LoadSpec(url, workload, args.connections, args.duration, args.warmup, key=args.key)
+    return run_open_loop(
+        OpenSpec(spec, rate), args.work_dir / f"open-spec-{urlsplit(url).port}.json"
+    )
+
+
+def open_rate(args: argparse.Namespace, rows: list[dict[str, Any]]) -> float:
+    """--open-rate, or half the closed-loop mix's requests per second in this run."""
+    if args.open_rate is not None:
+        return float(args.open_rate)
+    closed = next(row for row in rows if row["name"] == MIXED)
+    return max(float(closed["load"]["rps"]) / 2, 1.0)
+
+
+def rate_from(args: argparse.Namespace) -> str:
+    return "--open-rate" if args.open_rate is not None else f"half of {MIXED}"
+
+
 def run_workloads(
     args: argparse.Namespace, server: Server, workloads: list[Workload], label: str
 ) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for workload in workloads:
-        say(f"{label}: {workload.name} ({args.duration:g} s)")
-        load = drive(args, server.url, workload)
+        rate = open_rate(args, rows) if workload.open_loop else None
+        at = "" if rate is None else f" at {rate:.1f} requests/s"
+        say(f"{label}: {workload.name}{at} ({args.duration:g} s)")
+        if rate is None:
+            load = drive(args, server.url, workload)
+        else:
+            load = drive_open(args, server.url, workload, rate)
         rows.append(
             {
                 "name": workload.name,
                 "baseline": workload.baseline,
                 "write_share": workload.write_share,
-                "connections": workload.connections or args.connections,
+                "connections": load.get("connections_opened")
+                or workload.connections
+                or args.connections,
+                "open_loop": workload.open_loop,
+                "rate_from": rate_from(args) if workload.open_loop else None,
                 "load": load,
                 "rss_mib_after": server.rss_mib(),
             }

@@ -146,13 +146,50 @@ def table(results: dict[str, Any]) -> str:
             + " |"
         )
     lines.extend(notes(results))
+    for row in results["workloads"]:
+        if row.get("open_loop"):
+            lines.extend(open_loop_table(row, results["workloads"]))
     return "\n".join(lines)
+
+
+def open_loop_table(row: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    """The open-loop mix's reads and writes apart, with the rate it was sent at."""
+    load = row["load"]
+    closed = next((r for r in rows if f"half of {r['name']}" == row.get("rate_from")), None)
+    source = (
+        f"half the closed loop's {cell(closed['load']['rps'])}"
+        if closed is not None
+        else "set by --open-rate"
+    )
+    lines = [
+        "",
+        f"{row['name']}: {cell(load['rate'])} requests/s scheduled ({source}),"
+        f" {load['arrivals'].capitalize()} arrivals; latency from each request's scheduled"
+        " send time to its answer.",
+        "",
+        *table_head(row["name"], "answered", "p50 ms", "p99 ms"),
+    ]
+    for kind, count in (("read", load["reads"]), ("write", load["writes"])):
+        summary = load[f"{kind}_latency_ms"] or {}
+        p50, p99 = cell(summary.get("p50")), cell(summary.get("p99"))
+        lines.append(f"| {kind}s | {cell(count)} | {p50} | {p99} |")
+    lag = load["send_lag_ms"] or {}
+    lines += [
+        "",
+        f"- Scheduled {cell(load['scheduled'])} ({cell(load['sent_rps'])}/s), answered"
+        f" {cell(load['requests'])}; unanswered {cell(load['unanswered'])}, non-2xx"
+        f" {cell(load['non_2xx'])}; sent late by p99 {cell(lag.get('p99'), 2)} ms;"
+        f" {cell(load['connections_opened'])} connections opened.",
+    ]
+    return lines
 
 
 def notes(results: dict[str, Any]) -> list[str]:
     out = [""]
     for row in results["workloads"]:
         load = row["load"]
+        if row.get("open_loop"):
+            continue  # a table of its own, below
         if 0 < row["write_share"] < 1 and load.get("read_latency_ms"):
             reads, writes = load["read_latency_ms"], load["write_latency_ms"] or {}
             spread = reads["p99"] / reads["p50"] if reads["p50"] else None

@@ -34,6 +34,7 @@ from bench.server import (
 )
 from bench.statements import count_baseline_statements, count_statements
 from bench.workloads import (
+    MIXED,
     Ids,
     Workload,
     app_workloads,
@@ -95,12 +96,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="with --metrics-cost: serve both sides without metrics, to price the method's own"
         " error (an A/A run: its cost should be zero)",
     )
+    parser.add_argument(
+        "--open-rate",
+        type=float,
+        metavar="R",
+        help="requests per second of the open-loop mix (default: half the closed-loop"
+        " mix's throughput in the same run, which then runs first)",
+    )
     parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     parser.set_defaults(key="")  # the write key, made once Folio's database is ready
     args = parser.parse_args(argv)
     if min(args.scale, args.connections, args.workers, args.rounds) < 1 or args.duration <= 0:
         parser.error("--scale, --connections, --workers, --rounds and --duration must be positive")
+    if args.open_rate is not None and args.open_rate <= 0:
+        parser.error("--open-rate must be positive")
     if args.tool == "wrk" and not wrk.available():
         say("wrk is not on PATH (apt-get install wrk); using the asyncio client instead.")
         args.tool = "asyncio"
@@ -210,10 +220,16 @@ def metrics_cost_runs(
     return results
 
 
-def selected(workloads: list[Workload], only: str | None) -> list[Workload]:
+def selected(
+    workloads: list[Workload], only: str | None, open_rate: float | None = None
+) -> list[Workload]:
+    """The workloads `--only` names (all without it); the closed-loop mix comes along with the
+    open-loop one, whose rate it gives unless `--open-rate` does."""
     if not only:
         return workloads
     names = {name.strip() for name in only.split(",")}
+    if open_rate is None and any(w.open_loop and w.name in names for w in workloads):
+        names.add(MIXED)
     return [workload for workload in workloads if workload.name in names]
 
 
@@ -274,7 +290,7 @@ def bench(args: argparse.Namespace) -> int:
     folio_url = folio_database(args, database, dataset)
     say(f"database ready in {time.perf_counter() - clock:.1f} s")
     ids = sample_ids(database, seed=1)
-    workloads = selected(app_workloads(ids), args.only)
+    workloads = selected(app_workloads(ids), args.only, args.open_rate)
     baselines = baseline_workloads(ids)
 
     with baseline_server(args, database) as server:
@@ -290,7 +306,8 @@ def bench(args: argparse.Namespace) -> int:
         app_answers = sample(server.url, ids)
         rows = run_workloads(args, server, workloads, "folio")
         soaked = soak_server(args, server, ids) if args.soak else None
-    priced = metrics_cost_runs(args, folio_url, workloads) if args.metrics_cost else None
+    closed = [workload for workload in workloads if not workload.open_loop]
+    priced = metrics_cost_runs(args, folio_url, closed) if args.metrics_cost else None
 
     say("counting SQL statements per request in-process")
     statements = asyncio.run(count_statements(folio_url, workloads))
@@ -314,6 +331,7 @@ def bench(args: argparse.Namespace) -> int:
                 "tool",
                 "metrics_cost",
                 "rounds",
+                "open_rate",
             )
         },
         "database": database_facts(args, folio_url),
