@@ -25,15 +25,17 @@ def drive(
     workload: Workload,
     duration: float | None = None,
     warmup: float | None = None,
+    key: str | None = None,
 ) -> dict[str, Any]:
-    """Run one workload against a server from a separate process."""
+    """Run one workload against a server from a separate process (with the run's write key
+    unless `key` is given; "" sends none)."""
     spec = LoadSpec(
         url=url,
         workload=workload,
         connections=workload.connections or args.connections,
         duration=args.duration if duration is None else duration,
         warmup=args.warmup if warmup is None else warmup,
-        key=args.key,
+        key=args.key if key is None else key,
     )
     if args.tool == "wrk":
         return wrk.drive(spec, args.work_dir)

@@ -104,7 +104,8 @@ class Connection:
             head += "Accept-Encoding: gzip\r\n"
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            head += f"Authorization: Bearer {self.key}\r\n"
+            if self.key:  # none where no key is needed (AUTH_MODE=open, the plain app)
+                head += f"Authorization: Bearer {self.key}\r\n"
         writer.write(head.encode() + b"\r\n" + (body or b""))
         lines = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
         headers = dict(line.lower().split(b":", 1) for line in lines[1:] if line)

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import make_url
 
-from bench import postgres, wrk
+from bench import compare, postgres, wrk
 from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
 from bench.driving import drive, run_workloads, say
 from bench.experiments import metrics_cost
@@ -97,6 +97,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         " error (an A/A run: its cost should be zero)",
     )
     parser.add_argument(
+        "--compare",
+        choices=compare.AGAINST,
+        help="then serve Folio (AUTH_MODE=open) beside the plain SQLModel app"
+        " (bench/plain_app.py) and drive list page 1, get book and create book at both in"
+        " --rounds alternating rounds (at least 3)",
+    )
+    parser.add_argument(
         "--open-rate",
         type=float,
         metavar="R",
@@ -109,6 +116,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if min(args.scale, args.connections, args.workers, args.rounds) < 1 or args.duration <= 0:
         parser.error("--scale, --connections, --workers, --rounds and --duration must be positive")
+    if args.compare and args.rounds < 3:
+        parser.error("--compare needs at least 3 rounds: its ratios are medians of rounds")
     if args.open_rate is not None and args.open_rate <= 0:
         parser.error("--open-rate must be positive")
     if args.tool == "wrk" and not wrk.available():
@@ -220,6 +229,27 @@ def metrics_cost_runs(
     return results
 
 
+def compare_runs(args: argparse.Namespace, folio_url: str, ids: Ids) -> dict[str, Any]:
+    """Folio beside the plain app (bench/compare.py), on Folio's database; neither needs a key."""
+    workloads = [w for w in app_workloads(ids) if w.name in compare.COMPARED]
+    say(
+        f"compare: Folio and the {args.compare} app, {args.rounds} rounds of"
+        f" {', '.join(w.name for w in workloads)}, {args.duration:g} s each"
+    )
+
+    def drive_side(side: str, url: str, workload: Workload) -> dict[str, Any]:
+        load = drive(args, url, workload, key="")
+        say(f"  {side}: {workload.name}, {load['rps']} req/s, non-2xx {load['non_2xx']}")
+        return load
+
+    result = compare.serve_and_measure(
+        folio_url, args.workers, ids, workloads, args.rounds, drive_side, args.work_dir
+    )
+    say("compare: counting SQL statements per request in-process")
+    result["sql"] = asyncio.run(compare.count_both(folio_url, workloads))
+    return result
+
+
 def selected(
     workloads: list[Workload], only: str | None, open_rate: float | None = None
 ) -> list[Workload]:
@@ -308,6 +338,7 @@ def bench(args: argparse.Namespace) -> int:
         soaked = soak_server(args, server, ids) if args.soak else None
     closed = [workload for workload in workloads if not workload.open_loop]
     priced = metrics_cost_runs(args, folio_url, closed) if args.metrics_cost else None
+    compared = compare_runs(args, folio_url, ids) if args.compare else None
 
     say("counting SQL statements per request in-process")
     statements = asyncio.run(count_statements(folio_url, workloads))
@@ -331,6 +362,7 @@ def bench(args: argparse.Namespace) -> int:
                 "tool",
                 "metrics_cost",
                 "rounds",
+                "compare",
                 "open_rate",
             )
         },
@@ -342,6 +374,7 @@ def bench(args: argparse.Namespace) -> int:
         "workloads": rows,
         "soak": soaked,
         "metrics_cost": priced,
+        "compare": compared,
     }
     path = write_json(results, args.results_dir, started)
     sys.stdout.write(table(results) + "\n")

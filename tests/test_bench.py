@@ -1,5 +1,5 @@
-"""The benchmark's bulk loader writes rows the app reads, its baseline answers like the app, and
-its open loop keeps to its schedule."""
+"""The benchmark's bulk loader writes rows the app reads, its baseline and the plain app answer
+like the app, and its open loop keeps to its schedule."""
 
 import argparse
 import asyncio
@@ -17,12 +17,13 @@ import httpx
 import pytest
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import Settings
 from app.main import create_app
 from app.search.schema import INDEX_TABLES, KEY_TABLES
 from app.state import state_of
-from bench import baseline
+from bench import baseline, compare
 from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
 from bench.driving import open_rate
 from bench.experiments import cpu, index_cost, metrics_cost, search_floor
@@ -30,7 +31,7 @@ from bench.experiments.floor import floor_app
 from bench.experiments.soak import LONGEST_RUN_S, soak
 from bench.load import LoadSpec
 from bench.open_loop import OpenLoop, OpenSpec, schedule
-from bench.report import changed_settings, machine
+from bench.report import changed_settings, compare_table, machine
 from bench.run import selected
 from bench.server import make_key
 from bench.statements import KEPT_STATEMENTS, listed, traced_sqlite
@@ -333,6 +334,89 @@ async def test_the_cpu_bench_times_every_workload_with_and_without_the_middlewar
     expected += [f"{name} (without)" for name in cpu.WITHOUT_MIDDLEWARES]
     assert sorted(figures) == sorted(expected)
     assert all(len(spent) == 2 and min(spent) > 0 for spent in figures.values())
+
+
+async def test_the_plain_app_answers_as_folio_does(loaded: tuple[Path, DatasetInfo]) -> None:
+    path, _ = loaded
+    ids = sample_ids(path, seed=1)
+    folio = create_app(
+        Settings(database_url=sqlite_url(path), auth_mode="open", import_runner=False)
+    )
+    engine = create_async_engine(sqlite_url(path))
+    plain = compare.plain_app_on(engine)
+    try:
+        async with (
+            folio.router.lifespan_context(folio),
+            AsyncClient(transport=ASGITransport(app=folio), base_url="http://f") as folio_client,
+            AsyncClient(transport=ASGITransport(app=plain), base_url="http://p") as plain_client,
+        ):
+            checked = await compare.parity({"folio": folio_client, "plain": plain_client}, ids)
+            page = (await plain_client.get("/books", params={"per_page": 100})).json()
+    finally:
+        plain.dependency_overrides.clear()
+        await engine.dispose()
+    assert checked["differences"] == {"list": [], "get": [], "create": []}
+    assert checked["checked"] == {"list": 1, "get": compare.SAMPLE_BOOKS, "create": 2}
+    # The page and the books held what the check is about: authors, tags, a total.
+    assert page["meta"]["total"] == BOOKS + 2  # the two books the check created
+    assert any(item["tags"] for item in page["items"])
+
+
+def test_the_parity_check_names_each_place_the_answers_differ() -> None:
+    ada, alan = {"id": "a", "name": "Ada"}, {"id": "b", "name": "Alan"}
+    folio = {"authors": [ada, alan], "tags": ["x"], "year": 1999, "series_position": 1.0}
+    plain = {"authors": [alan, ada], "tags": ["x", "y"], "series_position": 1, "extra": None}
+    assert compare.differences(folio, plain) == [
+        "authors[0].id",
+        "authors[0].name",
+        "authors[1].id",
+        "authors[1].name",
+        "tags (length 1 against 2)",
+        "year",
+        "series_position",  # 1.0 and 1 are different JSON
+        "extra",
+    ]
+    assert compare.differences(folio, dict(folio)) == []
+
+
+def test_the_comparison_alternates_the_sides_and_takes_the_median_of_round_ratios() -> None:
+    # The machine's speed swings from round to round; within a round it is the same for both.
+    speeds = iter([400.0, 400.0, 100.0, 100.0, 300.0, 300.0])
+    calls: list[tuple[str, Workload]] = []
+
+    def drive(side: str, _url: str, workload: Workload) -> dict[str, Any]:
+        calls.append((side, workload))
+        speed = next(speeds) * (1.5 if side == "folio" else 1.0)
+        latency = {"p50": 1000 / speed, "p99": 3000 / speed}
+        return {"rps": speed, "latency_ms": latency, "non_2xx": 0, "server_cpu_ms": 2.0}
+
+    create = Workload("create book", [], 1.0, connections=16, authors=["a"])
+    rounds = compare.measure([create], 3, {"folio": "f", "plain": "p"}, drive)
+
+    assert [side for side, _ in calls] == ["folio", "plain", "plain", "folio", "folio", "plain"]
+    isbns = [workload.isbn_base for _, workload in calls]
+    assert len(set(isbns)) == len(isbns)  # each run writes ISBNs of its own
+    figures = compare.summary(rounds)["create book"]
+    assert figures["ratios"] == [1.5, 1.5, 1.5]
+    assert figures["ratio"] == 1.5
+    assert figures["folio"]["rps"] == 450.0  # the median round's
+    assert figures["plain"]["rps"] == 300.0
+    assert figures["plain"]["p50_ms"] == pytest.approx(1000 / 300, abs=0.001)
+    compared = {
+        "against": "plain",
+        "http": "httptools",
+        "workers": 1,
+        "rounds": rounds,
+        "workloads": {"create book": figures},
+        "parity": {
+            "checked": {"list": 1, "get": 20, "create": 2},
+            "differences": {"list": [], "get": ["x: title"], "create": []},
+        },
+    }
+    table = "\n".join(compare_table(compared, {"duration": 2.0}))
+    assert "| create book | 450.0 | 300.0 | 1.50× |" in table
+    equal = "Answers equal field by field: list (1), create (2); DIFFERENT: get at x: title."
+    assert equal in table
 
 
 class HttpStub:
