@@ -12,7 +12,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from bench.workloads import Workload, new_book
@@ -57,6 +57,29 @@ def latency_summary(values: list[float]) -> dict[str, float] | None:
     return {key: round(value * 1000, 3) for key, value in summary.items()}
 
 
+class Request(NamedTuple):
+    method: str
+    path: str
+    body: bytes | None  # a new book's JSON for a write, None for a read
+
+
+def draw(workload: Workload, rng: random.Random, number: int) -> Request:
+    """The workload's next request: a write (of the `number`th new book of this load, for its
+    ISBN) for `write_share` of them, else a GET of one of its paths at random."""
+    if rng.random() < workload.write_share:
+        book = new_book(rng, workload.authors, workload.isbn_base + number)
+        return Request("POST", workload.write_path, json.dumps(book).encode())
+    return Request("GET", rng.choice(workload.paths), None)
+
+
+async def cpu_between(start: float, stop: float) -> float:
+    """The CPU time this process uses between two `time.perf_counter()` instants to come."""
+    await asyncio.sleep(max(0.0, start - time.perf_counter()))
+    cpu_from = time.process_time()
+    await asyncio.sleep(max(0.0, stop - time.perf_counter()))
+    return time.process_time() - cpu_from
+
+
 class Connection:
     """One keep-alive HTTP/1.1 connection that speaks just enough of the protocol for the bench.
 
@@ -81,7 +104,8 @@ class Connection:
             head += "Accept-Encoding: gzip\r\n"
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            head += f"Authorization: Bearer {self.key}\r\n"
+            if self.key:  # none where no key is needed (AUTH_MODE=open, the plain app)
+                head += f"Authorization: Bearer {self.key}\r\n"
         writer.write(head.encode() + b"\r\n" + (body or b""))
         lines = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
         headers = dict(line.lower().split(b":", 1) for line in lines[1:] if line)
@@ -132,11 +156,7 @@ class Driver:
         return self.result(spec.duration, self.cpu)
 
     async def measure_cpu(self, start: float, stop: float) -> None:
-        """Note the CPU time this process uses inside the measured window."""
-        await asyncio.sleep(max(0.0, start - time.perf_counter()))
-        cpu_from = time.process_time()
-        await asyncio.sleep(max(0.0, stop - time.perf_counter()))
-        self.cpu = time.process_time() - cpu_from
+        self.cpu = await cpu_between(start, stop)
 
     async def connection(
         self, connection: Connection, rng: random.Random, measure_from: float, stop_at: float
@@ -144,16 +164,13 @@ class Driver:
         """Send requests back to back until the window closes; count those answered inside it."""
         workload = self.spec.workload
         while (began := time.perf_counter()) < stop_at:
-            write = rng.random() < workload.write_share
+            request = draw(workload, rng, self.books_written + 1)
+            write = request.body is not None
+            self.books_written += write
             try:
-                if write:
-                    self.books_written += 1
-                    number = workload.isbn_base + self.books_written
-                    body = json.dumps(new_book(rng, workload.authors, number)).encode()
-                    status = await connection.request("POST", workload.write_path, body)
-                else:
-                    path = rng.choice(workload.paths)
-                    status = await connection.request("GET", path, gzip=workload.gzip)
+                status = await connection.request(
+                    request.method, request.path, request.body, gzip=workload.gzip and not write
+                )
             except (OSError, EOFError, ValueError, asyncio.IncompleteReadError):
                 connection.close()
                 if measure_from <= time.perf_counter() <= stop_at:

@@ -12,6 +12,7 @@ from typing import Any
 
 from app.config import Settings
 from app.db.migrations import PROJECT_ROOT
+from bench.compare import SIDES
 from bench.experiments import metrics_cost
 
 # The benchmark sets its own database URL, which may hold a password.
@@ -146,13 +147,110 @@ def table(results: dict[str, Any]) -> str:
             + " |"
         )
     lines.extend(notes(results))
+    for row in results["workloads"]:
+        if row.get("open_loop"):
+            lines.extend(open_loop_table(row, results["workloads"]))
+    if results.get("compare"):
+        lines.extend(compare_table(results["compare"], results["settings"]))
     return "\n".join(lines)
+
+
+def open_loop_table(row: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    """The open-loop mix's reads and writes apart, with the rate it was sent at."""
+    load = row["load"]
+    closed = next((r for r in rows if f"half of {r['name']}" == row.get("rate_from")), None)
+    source = (
+        f"half the closed loop's {cell(closed['load']['rps'])}"
+        if closed is not None
+        else "set by --open-rate"
+    )
+    lines = [
+        "",
+        f"{row['name']}: {cell(load['rate'])} requests/s scheduled ({source}),"
+        f" {load['arrivals'].capitalize()} arrivals; latency from each request's scheduled"
+        " send time to its answer.",
+        "",
+        *table_head(row["name"], "answered", "p50 ms", "p99 ms"),
+    ]
+    for kind, count in (("read", load["reads"]), ("write", load["writes"])):
+        summary = load[f"{kind}_latency_ms"] or {}
+        p50, p99 = cell(summary.get("p50")), cell(summary.get("p99"))
+        lines.append(f"| {kind}s | {cell(count)} | {p50} | {p99} |")
+    lag = load["send_lag_ms"] or {}
+    lines += [
+        "",
+        f"- Scheduled {cell(load['scheduled'])} ({cell(load['sent_rps'])}/s), answered"
+        f" {cell(load['requests'])}; unanswered {cell(load['unanswered'])}, non-2xx"
+        f" {cell(load['non_2xx'])}; sent late by p99 {cell(lag.get('p99'), 2)} ms;"
+        f" {cell(load['connections_opened'])} connections opened.",
+    ]
+    return lines
+
+
+def compare_table(compared: dict[str, Any], settings: dict[str, Any]) -> list[str]:
+    """Folio beside the plain app: medians of the rounds, and the median Folio/plain ratio."""
+    rounds = len(compared["rounds"])
+    lines = [
+        "",
+        f"Folio beside the {compared['against']} SQLModel app (`bench/plain_app.py`) on the same"
+        f" database: uvicorn ({compared['http']}), {compared['workers']} worker(s) each, Folio"
+        f" with AUTH_MODE=open and no rate limit; {rounds} rounds of {settings['duration']:g} s"
+        " per workload and side, the side going first taking turns; medians of the rounds.",
+        "",
+        *table_head(
+            "workload",
+            "Folio req/s",
+            "plain req/s",
+            "Folio/plain",
+            "Folio p50 ms",
+            "plain p50 ms",
+            "Folio p99 ms",
+            "plain p99 ms",
+            "Folio SQL/req",
+            "plain SQL/req",
+        ),
+    ]
+    sql = compared.get("sql") or {}
+    for name, figures in compared["workloads"].items():
+        folio, plain, ratio = figures["folio"], figures["plain"], figures["ratio"]
+        counted = [sql.get(side, {}).get(name, {}).get("per_request") for side in SIDES]
+        cells = [
+            name,
+            cell(folio["rps"]),
+            cell(plain["rps"]),
+            "–" if ratio is None else f"{ratio:.2f}×",
+            cell(folio["p50_ms"]),
+            cell(plain["p50_ms"]),
+            cell(folio["p99_ms"]),
+            cell(plain["p99_ms"]),
+            *(cell(count) for count in counted),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for name, figures in compared["workloads"].items():
+        folio, plain = figures["folio"], figures["plain"]
+        each = ", ".join(f"{ratio:.2f}×" for ratio in figures["ratios"])
+        lines.append(
+            f"- {name}: Folio/plain by round {each}; server CPU per answer"
+            f" {cell(folio['server_cpu_ms'], 2)} ms against {cell(plain['server_cpu_ms'], 2)} ms;"
+            f" non-2xx {folio['non_2xx']} against {plain['non_2xx']}."
+        )
+    checked, found = compared["parity"]["checked"], compared["parity"]["differences"]
+    same = [f"{kind} ({checked[kind]})" for kind, places in found.items() if not places]
+    differ = [f"{kind} at {', '.join(places[:3])}" for kind, places in found.items() if places]
+    lines.append(
+        f"- Answers equal field by field: {', '.join(same) or 'none'}"
+        + (f"; DIFFERENT: {'; '.join(differ)}." if differ else ".")
+    )
+    return lines
 
 
 def notes(results: dict[str, Any]) -> list[str]:
     out = [""]
     for row in results["workloads"]:
         load = row["load"]
+        if row.get("open_loop"):
+            continue  # a table of its own, below
         if 0 < row["write_share"] < 1 and load.get("read_latency_ms"):
             reads, writes = load["read_latency_ms"], load["write_latency_ms"] or {}
             spread = reads["p99"] / reads["p50"] if reads["p50"] else None

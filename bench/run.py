@@ -13,16 +13,15 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.engine import make_url
 
-from bench import postgres, wrk
+from bench import compare, postgres, wrk
 from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
+from bench.driving import drive, run_workloads, say
 from bench.experiments import metrics_cost
 from bench.experiments.soak import soak
-from bench.load import LoadSpec, run_load
 from bench.report import machine, ratios, table, write_json
 from bench.server import (
     Server,
@@ -35,6 +34,7 @@ from bench.server import (
 )
 from bench.statements import count_baseline_statements, count_statements
 from bench.workloads import (
+    MIXED,
     Ids,
     Workload,
     app_workloads,
@@ -96,12 +96,30 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="with --metrics-cost: serve both sides without metrics, to price the method's own"
         " error (an A/A run: its cost should be zero)",
     )
+    parser.add_argument(
+        "--compare",
+        choices=compare.AGAINST,
+        help="then serve Folio (AUTH_MODE=open) beside the plain SQLModel app"
+        " (bench/plain_app.py) and drive list page 1, get book and create book at both in"
+        " --rounds alternating rounds (at least 3)",
+    )
+    parser.add_argument(
+        "--open-rate",
+        type=float,
+        metavar="R",
+        help="requests per second of the open-loop mix (default: half the closed-loop"
+        " mix's throughput in the same run, which then runs first)",
+    )
     parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     parser.set_defaults(key="")  # the write key, made once Folio's database is ready
     args = parser.parse_args(argv)
     if min(args.scale, args.connections, args.workers, args.rounds) < 1 or args.duration <= 0:
         parser.error("--scale, --connections, --workers, --rounds and --duration must be positive")
+    if args.compare and args.rounds < 3:
+        parser.error("--compare needs at least 3 rounds: its ratios are medians of rounds")
+    if args.open_rate is not None and args.open_rate <= 0:
+        parser.error("--open-rate must be positive")
     if args.tool == "wrk" and not wrk.available():
         say("wrk is not on PATH (apt-get install wrk); using the asyncio client instead.")
         args.tool = "asyncio"
@@ -114,33 +132,6 @@ def sqlite_args(argv: list[str] | None, program: str) -> argparse.Namespace:
     if args.postgres is not None:
         raise SystemExit(f"{program} measures SQLite only")
     return args
-
-
-def say(message: str) -> None:
-    sys.stderr.write(f"[bench] {message}\n")
-    sys.stderr.flush()
-
-
-def drive(
-    args: argparse.Namespace,
-    url: str,
-    workload: Workload,
-    duration: float | None = None,
-    warmup: float | None = None,
-) -> dict[str, Any]:
-    """Run one workload against a server from a separate process."""
-    spec = LoadSpec(
-        url=url,
-        workload=workload,
-        connections=workload.connections or args.connections,
-        duration=args.duration if duration is None else duration,
-        warmup=args.warmup if warmup is None else warmup,
-        key=args.key,
-    )
-    if args.tool == "wrk":
-        return wrk.drive(spec, args.work_dir)
-    # One file per server: --metrics-cost drives two at once.
-    return run_load(spec, args.work_dir / f"load-spec-{urlsplit(url).port}.json")
 
 
 def sample(url: str, ids: Ids) -> dict[str, Any]:
@@ -159,27 +150,6 @@ def parity(app: dict[str, Any], baseline: dict[str, Any]) -> dict[str, bool]:
         and app_meta == baseline["list"]["meta"],
         "get": app["get"] == baseline["get"],
     }
-
-
-def run_workloads(
-    args: argparse.Namespace, server: Server, workloads: list[Workload], label: str
-) -> list[dict[str, Any]]:
-    rows = []
-    for workload in workloads:
-        say(f"{label}: {workload.name} ({args.duration:g} s)")
-        load = drive(args, server.url, workload)
-        rows.append(
-            {
-                "name": workload.name,
-                "baseline": workload.baseline,
-                "write_share": workload.write_share,
-                "connections": workload.connections or args.connections,
-                "load": load,
-                "rss_mib_after": server.rss_mib(),
-            }
-        )
-        say(f"  {load['rps']} req/s, non-2xx {load['non_2xx']}")
-    return rows
 
 
 def soak_server(args: argparse.Namespace, server: Server, ids: Ids) -> dict[str, Any]:
@@ -259,10 +229,37 @@ def metrics_cost_runs(
     return results
 
 
-def selected(workloads: list[Workload], only: str | None) -> list[Workload]:
+def compare_runs(args: argparse.Namespace, folio_url: str, ids: Ids) -> dict[str, Any]:
+    """Folio beside the plain app (bench/compare.py), on Folio's database; neither needs a key."""
+    workloads = [w for w in app_workloads(ids) if w.name in compare.COMPARED]
+    say(
+        f"compare: Folio and the {args.compare} app, {args.rounds} rounds of"
+        f" {', '.join(w.name for w in workloads)}, {args.duration:g} s each"
+    )
+
+    def drive_side(side: str, url: str, workload: Workload) -> dict[str, Any]:
+        load = drive(args, url, workload, key="")
+        say(f"  {side}: {workload.name}, {load['rps']} req/s, non-2xx {load['non_2xx']}")
+        return load
+
+    result = compare.serve_and_measure(
+        folio_url, args.workers, ids, workloads, args.rounds, drive_side, args.work_dir
+    )
+    say("compare: counting SQL statements per request in-process")
+    result["sql"] = asyncio.run(compare.count_both(folio_url, workloads))
+    return result
+
+
+def selected(
+    workloads: list[Workload], only: str | None, open_rate: float | None = None
+) -> list[Workload]:
+    """The workloads `--only` names (all without it); the closed-loop mix comes along with the
+    open-loop one, whose rate it gives unless `--open-rate` does."""
     if not only:
         return workloads
     names = {name.strip() for name in only.split(",")}
+    if open_rate is None and any(w.open_loop and w.name in names for w in workloads):
+        names.add(MIXED)
     return [workload for workload in workloads if workload.name in names]
 
 
@@ -323,7 +320,7 @@ def bench(args: argparse.Namespace) -> int:
     folio_url = folio_database(args, database, dataset)
     say(f"database ready in {time.perf_counter() - clock:.1f} s")
     ids = sample_ids(database, seed=1)
-    workloads = selected(app_workloads(ids), args.only)
+    workloads = selected(app_workloads(ids), args.only, args.open_rate)
     baselines = baseline_workloads(ids)
 
     with baseline_server(args, database) as server:
@@ -339,7 +336,9 @@ def bench(args: argparse.Namespace) -> int:
         app_answers = sample(server.url, ids)
         rows = run_workloads(args, server, workloads, "folio")
         soaked = soak_server(args, server, ids) if args.soak else None
-    priced = metrics_cost_runs(args, folio_url, workloads) if args.metrics_cost else None
+    closed = [workload for workload in workloads if not workload.open_loop]
+    priced = metrics_cost_runs(args, folio_url, closed) if args.metrics_cost else None
+    compared = compare_runs(args, folio_url, ids) if args.compare else None
 
     say("counting SQL statements per request in-process")
     statements = asyncio.run(count_statements(folio_url, workloads))
@@ -363,6 +362,8 @@ def bench(args: argparse.Namespace) -> int:
                 "tool",
                 "metrics_cost",
                 "rounds",
+                "compare",
+                "open_rate",
             )
         },
         "database": database_facts(args, folio_url),
@@ -373,6 +374,7 @@ def bench(args: argparse.Namespace) -> int:
         "workloads": rows,
         "soak": soaked,
         "metrics_cost": priced,
+        "compare": compared,
     }
     path = write_json(results, args.results_dir, started)
     sys.stdout.write(table(results) + "\n")

@@ -79,11 +79,14 @@ def one_line(statement: str, width: int = 160) -> str:
 class Prober:
     """Sends single requests to an in-process app and counts the SQL each one runs."""
 
-    def __init__(self, client: AsyncClient, sent: list[str], key: str) -> None:
+    def __init__(
+        self, client: AsyncClient, sent: list[str], key: str, isbn_base: int = PROBE_ISBN_BASE
+    ) -> None:
         self.client = client
         self.sent = sent
         # Sent with writes only, as the load sends it: its lookup is part of a write's cost.
-        self.write_headers = {"Authorization": f"Bearer {key}"}
+        self.write_headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self.isbn_base = isbn_base
         self.rng = random.Random(7)
         self.written = 0
 
@@ -91,7 +94,7 @@ class Prober:
         if write:
             self.written += 1
             # Two tags: the mean of the 0-4 that the load generator sends.
-            body = new_book(self.rng, workload.authors, PROBE_ISBN_BASE + self.written, 2)
+            body = new_book(self.rng, workload.authors, self.isbn_base + self.written, 2)
             return await self.client.post("/books", json=body, headers=self.write_headers)
         path = workload.sample_path
         assert path is not None
@@ -124,17 +127,23 @@ def listed(statements: list[str]) -> dict[str, Any]:
     }
 
 
-async def count_statements(database_url: str, workloads: list[Workload]) -> dict[str, Any]:
-    """For each workload, the statements its requests run; a mix is weighted by its shares."""
+async def count_statements(
+    database_url: str,
+    workloads: list[Workload],
+    isbn_base: int = PROBE_ISBN_BASE,
+    **settings: Any,
+) -> dict[str, Any]:
+    """For each workload, the statements its requests run; a mix is weighted by its shares.
+    `settings` change Folio's (`auth_mode="open"`)."""
     with traced_sqlite() if is_sqlite(database_url) else traced_asyncpg() as sent:
-        app = create_app(Settings(database_url=database_url))
+        app = create_app(Settings(database_url=database_url, **settings))
         async with app.router.lifespan_context(app):
             transport = ASGITransport(app=app)
             database = state_of(app).database
             async with database.writes() as session, session.begin():
                 _api_key, key = await ApiKeyRepository(session).create("bench", "write")
             async with AsyncClient(transport=transport, base_url="http://bench") as client:
-                prober = Prober(client, sent, key)
+                prober = Prober(client, sent, key, isbn_base)
                 return {workload.name: await prober.workload(workload) for workload in workloads}
 
 

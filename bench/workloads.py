@@ -32,6 +32,8 @@ class Workload:
     authors: list[str] = field(default_factory=list)
     isbn_base: int = 0
     write_path: str = "/books"  # where new books are POSTed
+    # Sent at a fixed rate (bench/open_loop.py) rather than by connections in a closed loop.
+    open_loop: bool = False
 
     @property
     def sample_path(self) -> str | None:
@@ -81,6 +83,8 @@ def cursor_after(title: str, hex_id: str) -> str:
     return BookQuery(cursor="").cursor_after([title, uuid.UUID(hex_id)])
 
 
+MIXED = "mixed 90/10"
+OPEN_MIXED = "mixed 90/10 open loop"
 FILTERED = "/books?year_from=1950&sort=-published_year"
 # Searches over the generated words (bench/dataset.py): two words that few titles share, one
 # that most books have, a prefix, and a `q` substring that few titles contain.
@@ -123,7 +127,9 @@ def app_workloads(ids: Ids) -> list[Workload]:
             "get author+books", [f"/authors/{author}" for author in ids.authors], baseline="get"
         ),
         Workload("create book", [], 1.0, connections=16, authors=ids.authors, isbn_base=10**8),
-        Workload("mixed 90/10", books, 0.1, authors=ids.authors, isbn_base=2 * 10**8),
+        Workload(MIXED, books, 0.1, authors=ids.authors, isbn_base=2 * 10**8),
+        # At half the closed mix's throughput, so it runs after it (see bench/open_loop.py).
+        Workload(OPEN_MIXED, books, 0.1, authors=ids.authors, isbn_base=8 * 10**8, open_loop=True),
     ]
 
 

@@ -1,7 +1,13 @@
-"""The benchmark's bulk loader writes rows the app reads, and its baseline answers like the app."""
+"""The benchmark's bulk loader writes rows the app reads, its baseline and the plain app answer
+like the app, and its open loop keeps to its schedule."""
 
+import argparse
+import asyncio
+import itertools
 import json
 import sqlite3
+import statistics
+import time
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,20 +17,33 @@ import httpx
 import pytest
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import Settings
 from app.main import create_app
 from app.search.schema import INDEX_TABLES, KEY_TABLES
 from app.state import state_of
-from bench import baseline
+from bench import baseline, compare
 from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
+from bench.driving import open_rate
 from bench.experiments import cpu, index_cost, metrics_cost, search_floor
 from bench.experiments.floor import floor_app
 from bench.experiments.soak import LONGEST_RUN_S, soak
-from bench.report import changed_settings, machine
+from bench.load import LoadSpec
+from bench.open_loop import OpenLoop, OpenSpec, schedule
+from bench.report import changed_settings, compare_table, machine
+from bench.run import selected
 from bench.server import make_key
 from bench.statements import KEPT_STATEMENTS, listed, traced_sqlite
-from bench.workloads import SEARCHES, Workload, sample_ids
+from bench.workloads import (
+    MIXED,
+    OPEN_MIXED,
+    SEARCHES,
+    Ids,
+    Workload,
+    app_workloads,
+    sample_ids,
+)
 
 pytestmark = pytest.mark.sqlite
 
@@ -315,3 +334,178 @@ async def test_the_cpu_bench_times_every_workload_with_and_without_the_middlewar
     expected += [f"{name} (without)" for name in cpu.WITHOUT_MIDDLEWARES]
     assert sorted(figures) == sorted(expected)
     assert all(len(spent) == 2 and min(spent) > 0 for spent in figures.values())
+
+
+async def test_the_plain_app_answers_as_folio_does(loaded: tuple[Path, DatasetInfo]) -> None:
+    path, _ = loaded
+    ids = sample_ids(path, seed=1)
+    folio = create_app(
+        Settings(database_url=sqlite_url(path), auth_mode="open", import_runner=False)
+    )
+    engine = create_async_engine(sqlite_url(path))
+    plain = compare.plain_app_on(engine)
+    try:
+        async with (
+            folio.router.lifespan_context(folio),
+            AsyncClient(transport=ASGITransport(app=folio), base_url="http://f") as folio_client,
+            AsyncClient(transport=ASGITransport(app=plain), base_url="http://p") as plain_client,
+        ):
+            checked = await compare.parity({"folio": folio_client, "plain": plain_client}, ids)
+            page = (await plain_client.get("/books", params={"per_page": 100})).json()
+    finally:
+        plain.dependency_overrides.clear()
+        await engine.dispose()
+    assert checked["differences"] == {"list": [], "get": [], "create": []}
+    assert checked["checked"] == {"list": 1, "get": compare.SAMPLE_BOOKS, "create": 2}
+    # The page and the books held what the check is about: authors, tags, a total.
+    assert page["meta"]["total"] == BOOKS + 2  # the two books the check created
+    assert any(item["tags"] for item in page["items"])
+
+
+def test_the_parity_check_names_each_place_the_answers_differ() -> None:
+    ada, alan = {"id": "a", "name": "Ada"}, {"id": "b", "name": "Alan"}
+    folio = {"authors": [ada, alan], "tags": ["x"], "year": 1999, "series_position": 1.0}
+    plain = {"authors": [alan, ada], "tags": ["x", "y"], "series_position": 1, "extra": None}
+    assert compare.differences(folio, plain) == [
+        "authors[0].id",
+        "authors[0].name",
+        "authors[1].id",
+        "authors[1].name",
+        "tags (length 1 against 2)",
+        "year",
+        "series_position",  # 1.0 and 1 are different JSON
+        "extra",
+    ]
+    assert compare.differences(folio, dict(folio)) == []
+
+
+def test_the_comparison_alternates_the_sides_and_takes_the_median_of_round_ratios() -> None:
+    # The machine's speed swings from round to round; within a round it is the same for both.
+    speeds = iter([400.0, 400.0, 100.0, 100.0, 300.0, 300.0])
+    calls: list[tuple[str, Workload]] = []
+
+    def drive(side: str, _url: str, workload: Workload) -> dict[str, Any]:
+        calls.append((side, workload))
+        speed = next(speeds) * (1.5 if side == "folio" else 1.0)
+        latency = {"p50": 1000 / speed, "p99": 3000 / speed}
+        return {"rps": speed, "latency_ms": latency, "non_2xx": 0, "server_cpu_ms": 2.0}
+
+    create = Workload("create book", [], 1.0, connections=16, authors=["a"])
+    rounds = compare.measure([create], 3, {"folio": "f", "plain": "p"}, drive)
+
+    assert [side for side, _ in calls] == ["folio", "plain", "plain", "folio", "folio", "plain"]
+    isbns = [workload.isbn_base for _, workload in calls]
+    assert len(set(isbns)) == len(isbns)  # each run writes ISBNs of its own
+    figures = compare.summary(rounds)["create book"]
+    assert figures["ratios"] == [1.5, 1.5, 1.5]
+    assert figures["ratio"] == 1.5
+    assert figures["folio"]["rps"] == 450.0  # the median round's
+    assert figures["plain"]["rps"] == 300.0
+    assert figures["plain"]["p50_ms"] == pytest.approx(1000 / 300, abs=0.001)
+    compared = {
+        "against": "plain",
+        "http": "httptools",
+        "workers": 1,
+        "rounds": rounds,
+        "workloads": {"create book": figures},
+        "parity": {
+            "checked": {"list": 1, "get": 20, "create": 2},
+            "differences": {"list": [], "get": ["x: title"], "create": []},
+        },
+    }
+    table = "\n".join(compare_table(compared, {"duration": 2.0}))
+    assert "| create book | 450.0 | 300.0 | 1.50× |" in table
+    equal = "Answers equal field by field: list (1), create (2); DIFFERENT: get at x: title."
+    assert equal in table
+
+
+class HttpStub:
+    """An HTTP/1.1 server on a loopback port that answers every request with `{}` after
+    `service_s`, one request at a time across all its connections, and notes when each came."""
+
+    def __init__(self, service_s: float) -> None:
+        self.service_s = service_s
+        self.turn = asyncio.Lock()
+        self.arrivals: list[float] = []
+        self.connections = 0
+
+    async def __aenter__(self) -> str:
+        self.server = await asyncio.start_server(self.serve, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self.server.close()
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).lower()
+                length = head.partition(b"content-length:")[2].split(b"\r\n")[0]
+                await reader.readexactly(int(length or 0))
+                self.arrivals.append(time.perf_counter())
+                async with self.turn:
+                    await asyncio.sleep(self.service_s)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+MIX = Workload("mix", ["/books/1", "/books/2"], 0.1, authors=["a"])
+
+
+def test_open_loop_arrivals_come_at_the_rate_asked() -> None:
+    sent = schedule(rate=200, seed=3, start=0.0, stop=100.0)
+    assert len(sent) == pytest.approx(20_000, rel=0.03)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
+    # Exponential gaps: their standard deviation is their mean.
+    assert statistics.stdev(gaps) == pytest.approx(statistics.mean(gaps), rel=0.05)
+    assert sent == schedule(rate=200, seed=3, start=0.0, stop=100.0)
+
+
+async def test_the_open_loop_sends_on_schedule_to_a_server_that_keeps_up() -> None:
+    stub = HttpStub(service_s=0.0)
+    async with stub as url:
+        spec = OpenSpec(LoadSpec(url, MIX, 1, duration=1.0, warmup=0.0, seed=5), rate=150)
+        result = await OpenLoop(spec).run()
+    expected = len(schedule(150, 5, 0.0, 1.0))
+    assert result["scheduled"] == result["requests"] == len(stub.arrivals) == expected
+    assert result["sent_rps"] == pytest.approx(150, rel=0.25)
+    assert result["reads"] + result["writes"] == expected
+    assert result["writes"] > 0
+    assert result["non_2xx"] == result["unanswered"] == 0
+    # Each request went out close to its time (a shared machine's event loop may lag a little).
+    assert result["send_lag_ms"]["p90"] < 20
+    assert result["latency_ms"]["p50"] < 20
+
+
+async def test_the_open_loop_counts_the_wait_for_a_busy_server_from_the_schedule() -> None:
+    # Capacity 25 a second, asked for 60: every request waits for those before it.
+    stub = HttpStub(service_s=0.04)
+    async with stub as url:
+        load = LoadSpec(url, MIX, 1, duration=0.5, warmup=0.0, seed=5)
+        result = await OpenLoop(OpenSpec(load, rate=60, max_connections=1)).run()
+    assert result["scheduled"] == result["requests"] == len(schedule(60, 5, 0.0, 0.5))
+    assert stub.connections == result["connections_opened"] == 1
+    served = result["latency_from_send_ms"]
+    waited = result["latency_ms"]
+    # Measured from its answer's send, a request takes the server's 40 ms; from its schedule
+    # it takes the queue before it too, as a client that sent at that time would see.
+    assert served["p50"] == pytest.approx(40, abs=25)
+    assert waited["p50"] > 3 * served["p50"]
+    assert waited["max"] > 200
+    assert result["send_lag_ms"]["max"] > 150
+    assert waited["max"] >= result["send_lag_ms"]["max"] + served["p50"] * 0.5
+
+
+def test_the_open_loop_mix_runs_after_the_closed_one_at_half_its_rate() -> None:
+    workloads = app_workloads(Ids(["b"], ["a"], 1, ""))
+    assert [w.name for w in selected(workloads, OPEN_MIXED)] == [MIXED, OPEN_MIXED]
+    assert [w.name for w in selected(workloads, OPEN_MIXED, open_rate=50)] == [OPEN_MIXED]
+    args = argparse.Namespace(open_rate=None)
+    rows = [{"name": MIXED, "load": {"rps": 329.0}}]
+    assert open_rate(args, rows) == 164.5
+    assert open_rate(argparse.Namespace(open_rate=50.0), rows) == 50.0

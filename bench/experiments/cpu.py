@@ -22,9 +22,10 @@ from starlette.types import Message, Scope
 
 from app.config import Settings
 from bench.dataset import sqlite_url
+from bench.driving import say
 from bench.experiments.floor import BASELINE, VARIANTS, floor_app
 from bench.report import cell, machine, rounds_heading, table_head, write_file
-from bench.run import run_database, say, sqlite_args
+from bench.run import run_database, sqlite_args
 from bench.workloads import sample_ids
 
 REQUESTS_PER_ROUND = 1000

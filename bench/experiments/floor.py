@@ -46,8 +46,9 @@ from app.kit.errors import NotFound
 from app.kit.etag import CREATED_RESPONSES
 from app.main import create_app
 from bench.dataset import sqlite_url
+from bench.driving import drive, say
 from bench.report import cell, machine, rounds_heading, table_head, write_file
-from bench.run import baseline_server, drive, run_database, say, selected, sqlite_args
+from bench.run import baseline_server, run_database, selected, sqlite_args
 from bench.server import Server, free_port, make_key, served_env, uvicorn
 from bench.workloads import Workload, for_run, new_book, sample_ids
 

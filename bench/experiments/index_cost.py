@@ -15,8 +15,9 @@ from statistics import median
 from typing import Any
 
 from bench.dataset import copy_database, sqlite_url
+from bench.driving import drive, say
 from bench.report import cell, machine, rounds_heading, table_head, write_file
-from bench.run import drive, run_database, say, sqlite_args
+from bench.run import run_database, sqlite_args
 from bench.server import folio_servers, make_key, served_env
 from bench.workloads import Workload, for_run, sample_ids
 
