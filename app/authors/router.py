@@ -8,7 +8,7 @@ from app.authors.repository import AuthorDep, AuthorRepositoryDep, AuthorToChang
 from app.authors.schemas import (
     AuthorCreate,
     AuthorDetail,
-    AuthorListItem,
+    AuthorPage,
     AuthorQueryDep,
     AuthorRead,
     AuthorUpdate,
@@ -22,7 +22,7 @@ from app.kit.etag import (
     tagged,
     updated_responses,
 )
-from app.kit.pagination import LIST_RESPONSES, Page, PagerDep
+from app.kit.pagination import LIST_RESPONSES, PagerDep
 
 router = APIRouter(prefix="/authors", tags=["authors"])
 
@@ -30,9 +30,9 @@ router = APIRouter(prefix="/authors", tags=["authors"])
 @router.get("", responses=LIST_RESPONSES)
 async def list_authors(
     query: AuthorQueryDep, authors: AuthorRepositoryDep, pager: PagerDep
-) -> Page[AuthorListItem]:
+) -> AuthorPage:
     """List authors, filtered, sorted and paginated."""
-    return pager.answer(await authors.page(query), query)
+    return pager.answer(AuthorPage, await authors.page(query), query)
 
 
 @router.post("", status_code=201, response_model=AuthorRead, responses=CREATED_RESPONSES)

@@ -8,6 +8,7 @@ from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Field, SQLModel
 
 from app.kit.etag import etag
+from app.kit.pagination import Page
 from app.kit.schemas import RequestBody, required
 from app.models import Author, AuthorBase, AuthorBio, AuthorName
 from app.search.highlight import Searched
@@ -48,6 +49,10 @@ class AuthorListItem(AuthorRead, Searched):
     """An author in a list, with their book count and any highlights a search asked for."""
 
     book_count: int
+
+
+class AuthorPage(Page[AuthorListItem]):
+    """A page of authors."""
 
 
 class AuthorBook(SQLModel):

@@ -19,6 +19,7 @@ from sqlmodel import Field, SQLModel
 from app.books.isbn import normalize_isbn
 from app.books.language import canonical_language
 from app.kit.etag import etag
+from app.kit.pagination import Page
 from app.kit.schemas import RequestBody, field_error, no_nul, required
 from app.kit.sorting import NullsLast, Then
 from app.models import (
@@ -235,6 +236,10 @@ class BookRead(BookBase):
 
 class BookListItem(BookRead, Searched):
     """A book in a list, with its highlights when a search asked for them."""
+
+
+class BookPage(Page[BookListItem]):
+    """A page of books."""
 
 
 class BookFilters(BaseModel):

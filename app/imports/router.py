@@ -15,18 +15,20 @@ from app.imports.events import (
 )
 from app.imports.repository import ImportDep, ImportRepositoryDep, LockedImportDep
 from app.imports.schemas import (
+    ImportErrorPage,
     ImportErrorQuery,
     ImportErrorRead,
+    ImportEventPage,
     ImportEventQuery,
-    ImportEventRead,
     ImportOptions,
+    ImportPage,
     ImportQuery,
     ImportRead,
 )
 from app.imports.upload import import_format, spooled_body
 from app.kit.errors import Conflict, ContentTooLarge, problem_responses
 from app.kit.etag import NOT_MODIFIED, READ_HEADERS, IfNoneMatch, etag, header_doc, none_match
-from app.kit.pagination import LIST_HEADERS, LIST_RESPONSES, Page, PagerDep
+from app.kit.pagination import LIST_HEADERS, LIST_RESPONSES, PagerDep
 from app.models import Import
 from app.state import SettingsDep, request_state
 
@@ -126,10 +128,11 @@ def accepted(
 @router.get("", responses=LIST_RESPONSES)
 async def list_imports(
     query: Annotated[ImportQuery, Query()], imports: ImportRepositoryDep, pager: PagerDep
-) -> Page[ImportRead]:
+) -> ImportPage:
     """List imports, newest first; filter by `status`."""
     found = await imports.page(query)
-    return pager.answer(found.with_items([ImportRead.of(job) for job in found.items]), query)
+    items = [ImportRead.of(job) for job in found.items]
+    return pager.answer(ImportPage, found.with_items(items), query)
 
 
 @router.get(
@@ -156,16 +159,16 @@ async def list_import_errors(
     query: Annotated[ImportErrorQuery, Query()],
     imports: ImportRepositoryDep,
     pager: PagerDep,
-) -> Page[ImportErrorRead]:
+) -> ImportErrorPage:
     """List the rows that could not be imported, by line."""
     found = await imports.errors(job.id, query)
     items = [ImportErrorRead.model_validate(error, from_attributes=True) for error in found.items]
-    return pager.answer(found.with_items(items), query)
+    return pager.answer(ImportErrorPage, found.with_items(items), query)
 
 
 @router.get(
     "/{import_id}/events",
-    response_model=Page[ImportEventRead],
+    response_model=ImportEventPage,
     responses={
         200: {
             "headers": LIST_HEADERS,
@@ -186,14 +189,15 @@ async def list_import_events(
         str | None,
         Header(alias="Last-Event-ID", pattern=r"^\d{1,18}$", description="Resume after it."),
     ] = None,
-) -> Page[ImportEventRead] | Response:
+) -> ImportEventPage | Response:
     """List an import's events, oldest first, or stream them as Server-Sent Events."""
     if wants_stream(request):
         after = int(last_event_id or 0)
         past = await imports.events_after(job.id, after, PAST_EVENTS)
         return stream_response(request, job.id, after, past, job.finished)
     found = await imports.events(job.id, query)
-    return pager.answer(found.with_items([event_read(item) for item in found.items]), query)
+    items = [event_read(item) for item in found.items]
+    return pager.answer(ImportEventPage, found.with_items(items), query)
 
 
 @router.delete(

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import Field as Limits
 
 from app.books.schemas import MAX_AUTHORS, NO_SERIES, BookCreate
-from app.kit.pagination import PageQuery
+from app.kit.pagination import Page, PageQuery
 from app.kit.schemas import field_error
 from app.kit.sorting import Sorting
 from app.models import AuthorName, Import, ImportEvent, ImportRowError
@@ -58,6 +58,18 @@ class ImportEventRead(BaseModel):
     at: datetime
     type: str
     detail: dict[str, Any]
+
+
+class ImportPage(Page[ImportRead]):
+    """A page of imports."""
+
+
+class ImportErrorPage(Page[ImportErrorRead]):
+    """A page of an import's row errors."""
+
+
+class ImportEventPage(Page[ImportEventRead]):
+    """A page of an import's events."""
 
 
 class ImportOptions(BaseModel):

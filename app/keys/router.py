@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.keys.repository import ApiKeyDep, ApiKeyRepositoryDep
-from app.keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyQuery, ApiKeyRead
+from app.keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyQuery, ApiKeyRead
 from app.kit.errors import problem_responses
-from app.kit.pagination import LIST_RESPONSES, Page, PagerDep
+from app.kit.pagination import LIST_RESPONSES, PagerDep
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
@@ -15,9 +15,9 @@ router = APIRouter(prefix="/api-keys", tags=["api keys"])
 @router.get("", responses=LIST_RESPONSES)
 async def list_api_keys(
     query: Annotated[ApiKeyQuery, Query()], keys: ApiKeyRepositoryDep, pager: PagerDep
-) -> Page[ApiKeyRead]:
+) -> ApiKeyPage:
     """List API keys, revoked ones included; never their secrets."""
-    return pager.answer(await keys.page(query), query)
+    return pager.answer(ApiKeyPage, await keys.page(query), query)
 
 
 @router.post(

@@ -5,7 +5,7 @@ from pydantic import AwareDatetime, ConfigDict, field_validator
 from sqlmodel import Field, SQLModel
 
 from app.keys.scopes import Scope
-from app.kit.pagination import PageQuery
+from app.kit.pagination import Page, PageQuery
 from app.kit.schemas import RequestBody
 from app.kit.sorting import Sorting
 from app.models import ApiKey, utcnow
@@ -46,6 +46,10 @@ class ApiKeyRead(SQLModel):
 
 class ApiKeyCreated(ApiKeyRead):
     key: str = Field(description="The secret; shown this once and never again.")
+
+
+class ApiKeyPage(Page[ApiKeyRead]):
+    """A page of API keys."""
 
 
 class ApiKeyQuery(PageQuery):

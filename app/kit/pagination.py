@@ -36,6 +36,10 @@ U = TypeVar("U")
 MAX_PER_PAGE = 100
 # Keeps page * per_page inside a 64-bit OFFSET on every database.
 MAX_PAGE = 2**31 - 1
+# The largest integer both databases store (SQLite's INTEGER, PostgreSQL's BIGINT): no count of
+# rows, and so no `total` or `book_count`, can exceed it.
+MAX_COUNT = 2**63 - 1
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
 class PageQuery(BaseModel):
@@ -266,11 +270,13 @@ async def count_matching(
 
 class PageMeta(BaseModel):
     page: int | None = Field(
-        description="The page number; null after a cursor, whose page number is not known."
+        ge=1,
+        le=MAX_PAGE,
+        description="The page number; null after a cursor, whose page number is not known.",
     )
-    per_page: int
-    total: int | None = Field(description="Rows matching the filters; null with `count=none`.")
-    pages: int | None = Field(description="ceil(total / per_page); null with `count=none`.")
+    per_page: int = Field(ge=1, le=MAX_PER_PAGE)
+    total: Count | None = Field(description="Rows matching the filters; null with `count=none`.")
+    pages: Count | None = Field(description="ceil(total / per_page); null with `count=none`.")
     # MISSING leaves the field out: lists paged by number show exactly the contract's fields.
     next_cursor: str | None | MISSING = Field(
         default=MISSING,
@@ -286,13 +292,17 @@ class PageMeta(BaseModel):
 
 
 class Page(BaseModel, Generic[T]):
-    """One page of a list, with what a client needs to fetch the others."""
+    """One page of a list, with what a client needs to fetch the others.
 
-    items: list[T]
+    Each list answers with a subclass named for what it lists, `BookPage(Page[BookListItem])`,
+    so that the OpenAPI document names its schema `BookPage`, not `Page_BookListItem_`.
+    """
+
+    items: list[T] = Field(max_length=MAX_PER_PAGE)
     meta: PageMeta
 
     @classmethod
-    def of(cls, found: "Slice[T]", query: PageQuery) -> "Page[T]":
+    def of(cls, found: "Slice[T]", query: PageQuery) -> Self:
         """The answer for what `paginate` found at the query's position."""
         cursor = {"next_cursor": found.next_cursor} if query.by_cursor else {}
         meta = PageMeta(
@@ -355,6 +365,9 @@ LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+AnyPage = TypeVar("AnyPage", bound=Page[Any])
+
+
 class Pager:
     """How a list route answers: with the page, and a `Link` header leading to the others."""
 
@@ -362,8 +375,9 @@ class Pager:
         self.url = request.url
         self.response = response
 
-    def answer(self, found: Slice[T], query: PageQuery) -> Page[T]:
-        page = Page[T].of(found, query)
+    def answer(self, shape: type[AnyPage], found: Slice[Any], query: PageQuery) -> AnyPage:
+        """A page of the list's own `shape` (`BookPage`), holding what `paginate` found."""
+        page = shape.of(found, query)
         self.response.headers["Link"] = link_header(self.url, page, found.has_next)
         return page
 

@@ -5,7 +5,7 @@ from fastapi import Query
 from sqlalchemy import func
 from sqlmodel import Field, SQLModel, select
 
-from app.kit.pagination import PageQuery
+from app.kit.pagination import Page, PageQuery
 from app.kit.sorting import Sorting
 from app.models import BookTag, Tag, TagName
 
@@ -23,6 +23,10 @@ class TagRead(SQLModel):
     id: uuid.UUID
     name: str
     book_count: int
+
+
+class TagPage(Page[TagRead]):
+    """A page of tags."""
 
 
 class TagQuery(PageQuery):
