@@ -9,8 +9,16 @@ from sqlmodel import Field, SQLModel
 
 from app.kit.etag import etag
 from app.kit.pagination import Page
-from app.kit.schemas import RequestBody, required
-from app.models import Author, AuthorBase, AuthorBio, AuthorName
+from app.kit.schemas import Count, RequestBody, Version, required
+from app.models import (
+    ISBN_LENGTH,
+    Author,
+    AuthorBase,
+    AuthorBio,
+    AuthorName,
+    BookTitle,
+    PublishedYear,
+)
 from app.search.highlight import Searched
 from app.search.query import SearchableQuery, ranked
 
@@ -42,13 +50,13 @@ class AuthorRead(AuthorBase):
     id: uuid.UUID
     created_at: datetime
     updated_at: datetime
-    version: int
+    version: Version
 
 
 class AuthorListItem(AuthorRead, Searched):
     """An author in a list, with their book count and any highlights a search asked for."""
 
-    book_count: int
+    book_count: Count
 
 
 class AuthorPage(Page[AuthorListItem]):
@@ -57,9 +65,9 @@ class AuthorPage(Page[AuthorListItem]):
 
 class AuthorBook(SQLModel):
     id: uuid.UUID
-    title: str
-    isbn: str | None
-    published_year: int | None
+    title: BookTitle
+    isbn: str | None = Field(max_length=ISBN_LENGTH)
+    published_year: PublishedYear | None
     # Not shown: the author's ETag changes with each of their books.
     version: SkipJsonSchema[int] = Field(exclude=True)
 

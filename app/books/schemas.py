@@ -20,13 +20,15 @@ from app.books.isbn import normalize_isbn
 from app.books.language import canonical_language
 from app.kit.etag import etag
 from app.kit.pagination import Page
-from app.kit.schemas import RequestBody, field_error, no_nul, required
+from app.kit.schemas import RequestBody, Version, field_error, no_nul, required
 from app.kit.sorting import NullsLast, Then
 from app.models import (
     MAX_ISBN_INPUT,
     MAX_LANGUAGE_LENGTH,
     MAX_TAG_LENGTH,
+    MAX_YEAR,
     MIN_YEAR,
+    AuthorName,
     Book,
     BookBase,
     BookDescription,
@@ -46,7 +48,9 @@ MAX_AUTHORS = 20
 # the OpenAPI document's examples name them, so "Try it out" works on a seeded database.
 SEEDED_AUTHORS = ("01a205b3-d000-724c-8454-bf1bc2da90f2", "01a205b3-d001-7c15-988c-a7be8694c4cc")
 # Strict: "1999", true and 1999.0 are refused rather than quietly converted.
-Year = Annotated[StrictInt, Limits(ge=MIN_YEAR)]
+Year = Annotated[
+    StrictInt, Limits(ge=MIN_YEAR, le=MAX_YEAR, description="From -3000 to next year.")
+]
 IsbnInput = Annotated[str, Limits(max_length=MAX_ISBN_INPUT)]
 TagNames = Annotated[list[TagName], Limits(max_length=MAX_TAGS)]
 AuthorIds = Annotated[list[uuid.UUID], Limits(min_length=1, max_length=MAX_AUTHORS)]
@@ -196,7 +200,7 @@ class AuthorRef(SQLModel):
     """An author as a book shows them."""
 
     id: uuid.UUID
-    name: str
+    name: AuthorName
     # Not shown: the book's ETag changes with its authors' names, so it carries their versions.
     version: SkipJsonSchema[int] = Field(exclude=True)
 
@@ -205,11 +209,11 @@ class BookRead(BookBase):
     """A book with its authors and tags; `author_id` and `author` are its first author."""
 
     id: uuid.UUID
-    authors: list[AuthorRef]
-    tags: list[str]
+    authors: Annotated[list[AuthorRef], Limits(min_length=1, max_length=MAX_AUTHORS)]
+    tags: TagNames
     created_at: datetime
     updated_at: datetime
-    version: int
+    version: Version
 
     @field_validator("tags", mode="before")
     @classmethod

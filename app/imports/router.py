@@ -187,7 +187,12 @@ async def list_import_events(
     pager: PagerDep,
     last_event_id: Annotated[
         str | None,
-        Header(alias="Last-Event-ID", pattern=r"^\d{1,18}$", description="Resume after it."),
+        Header(
+            alias="Last-Event-ID",
+            max_length=18,
+            pattern=r"^\d{1,18}$",
+            description="Resume after it.",
+        ),
     ] = None,
 ) -> ImportEventPage | Response:
     """List an import's events, oldest first, or stream them as Server-Sent Events."""

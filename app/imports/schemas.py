@@ -10,9 +10,11 @@ from pydantic import Field as Limits
 
 from app.books.schemas import MAX_AUTHORS, NO_SERIES, BookCreate
 from app.kit.pagination import Page, PageQuery
-from app.kit.schemas import field_error
+from app.kit.quoting import MessageText, QuotedText
+from app.kit.schemas import MAX_INTEGER, Count, Version, field_error
 from app.kit.sorting import Sorting
 from app.models import AuthorName, Import, ImportEvent, ImportRowError
+from app.models.import_event import EventType
 from app.models.import_job import FormatName
 
 OnDuplicate = Literal["fail", "skip", "update"]
@@ -25,12 +27,12 @@ class ImportRead(BaseModel):
     format: FormatName
     on_duplicate: OnDuplicate
     dry_run: bool
-    rows_total: int | None
-    rows_processed: int
-    rows_created: int
-    rows_updated: int
-    rows_skipped: int
-    rows_failed: int
+    rows_total: Count | None
+    rows_processed: Count
+    rows_created: Count
+    rows_updated: Count
+    rows_skipped: Count
+    rows_failed: Count
     error: dict[str, Any] | None = Field(
         description="A problem object when the import failed as a whole, else null."
     )
@@ -38,7 +40,7 @@ class ImportRead(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     updated_at: datetime
-    version: int
+    version: Version
 
     @classmethod
     def of(cls, job: Import) -> "ImportRead":
@@ -47,16 +49,22 @@ class ImportRead(BaseModel):
 
 
 class ImportErrorRead(BaseModel):
-    line: int = Field(description="The physical line the row starts on; a CSV header is line 1.")
-    loc: str | None = Field(description="The column or key at fault; null for the whole row.")
-    msg: str
-    type: str
+    line: int = Field(
+        ge=1,
+        le=MAX_INTEGER,
+        description="The physical line the row starts on; a CSV header is line 1.",
+    )
+    loc: QuotedText | None = Field(
+        description="The column or key at fault; null for the whole row."
+    )
+    msg: MessageText
+    type: str = Field(max_length=100)
 
 
 class ImportEventRead(BaseModel):
-    id: int
+    id: int = Field(ge=1, le=MAX_INTEGER)
     at: datetime
-    type: str
+    type: EventType
     detail: dict[str, Any]
 
 

@@ -27,7 +27,7 @@ from starlette.datastructures import URL
 
 from app.kit.cursor import MAX_CURSOR_LENGTH, OTHER_LIST, cursor_error, decode_cursor, encode_cursor
 from app.kit.errors import problem_responses
-from app.kit.schemas import no_nul
+from app.kit.schemas import Count, no_nul
 from app.kit.sorting import SortColumn, Sorting, SortKey, after, json_value, order_by, plain
 
 T = TypeVar("T")
@@ -36,10 +36,9 @@ U = TypeVar("U")
 MAX_PER_PAGE = 100
 # Keeps page * per_page inside a 64-bit OFFSET on every database.
 MAX_PAGE = 2**31 - 1
-# The largest integer both databases store (SQLite's INTEGER, PostgreSQL's BIGINT): no count of
-# rows, and so no `total` or `book_count`, can exceed it.
-MAX_COUNT = 2**63 - 1
-Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+MAX_SORT_LENGTH = 200
+# A field takes a character at least, and a comma parts it from the next.
+MAX_SORT_FIELDS = (MAX_SORT_LENGTH + 1) // 2
 
 
 class PageQuery(BaseModel):
@@ -56,7 +55,7 @@ class PageQuery(BaseModel):
     per_page: int = Field(default=20, ge=1, le=MAX_PER_PAGE, description="Items per page.")
     sort: str | None = Field(
         default=None,
-        max_length=200,
+        max_length=MAX_SORT_LENGTH,
         description="Comma-separated fields, each optionally prefixed with `-` for descending.",
     )
     # Declared after `page`, so that its validator sees the page.
@@ -90,9 +89,9 @@ class PageQuery(BaseModel):
         if "sorting" not in cls.__dict__:
             return
         items = {"type": "string", "enum": cls.sorting.enum}
+        listed = {"type": "array", "items": items, "maxItems": MAX_SORT_FIELDS, "anyOf": None}
         cls.model_fields["sort"] = FieldInfo.merge_field_infos(
-            cls.model_fields["sort"],
-            json_schema_extra={"type": "array", "items": items, "anyOf": None},
+            cls.model_fields["sort"], json_schema_extra=listed
         )
         cls.model_rebuild(force=True)
 

@@ -6,6 +6,7 @@ from sqlalchemy import func
 from sqlmodel import Field, SQLModel, select
 
 from app.kit.pagination import Page, PageQuery
+from app.kit.schemas import Count
 from app.kit.sorting import Sorting
 from app.models import BookTag, Tag, TagName
 
@@ -21,8 +22,8 @@ BOOK_COUNT = (
 
 class TagRead(SQLModel):
     id: uuid.UUID
-    name: str
-    book_count: int
+    name: TagName
+    book_count: Count
 
 
 class TagPage(Page[TagRead]):
