@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from functools import partial
 
 from fastapi import Depends, FastAPI
 
@@ -15,16 +16,18 @@ from app.db.checks import DatabaseWatch
 from app.db.engine import Database, create_database
 from app.db.migrations import schema_head
 from app.edge.install import install_edge
+from app.edge.openapi import describe_body_limits, describe_cors
 from app.exports.router import router as exports_router
 from app.health.router import router as health_router
 from app.idempotency.purge import purge_periodically
 from app.imports.router import router as imports_router
 from app.imports.runner import ImportRunner
 from app.keys.limits import RateLimits
-from app.keys.openapi import with_access
+from app.keys.openapi import describe_access
 from app.keys.router import router as keys_router
 from app.kit.docs import install_docs, operation_id
 from app.kit.errors import every_route_problem_responses, install_error_handlers
+from app.kit.openapi import SCHEMA_STEPS, with_steps
 from app.kit.responses import install_response_middleware
 from app.kit.schemas import utf8_query_string
 from app.observe.logs import configure_logging
@@ -105,7 +108,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(imports_router)
     app.include_router(exports_router)
     install_docs(app)
-    app.openapi = with_access(app, settings)  # type: ignore[method-assign]
+    # Each step documents the answers the ones before it added.
+    app.openapi = with_steps(  # type: ignore[method-assign]
+        app,
+        partial(describe_body_limits, settings=settings),
+        partial(describe_access, settings=settings),
+        describe_cors,
+        *SCHEMA_STEPS,
+    )
     install_response_middleware(app)
     install_observability(app, settings)
     state = state_of(app)

@@ -16,9 +16,9 @@ from app.authors.schemas import (
 from app.idempotency.guard import IdempotencyDep
 from app.kit.errors import problem_responses
 from app.kit.etag import (
-    CREATED_RESPONSES,
     READ_RESPONSES,
     ConditionalDep,
+    created_responses,
     tagged,
     updated_responses,
 )
@@ -35,7 +35,9 @@ async def list_authors(
     return pager.answer(AuthorPage, await authors.page(query), query)
 
 
-@router.post("", status_code=201, response_model=AuthorRead, responses=CREATED_RESPONSES)
+@router.post(
+    "", status_code=201, response_model=AuthorRead, responses=created_responses(router.prefix)
+)
 async def create_author(
     data: AuthorCreate, authors: AuthorRepositoryDep, idempotency: IdempotencyDep
 ) -> AuthorDetail | Response:

@@ -7,9 +7,9 @@ from app.books.schemas import BookCreate, BookPage, BookQueryDep, BookRead, Book
 from app.idempotency.guard import IdempotencyDep
 from app.kit.errors import problem_responses
 from app.kit.etag import (
-    CREATED_RESPONSES,
     READ_RESPONSES,
     ConditionalDep,
+    created_responses,
     tagged,
     updated_responses,
 )
@@ -24,7 +24,9 @@ async def list_books(query: BookQueryDep, books: BookRepositoryDep, pager: Pager
     return pager.answer(BookPage, await books.page(query), query)
 
 
-@router.post("", status_code=201, response_model=BookRead, responses=CREATED_RESPONSES)
+@router.post(
+    "", status_code=201, response_model=BookRead, responses=created_responses(router.prefix)
+)
 async def create_book(
     data: BookCreate, books: BookRepositoryDep, idempotency: IdempotencyDep
 ) -> BookRead | Response:

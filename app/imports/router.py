@@ -27,7 +27,7 @@ from app.imports.schemas import (
 )
 from app.imports.upload import import_format, spooled_body
 from app.kit.errors import Conflict, ContentTooLarge, problem_responses
-from app.kit.etag import NOT_MODIFIED, READ_HEADERS, IfNoneMatch, etag, header_doc, none_match
+from app.kit.etag import NOT_MODIFIED, READ_HEADERS, IfNoneMatch, created_headers, etag, none_match
 from app.kit.pagination import LIST_HEADERS, LIST_RESPONSES, PagerDep
 from app.models import Import
 from app.state import SettingsDep, request_state
@@ -36,11 +36,7 @@ router = APIRouter(prefix="/imports", tags=["imports"])
 
 # How long a client should wait before asking again about an unfinished import.
 RETRY_AFTER_SECONDS = "2"
-ACCEPTED_HEADERS = {
-    **READ_HEADERS,
-    "Location": header_doc("The path of the new import."),
-    "Idempotent-Replayed": header_doc("`true` when this answer replays an earlier request's."),
-}
+ACCEPTED_HEADERS = created_headers(router.prefix)
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response
 from app.keys.repository import ApiKeyDep, ApiKeyRepositoryDep
 from app.keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyQuery, ApiKeyRead
 from app.kit.errors import problem_responses
+from app.kit.etag import location_doc
 from app.kit.pagination import LIST_RESPONSES, PagerDep
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
@@ -23,7 +24,7 @@ async def list_api_keys(
 @router.post(
     "",
     status_code=201,
-    responses={201: {"headers": {"Location": {"schema": {"type": "string"}}}}},
+    responses={201: {"headers": {"Location": location_doc(router.prefix)}}},
 )
 async def create_api_key(
     data: ApiKeyCreate, keys: ApiKeyRepositoryDep, response: Response

@@ -352,6 +352,28 @@ STATUS_DESCRIPTIONS = {
 
 # The OpenAPI document holds PROBLEM_SCHEMA once, under this name (app/docs.py puts it there).
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+# Every wait Folio asks for is within a minute: 1 second for the database, the rest of a rate
+# limit's one-minute window, a few seconds for an import or an event stream.
+MAX_RETRY_AFTER_SECONDS = 60
+RETRY_AFTER = {
+    "description": "Seconds to wait before trying again.",
+    "schema": {
+        "type": "integer",
+        "format": "int32",
+        "minimum": 1,
+        "maximum": MAX_RETRY_AFTER_SECONDS,
+    },
+}
+STATUS_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "How to authenticate: `Bearer`, an API key.",
+            "schema": {"type": "string", "enum": ["Bearer"]},
+        }
+    },
+    429: {"Retry-After": RETRY_AFTER},
+    503: {"Retry-After": RETRY_AFTER},
+}
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -360,6 +382,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {
             "description": STATUS_DESCRIPTIONS[status],
             "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}},
+            **({"headers": STATUS_HEADERS[status]} if status in STATUS_HEADERS else {}),
         }
         for status in sorted({*statuses, 422, 500, 503})
     }

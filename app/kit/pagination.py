@@ -27,6 +27,7 @@ from starlette.datastructures import URL
 
 from app.kit.cursor import MAX_CURSOR_LENGTH, OTHER_LIST, cursor_error, decode_cursor, encode_cursor
 from app.kit.errors import problem_responses
+from app.kit.openapi import header_ref
 from app.kit.schemas import Count, no_nul
 from app.kit.sorting import SortColumn, Sorting, SortKey, after, json_value, order_by, plain
 
@@ -348,15 +349,15 @@ def link_header(url: URL, page: Page[Any], has_next: bool) -> str:
     )
 
 
-LIST_HEADERS = {
-    "Link": {
-        "description": (
-            "RFC 8288 links `first`, `last`, and `prev`/`next` where they exist; "
-            "by cursor, `next` carries the next cursor."
-        ),
-        "schema": {"type": "string"},
-    }
+# A component, which every list's answer refers to (app/kit/docs.py puts it in the document).
+LINK_HEADER = {
+    "description": (
+        "RFC 8288 links `first`, `last`, and `prev`/`next` where they exist; "
+        "by cursor, `next` carries the next cursor. Each keeps the request's filters and sort."
+    ),
+    "schema": {"type": "string"},
 }
+LIST_HEADERS = {"Link": header_ref("Link")}
 # What OpenAPI says of every list's answers.
 LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"headers": LIST_HEADERS},
