@@ -38,6 +38,45 @@ from app.tags.router import router as tags_router
 
 logger = logging.getLogger(__name__)
 
+DESCRIPTION = """\
+Authors, books and tags, with filters, sorting, ranked search and paging by number or cursor;
+bulk imports of CSV and NDJSON files, and exports in the same formats.
+
+- **Keys**: changing data needs an API key with the `write` scope (`Authorization: Bearer
+  folio_...`), managing keys `admin`; reading needs none unless the server asks for `read`.
+- **Errors** are RFC 9457 problems (`application/problem+json`); a 422 says where in `errors`.
+- **Writes** of one resource answer with a strong `ETag`: send it back in `If-Match` to change
+  only what you read. `Idempotency-Key` makes a POST safe to retry.
+- **Limits**: each client may make `q` requests per `w` seconds, as `RateLimit-Policy` says;
+  past it a 429 with `Retry-After`. Bodies, strings, lists and pages are bounded as the
+  schemas below state.
+"""
+# The API's sections, in the order the documentation pages show them.
+TAGS = [
+    {"name": "authors", "description": "Authors, each with the books they wrote."},
+    {
+        "name": "books",
+        "description": "Books: their authors in order, tags, publisher, language and series; "
+        "filters and ranked full-text search.",
+    },
+    {"name": "tags", "description": "Tags, each with how many books carry it."},
+    {
+        "name": "imports",
+        "description": "Books loaded in bulk from a CSV or NDJSON file, in the background: "
+        "follow an import, read the rows it could not apply, cancel it.",
+    },
+    {
+        "name": "exports",
+        "description": "Every book a filter finds, streamed in the format imports read.",
+    },
+    {"name": "api keys", "description": "API keys and their scopes (`admin`)."},
+    {
+        "name": "health",
+        "description": "Probes for supervisors and load balancers; never need a key, never "
+        "rate-limited.",
+    },
+]
+
 
 async def close_database(database: Database) -> None:
     """Checkpoint, then close every connection: a clean stop leaves one self-contained file."""
@@ -89,7 +128,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Folio",
         summary="A catalogue of authors, books and tags.",
+        description=DESCRIPTION,
         version="1.0.0",
+        contact={"name": "Folio maintainers"},
+        openapi_tags=TAGS,
         lifespan=lifespan,
         dependencies=[Depends(utf8_query_string)],
         docs_url=None,

@@ -6,6 +6,7 @@ from fastapi import Query
 from pydantic import (
     BaseModel,
     ConfigDict,
+    JsonValue,
     Strict,
     StrictInt,
     computed_field,
@@ -13,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic import Field as Limits
+from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Field, SQLModel
 
@@ -47,6 +49,7 @@ MAX_AUTHORS = 20
 # The ids of the first authors the demo catalogue (`make seed`) loads, the same on every run:
 # the OpenAPI document's examples name them, so "Try it out" works on a seeded database.
 SEEDED_AUTHORS = ("01a205b3-d000-724c-8454-bf1bc2da90f2", "01a205b3-d001-7c15-988c-a7be8694c4cc")
+SEEDED_AUTHOR_NAMES = ("Wendel Ravensworth", "Rhea Salcedo")
 # Strict: "1999", true and 1999.0 are refused rather than quietly converted.
 Year = Annotated[
     StrictInt, Limits(ge=MIN_YEAR, le=MAX_YEAR, description="From -3000 to next year.")
@@ -196,6 +199,30 @@ class BookUpdate(RequestBody):
         return None if self.author_id is None else [self.author_id]
 
 
+# The book the create example makes, as the answer shows it.
+SEEDED: list[JsonValue] = [
+    {"id": id_, "name": name} for id_, name in zip(SEEDED_AUTHORS, SEEDED_AUTHOR_NAMES, strict=True)
+]
+THE_TALISMAN: JsonDict = {
+    "title": "The Talisman",
+    "isbn": "9780670691999",
+    "published_year": 1984,
+    "description": "A boy crosses into the Territories to save his mother.",
+    "publisher": "Viking",
+    "language": "en",
+    "series": "The Talisman",
+    "series_position": 1.0,
+    "id": "01a20ce5-1f57-7c5c-a6a3-a4506513270e",
+    "authors": SEEDED,
+    "tags": ["fantasy", "horror"],
+    "created_at": "2026-11-24T09:31:12.087000Z",
+    "updated_at": "2026-11-24T09:31:12.087000Z",
+    "version": 1,
+    "author_id": SEEDED_AUTHORS[0],
+    "author": SEEDED[0],
+}
+
+
 class AuthorRef(SQLModel):
     """An author as a book shows them."""
 
@@ -207,6 +234,10 @@ class AuthorRef(SQLModel):
 
 class BookRead(BookBase):
     """A book with its authors and tags; `author_id` and `author` are its first author."""
+
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={"examples": [THE_TALISMAN]}
+    )
 
     id: uuid.UUID
     authors: Annotated[list[AuthorRef], Limits(min_length=1, max_length=MAX_AUTHORS)]

@@ -269,6 +269,10 @@ async def count_matching(
 
 
 class PageMeta(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"page": 1, "per_page": 20, "total": 1, "pages": 1}]}
+    )
+
     page: int | None = Field(
         ge=1,
         le=MAX_PAGE,

@@ -2,6 +2,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import Query
+from pydantic import ConfigDict
 from sqlalchemy import func
 from sqlmodel import Field, SQLModel, select
 
@@ -21,6 +22,15 @@ BOOK_COUNT = (
 
 
 class TagRead(SQLModel):
+    # A tag the imports example makes.
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={
+            "examples": [
+                {"id": "01a20ce6-7aa8-7f4d-9da1-494c73cf256d", "name": "utopia", "book_count": 1}
+            ]
+        }
+    )
+
     id: uuid.UUID
     name: TagName
     book_count: Count
