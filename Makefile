@@ -52,6 +52,18 @@ lint: install ## Check style, formatting and types
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
 
+# The OpenAPI linter comes from the npm registry, at the versions package-lock.json pins; like
+# the Python stamps, this one reinstalls only when the lock changes. No package needs its
+# install scripts.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+.PHONY: lint-openapi
+lint-openapi: install-serve node_modules/.installed ## Lint the OpenAPI document with Spectral's OAS and OWASP rulesets
+	$(BIN)/python -m app.commands.openapi --output build/openapi.json
+	node_modules/.bin/spectral lint --ruleset .spectral.yaml --fail-severity error build/openapi.json
+
 fmt: install ## Fix formatting and what the linter can fix
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -114,8 +126,8 @@ copy-to-postgres: install-serve ## Copy SQLite into an empty, migrated PostgreSQ
 	@test -n "$(TO)" || { echo 'usage: make copy-to-postgres TO=postgresql+asyncpg://user@host/db [FROM=$(FROM)]'; exit 2; }
 	$(BIN)/python -m app.commands.copy_database --from '$(FROM)' --to '$(TO)'
 
-clean: ## Remove the virtual environments and caches; ./data is kept
-	rm -rf .uv $(VENV) .pytest_cache .mypy_cache .ruff_cache
+clean: ## Remove the virtual environments, node modules and caches; ./data is kept
+	rm -rf .uv $(VENV) node_modules build .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 clean-data: ## Delete ./data: the SQLite database, its -wal and -shm files and its backups

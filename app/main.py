@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from functools import partial
 
 from fastapi import Depends, FastAPI
 
@@ -15,16 +16,18 @@ from app.db.checks import DatabaseWatch
 from app.db.engine import Database, create_database
 from app.db.migrations import schema_head
 from app.edge.install import install_edge
+from app.edge.openapi import describe_body_limits, describe_cors
 from app.exports.router import router as exports_router
 from app.health.router import router as health_router
 from app.idempotency.purge import purge_periodically
 from app.imports.router import router as imports_router
 from app.imports.runner import ImportRunner
 from app.keys.limits import RateLimits
-from app.keys.openapi import with_access
+from app.keys.openapi import describe_access
 from app.keys.router import router as keys_router
 from app.kit.docs import install_docs, operation_id
 from app.kit.errors import every_route_problem_responses, install_error_handlers
+from app.kit.openapi import SCHEMA_STEPS, with_steps
 from app.kit.responses import install_response_middleware
 from app.kit.schemas import utf8_query_string
 from app.observe.logs import configure_logging
@@ -34,6 +37,45 @@ from app.state import State, state_of
 from app.tags.router import router as tags_router
 
 logger = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Authors, books and tags, with filters, sorting, ranked search and paging by number or cursor;
+bulk imports of CSV and NDJSON files, and exports in the same formats.
+
+- **Keys**: changing data needs an API key with the `write` scope (`Authorization: Bearer
+  folio_...`), managing keys `admin`; reading needs none unless the server asks for `read`.
+- **Errors** are RFC 9457 problems (`application/problem+json`); a 422 says where in `errors`.
+- **Writes** of one resource answer with a strong `ETag`: send it back in `If-Match` to change
+  only what you read. `Idempotency-Key` makes a POST safe to retry.
+- **Limits**: each client may make `q` requests per `w` seconds, as `RateLimit-Policy` says;
+  past it a 429 with `Retry-After`. Bodies, strings, lists and pages are bounded as the
+  schemas below state.
+"""
+# The API's sections, in the order the documentation pages show them.
+TAGS = [
+    {"name": "authors", "description": "Authors, each with the books they wrote."},
+    {
+        "name": "books",
+        "description": "Books: their authors in order, tags, publisher, language and series; "
+        "filters and ranked full-text search.",
+    },
+    {"name": "tags", "description": "Tags, each with how many books carry it."},
+    {
+        "name": "imports",
+        "description": "Books loaded in bulk from a CSV or NDJSON file, in the background: "
+        "follow an import, read the rows it could not apply, cancel it.",
+    },
+    {
+        "name": "exports",
+        "description": "Every book a filter finds, streamed in the format imports read.",
+    },
+    {"name": "api keys", "description": "API keys and their scopes (`admin`)."},
+    {
+        "name": "health",
+        "description": "Probes for supervisors and load balancers; never need a key, never "
+        "rate-limited.",
+    },
+]
 
 
 async def close_database(database: Database) -> None:
@@ -86,7 +128,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Folio",
         summary="A catalogue of authors, books and tags.",
+        description=DESCRIPTION,
         version="1.0.0",
+        contact={"name": "Folio maintainers"},
+        openapi_tags=TAGS,
         lifespan=lifespan,
         dependencies=[Depends(utf8_query_string)],
         docs_url=None,
@@ -105,7 +150,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(imports_router)
     app.include_router(exports_router)
     install_docs(app)
-    app.openapi = with_access(app, settings)  # type: ignore[method-assign]
+    # Each step documents the answers the ones before it added.
+    app.openapi = with_steps(  # type: ignore[method-assign]
+        app,
+        partial(describe_body_limits, settings=settings),
+        partial(describe_access, settings=settings),
+        describe_cors,
+        *SCHEMA_STEPS,
+    )
     install_response_middleware(app)
     install_observability(app, settings)
     state = state_of(app)

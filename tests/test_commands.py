@@ -21,6 +21,7 @@ MODULES = [
     "app.commands.seed",
     "app.commands.backup",
     "app.commands.copy_database",
+    "app.commands.openapi",
     "app.keys",
     "app.imports",
     "app.exports",

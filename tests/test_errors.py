@@ -1,17 +1,20 @@
 """Every failure is an RFC 9457 problem, and none gives away the server's insides."""
 
 import asyncio
+import json
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 from alembic import command
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from httpx import AsyncClient
 
 from app.config import Settings
 from app.db.migrations import alembic_config
+from app.kit.errors import MAX_ERRORS, problem
+from app.kit.quoting import MESSAGE_CHARACTERS
 from tests.helpers.problems import assert_problem
 from tests.helpers.serving import serving
 
@@ -89,6 +92,23 @@ async def test_an_error_quotes_no_more_than_a_short_part_of_the_input(
         assert len(answer.content) < 1_000, body
         assert "x" * 40 in answer.text  # enough to see what was meant
         assert "x" * 60 not in answer.text
+
+
+async def test_a_problem_lists_a_bounded_number_of_errors(client: AsyncClient) -> None:
+    fields = {f"field_{number}": 1 for number in range(MAX_ERRORS + 50)}
+    answer = await client.post("/authors", json={"name": "A", **fields})
+
+    body = assert_problem(answer, 422)
+    assert len(body["errors"]) == MAX_ERRORS
+
+
+def test_a_problem_shortens_a_long_detail() -> None:
+    request = Request({"type": "http", "method": "GET", "path": "/books", "headers": []})
+    answer = problem(request, 409, "Conflict", "x" * 5_000)
+
+    body = json.loads(bytes(answer.body))
+    assert len(body["detail"]) == MESSAGE_CHARACTERS
+    assert body["detail"].endswith("…")
 
 
 async def test_unknown_route_and_method(client: AsyncClient) -> None:

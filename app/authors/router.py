@@ -8,7 +8,7 @@ from app.authors.repository import AuthorDep, AuthorRepositoryDep, AuthorToChang
 from app.authors.schemas import (
     AuthorCreate,
     AuthorDetail,
-    AuthorListItem,
+    AuthorPage,
     AuthorQueryDep,
     AuthorRead,
     AuthorUpdate,
@@ -16,13 +16,13 @@ from app.authors.schemas import (
 from app.idempotency.guard import IdempotencyDep
 from app.kit.errors import problem_responses
 from app.kit.etag import (
-    CREATED_RESPONSES,
     READ_RESPONSES,
     ConditionalDep,
+    created_responses,
     tagged,
     updated_responses,
 )
-from app.kit.pagination import LIST_RESPONSES, Page, PagerDep
+from app.kit.pagination import LIST_RESPONSES, PagerDep
 
 router = APIRouter(prefix="/authors", tags=["authors"])
 
@@ -30,12 +30,14 @@ router = APIRouter(prefix="/authors", tags=["authors"])
 @router.get("", responses=LIST_RESPONSES)
 async def list_authors(
     query: AuthorQueryDep, authors: AuthorRepositoryDep, pager: PagerDep
-) -> Page[AuthorListItem]:
+) -> AuthorPage:
     """List authors, filtered, sorted and paginated."""
-    return pager.answer(await authors.page(query), query)
+    return pager.answer(AuthorPage, await authors.page(query), query)
 
 
-@router.post("", status_code=201, response_model=AuthorRead, responses=CREATED_RESPONSES)
+@router.post(
+    "", status_code=201, response_model=AuthorRead, responses=created_responses(router.prefix)
+)
 async def create_author(
     data: AuthorCreate, authors: AuthorRepositoryDep, idempotency: IdempotencyDep
 ) -> AuthorDetail | Response:

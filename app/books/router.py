@@ -3,30 +3,30 @@
 from fastapi import APIRouter, Response
 
 from app.books.repository import BookDep, BookRepositoryDep, BookToChangeDep
-from app.books.schemas import BookCreate, BookListItem, BookQueryDep, BookRead, BookUpdate
+from app.books.schemas import BookCreate, BookPage, BookQueryDep, BookRead, BookUpdate
 from app.idempotency.guard import IdempotencyDep
 from app.kit.errors import problem_responses
 from app.kit.etag import (
-    CREATED_RESPONSES,
     READ_RESPONSES,
     ConditionalDep,
+    created_responses,
     tagged,
     updated_responses,
 )
-from app.kit.pagination import LIST_RESPONSES, Page, PagerDep
+from app.kit.pagination import LIST_RESPONSES, PagerDep
 
 router = APIRouter(prefix="/books", tags=["books"])
 
 
 @router.get("", responses=LIST_RESPONSES)
-async def list_books(
-    query: BookQueryDep, books: BookRepositoryDep, pager: PagerDep
-) -> Page[BookListItem]:
+async def list_books(query: BookQueryDep, books: BookRepositoryDep, pager: PagerDep) -> BookPage:
     """List books, filtered, sorted and paginated."""
-    return pager.answer(await books.page(query), query)
+    return pager.answer(BookPage, await books.page(query), query)
 
 
-@router.post("", status_code=201, response_model=BookRead, responses=CREATED_RESPONSES)
+@router.post(
+    "", status_code=201, response_model=BookRead, responses=created_responses(router.prefix)
+)
 async def create_book(
     data: BookCreate, books: BookRepositoryDep, idempotency: IdempotencyDep
 ) -> BookRead | Response:

@@ -6,6 +6,7 @@ from fastapi import Query
 from pydantic import (
     BaseModel,
     ConfigDict,
+    JsonValue,
     Strict,
     StrictInt,
     computed_field,
@@ -13,19 +14,23 @@ from pydantic import (
     model_validator,
 )
 from pydantic import Field as Limits
+from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Field, SQLModel
 
 from app.books.isbn import normalize_isbn
 from app.books.language import canonical_language
 from app.kit.etag import etag
-from app.kit.schemas import RequestBody, field_error, no_nul, required
+from app.kit.pagination import Page
+from app.kit.schemas import RequestBody, Version, field_error, no_nul, required
 from app.kit.sorting import NullsLast, Then
 from app.models import (
     MAX_ISBN_INPUT,
     MAX_LANGUAGE_LENGTH,
     MAX_TAG_LENGTH,
+    MAX_YEAR,
     MIN_YEAR,
+    AuthorName,
     Book,
     BookBase,
     BookDescription,
@@ -44,8 +49,11 @@ MAX_AUTHORS = 20
 # The ids of the first authors the demo catalogue (`make seed`) loads, the same on every run:
 # the OpenAPI document's examples name them, so "Try it out" works on a seeded database.
 SEEDED_AUTHORS = ("01a205b3-d000-724c-8454-bf1bc2da90f2", "01a205b3-d001-7c15-988c-a7be8694c4cc")
+SEEDED_AUTHOR_NAMES = ("Wendel Ravensworth", "Rhea Salcedo")
 # Strict: "1999", true and 1999.0 are refused rather than quietly converted.
-Year = Annotated[StrictInt, Limits(ge=MIN_YEAR)]
+Year = Annotated[
+    StrictInt, Limits(ge=MIN_YEAR, le=MAX_YEAR, description="From -3000 to next year.")
+]
 IsbnInput = Annotated[str, Limits(max_length=MAX_ISBN_INPUT)]
 TagNames = Annotated[list[TagName], Limits(max_length=MAX_TAGS)]
 AuthorIds = Annotated[list[uuid.UUID], Limits(min_length=1, max_length=MAX_AUTHORS)]
@@ -191,11 +199,35 @@ class BookUpdate(RequestBody):
         return None if self.author_id is None else [self.author_id]
 
 
+# The book the create example makes, as the answer shows it.
+SEEDED: list[JsonValue] = [
+    {"id": id_, "name": name} for id_, name in zip(SEEDED_AUTHORS, SEEDED_AUTHOR_NAMES, strict=True)
+]
+THE_TALISMAN: JsonDict = {
+    "title": "The Talisman",
+    "isbn": "9780670691999",
+    "published_year": 1984,
+    "description": "A boy crosses into the Territories to save his mother.",
+    "publisher": "Viking",
+    "language": "en",
+    "series": "The Talisman",
+    "series_position": 1.0,
+    "id": "01a20ce5-1f57-7c5c-a6a3-a4506513270e",
+    "authors": SEEDED,
+    "tags": ["fantasy", "horror"],
+    "created_at": "2026-11-24T09:31:12.087000Z",
+    "updated_at": "2026-11-24T09:31:12.087000Z",
+    "version": 1,
+    "author_id": SEEDED_AUTHORS[0],
+    "author": SEEDED[0],
+}
+
+
 class AuthorRef(SQLModel):
     """An author as a book shows them."""
 
     id: uuid.UUID
-    name: str
+    name: AuthorName
     # Not shown: the book's ETag changes with its authors' names, so it carries their versions.
     version: SkipJsonSchema[int] = Field(exclude=True)
 
@@ -203,12 +235,16 @@ class AuthorRef(SQLModel):
 class BookRead(BookBase):
     """A book with its authors and tags; `author_id` and `author` are its first author."""
 
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_extra={"examples": [THE_TALISMAN]}
+    )
+
     id: uuid.UUID
-    authors: list[AuthorRef]
-    tags: list[str]
+    authors: Annotated[list[AuthorRef], Limits(min_length=1, max_length=MAX_AUTHORS)]
+    tags: TagNames
     created_at: datetime
     updated_at: datetime
-    version: int
+    version: Version
 
     @field_validator("tags", mode="before")
     @classmethod
@@ -235,6 +271,10 @@ class BookRead(BookBase):
 
 class BookListItem(BookRead, Searched):
     """A book in a list, with its highlights when a search asked for them."""
+
+
+class BookPage(Page[BookListItem]):
+    """A page of books."""
 
 
 class BookFilters(BaseModel):

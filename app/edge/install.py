@@ -36,13 +36,15 @@ def cors_origins(settings: Settings) -> list[str]:
     return [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
 
 
+def body_limits(settings: Settings) -> dict[str, int]:
+    """The paths whose bodies have a limit of their own, and that limit in bytes; every other
+    body has MAX_BODY_BYTES."""
+    return {IMPORTS_PATH: settings.max_import_bytes}
+
+
 def install_edge(app: FastAPI, settings: Settings) -> None:
     """Add the middlewares; Starlette runs the one added last first."""
-    app.add_middleware(
-        BodyLimit,
-        default=settings.max_body_bytes,
-        per_path={IMPORTS_PATH: settings.max_import_bytes},
-    )
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, per_path=body_limits(settings))
     # Keys are checked before any of the body is read, so a client without one sends it in vain.
     app.add_middleware(AccessCheck)
     app.add_middleware(Framing)

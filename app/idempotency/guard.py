@@ -153,6 +153,7 @@ async def idempotency(
         str | None,
         Header(
             alias="Idempotency-Key",
+            max_length=255,
             pattern=r"^[\x21-\x7e]{1,255}$",
             description="1-255 visible ASCII characters; a retry with the same key and request "
             "replays the first answer instead of doing the work again.",

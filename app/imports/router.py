@@ -15,20 +15,23 @@ from app.imports.events import (
 )
 from app.imports.repository import ImportDep, ImportRepositoryDep, LockedImportDep
 from app.imports.schemas import (
+    ImportErrorPage,
     ImportErrorQuery,
     ImportErrorRead,
+    ImportEventPage,
     ImportEventQuery,
-    ImportEventRead,
     ImportOptions,
+    ImportPage,
     ImportQuery,
     ImportRead,
+    ImportWarningPage,
     ImportWarningQuery,
     ImportWarningRead,
 )
 from app.imports.upload import import_format, request_body, spooled
 from app.kit.errors import Conflict, ContentTooLarge, problem_responses
-from app.kit.etag import NOT_MODIFIED, READ_HEADERS, IfNoneMatch, etag, header_doc, none_match
-from app.kit.pagination import LIST_HEADERS, LIST_RESPONSES, Page, PagerDep
+from app.kit.etag import NOT_MODIFIED, READ_HEADERS, IfNoneMatch, created_headers, etag, none_match
+from app.kit.pagination import LIST_HEADERS, LIST_RESPONSES, PagerDep
 from app.models import Import
 from app.state import SettingsDep, request_state
 
@@ -36,11 +39,7 @@ router = APIRouter(prefix="/imports", tags=["imports"])
 
 # How long a client should wait before asking again about an unfinished import.
 RETRY_AFTER_SECONDS = "2"
-ACCEPTED_HEADERS = {
-    **READ_HEADERS,
-    "Location": header_doc("The path of the new import."),
-    "Idempotent-Replayed": header_doc("`true` when this answer replays an earlier request's."),
-}
+ACCEPTED_HEADERS = created_headers(router.prefix)
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
@@ -133,10 +132,11 @@ def accepted(
 @router.get("", responses=LIST_RESPONSES)
 async def list_imports(
     query: Annotated[ImportQuery, Query()], imports: ImportRepositoryDep, pager: PagerDep
-) -> Page[ImportRead]:
+) -> ImportPage:
     """List imports, newest first; filter by `status`."""
     found = await imports.page(query)
-    return pager.answer(found.with_items([ImportRead.of(job) for job in found.items]), query)
+    items = [ImportRead.of(job) for job in found.items]
+    return pager.answer(ImportPage, found.with_items(items), query)
 
 
 @router.get(
@@ -163,11 +163,11 @@ async def list_import_errors(
     query: Annotated[ImportErrorQuery, Query()],
     imports: ImportRepositoryDep,
     pager: PagerDep,
-) -> Page[ImportErrorRead]:
+) -> ImportErrorPage:
     """List the rows that could not be imported, by line."""
     found = await imports.errors(job.id, query)
     items = [ImportErrorRead.model_validate(error, from_attributes=True) for error in found.items]
-    return pager.answer(found.with_items(items), query)
+    return pager.answer(ImportErrorPage, found.with_items(items), query)
 
 
 @router.get(
@@ -178,16 +178,16 @@ async def list_import_warnings(
     query: Annotated[ImportWarningQuery, Query()],
     imports: ImportRepositoryDep,
     pager: PagerDep,
-) -> Page[ImportWarningRead]:
+) -> ImportWarningPage:
     """List the values of applied rows that were read otherwise than spelled, by line."""
     found = await imports.warnings(job.id, query)
     items = [ImportWarningRead.model_validate(item, from_attributes=True) for item in found.items]
-    return pager.answer(found.with_items(items), query)
+    return pager.answer(ImportWarningPage, found.with_items(items), query)
 
 
 @router.get(
     "/{import_id}/events",
-    response_model=Page[ImportEventRead],
+    response_model=ImportEventPage,
     responses={
         200: {
             "headers": LIST_HEADERS,
@@ -206,16 +206,22 @@ async def list_import_events(
     pager: PagerDep,
     last_event_id: Annotated[
         str | None,
-        Header(alias="Last-Event-ID", pattern=r"^\d{1,18}$", description="Resume after it."),
+        Header(
+            alias="Last-Event-ID",
+            max_length=18,
+            pattern=r"^\d{1,18}$",
+            description="Resume after it.",
+        ),
     ] = None,
-) -> Page[ImportEventRead] | Response:
+) -> ImportEventPage | Response:
     """List an import's events, oldest first, or stream them as Server-Sent Events."""
     if wants_stream(request):
         after = int(last_event_id or 0)
         past = await imports.events_after(job.id, after, PAST_EVENTS)
         return stream_response(request, job.id, after, past, job.finished)
     found = await imports.events(job.id, query)
-    return pager.answer(found.with_items([event_read(item) for item in found.items]), query)
+    items = [event_read(item) for item in found.items]
+    return pager.answer(ImportEventPage, found.with_items(items), query)
 
 
 @router.delete(

@@ -9,11 +9,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic import Field as Limits
 
 from app.books.schemas import MAX_AUTHORS, NO_SERIES, BookCreate
-from app.imports.formats.fields import FIELDS, MAX_COLUMNS_OPTION, parse_columns
-from app.kit.pagination import PageQuery
-from app.kit.schemas import field_error, no_nul
+from app.imports.formats.fields import (
+    FIELDS,
+    MAX_COLUMNS_OPTION,
+    MAX_NAME_CHARS,
+    MAX_NAMES_SHOWN,
+    parse_columns,
+)
+from app.kit.pagination import Page, PageQuery
+from app.kit.quoting import MessageText, QuotedText
+from app.kit.schemas import MAX_INTEGER, Count, Version, field_error, no_nul
 from app.kit.sorting import Sorting
 from app.models import AuthorName, Import, ImportEvent, ImportRowError, ImportRowWarning
+from app.models.import_event import EventType
 from app.models.import_job import Charset, Delimiter, FormatName, UnknownColumns
 
 OnDuplicate = Literal["fail", "skip", "update"]
@@ -26,13 +34,13 @@ class ImportRead(BaseModel):
     format: FormatName
     on_duplicate: OnDuplicate
     dry_run: bool
-    rows_total: int | None
-    rows_processed: int
-    rows_created: int
-    rows_updated: int
-    rows_skipped: int
-    rows_failed: int
-    warnings: int = Field(
+    rows_total: Count | None
+    rows_processed: Count
+    rows_created: Count
+    rows_updated: Count
+    rows_skipped: Count
+    rows_failed: Count
+    warnings: Count = Field(
         description="How many values of applied rows were repaired; "
         "`GET /imports/{id}/warnings` lists them."
     )
@@ -40,7 +48,7 @@ class ImportRead(BaseModel):
         description="A problem object when the import failed as a whole, else null; "
         "`line` names the line at fault when one is."
     )
-    columns: dict[str, str] | None = Field(
+    columns: dict[str, Annotated[str, Field(max_length=MAX_COLUMNS_OPTION)]] | None = Field(
         description="The `columns` mapping it was sent with (field → the file's column), or null."
     )
     unknown_columns: UnknownColumns
@@ -49,21 +57,23 @@ class ImportRead(BaseModel):
         "null before that and for NDJSON."
     )
     author_separator: str | None = Field(
+        max_length=5,
         description="As given; null: `authors` cells are split at `|` and `author` cells are "
-        "one name."
+        "one name.",
     )
     charset: Charset = Field(
         description="The charset the file was read in: the Content-Type's, else utf-8."
     )
-    ignored_columns: list[str] | None = Field(
+    ignored_columns: list[Annotated[str, Field(max_length=MAX_NAME_CHARS)]] | None = Field(
+        max_length=MAX_NAMES_SHOWN,
         description="CSV with `unknown_columns=ignore`: the columns skipped, once the header is "
-        "read (at most 50 names, each cut to 100 characters); else null."
+        "read (at most 50 names, each cut to 100 characters); else null.",
     )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
     updated_at: datetime
-    version: int
+    version: Version
 
     @classmethod
     def of(cls, job: Import) -> "ImportRead":
@@ -74,25 +84,53 @@ class ImportRead(BaseModel):
 
 
 class ImportErrorRead(BaseModel):
-    line: int = Field(description="The physical line the row starts on; a CSV header is line 1.")
-    loc: str | None = Field(description="The column or key at fault; null for the whole row.")
-    msg: str
-    type: str
+    line: int = Field(
+        ge=1,
+        le=MAX_INTEGER,
+        description="The physical line the row starts on; a CSV header is line 1.",
+    )
+    loc: QuotedText | None = Field(
+        description="The column or key at fault; null for the whole row."
+    )
+    msg: MessageText
+    type: str = Field(max_length=100)
 
 
 class ImportWarningRead(BaseModel):
-    line: int = Field(description="The physical line the row starts on; a CSV header is line 1.")
-    loc: str = Field(description="The field whose value was repaired.")
-    msg: str = Field(description="How the value was read.")
-    type: str
-    value: str = Field(description="The value as the file spelled it (cut to 100 characters).")
+    line: int = Field(
+        ge=1,
+        le=MAX_INTEGER,
+        description="The physical line the row starts on; a CSV header is line 1.",
+    )
+    loc: str = Field(max_length=100, description="The field whose value was repaired.")
+    msg: MessageText = Field(description="How the value was read.")
+    type: str = Field(max_length=100)
+    value: str = Field(
+        max_length=200, description="The value as the file spelled it (cut to 100 characters)."
+    )
 
 
 class ImportEventRead(BaseModel):
-    id: int
+    id: int = Field(ge=1, le=MAX_INTEGER)
     at: datetime
-    type: str
+    type: EventType
     detail: dict[str, Any]
+
+
+class ImportPage(Page[ImportRead]):
+    """A page of imports."""
+
+
+class ImportErrorPage(Page[ImportErrorRead]):
+    """A page of an import's row errors."""
+
+
+class ImportWarningPage(Page[ImportWarningRead]):
+    """A page of an import's repaired values."""
+
+
+class ImportEventPage(Page[ImportEventRead]):
+    """A page of an import's events."""
 
 
 class ImportOptions(BaseModel):

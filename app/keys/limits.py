@@ -16,6 +16,9 @@ from limits.strategies import FixedWindowRateLimiter
 
 from app.config import Settings
 
+# The window each limit counts in (RateLimitItemPerMinute).
+WINDOW_SECONDS = 60
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -30,7 +33,7 @@ class Verdict:
     def headers(self) -> dict[str, str]:
         """`RateLimit-Policy` and `RateLimit` as the IETF httpapi draft spells them."""
         headers = {
-            "RateLimit-Policy": f'"{self.policy}";q={self.limit};w=60',
+            "RateLimit-Policy": f'"{self.policy}";q={self.limit};w={WINDOW_SECONDS}',
             "RateLimit": f'"{self.policy}";r={self.remaining};t={self.reset_seconds}',
         }
         if not self.allowed:

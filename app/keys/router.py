@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.keys.repository import ApiKeyDep, ApiKeyRepositoryDep
-from app.keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyQuery, ApiKeyRead
+from app.keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyQuery, ApiKeyRead
 from app.kit.errors import problem_responses
-from app.kit.pagination import LIST_RESPONSES, Page, PagerDep
+from app.kit.etag import location_doc
+from app.kit.pagination import LIST_RESPONSES, PagerDep
 from app.state import request_state
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
@@ -16,15 +17,15 @@ router = APIRouter(prefix="/api-keys", tags=["api keys"])
 @router.get("", responses=LIST_RESPONSES)
 async def list_api_keys(
     query: Annotated[ApiKeyQuery, Query()], keys: ApiKeyRepositoryDep, pager: PagerDep
-) -> Page[ApiKeyRead]:
+) -> ApiKeyPage:
     """List API keys, revoked ones included; never their secrets."""
-    return pager.answer(await keys.page(query), query)
+    return pager.answer(ApiKeyPage, await keys.page(query), query)
 
 
 @router.post(
     "",
     status_code=201,
-    responses={201: {"headers": {"Location": {"schema": {"type": "string"}}}}},
+    responses={201: {"headers": {"Location": location_doc(router.prefix)}}},
 )
 async def create_api_key(
     data: ApiKeyCreate, keys: ApiKeyRepositoryDep, response: Response

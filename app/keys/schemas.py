@@ -1,14 +1,26 @@
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import AwareDatetime, ConfigDict, field_validator
+from pydantic import Field as Limits
 from sqlmodel import Field, SQLModel
 
 from app.keys.scopes import Scope
-from app.kit.pagination import PageQuery
-from app.kit.schemas import RequestBody
+from app.keys.secrets import KEY_LENGTH, KEY_PREFIX, SHOWN_CHARACTERS
+from app.kit.pagination import Page, PageQuery
+from app.kit.schemas import RequestBody, timestamp_text
 from app.kit.sorting import Sorting
 from app.models import ApiKey, utcnow
+
+KeyName = Annotated[str, Limits(min_length=1, max_length=200)]
+# The secret as app/keys/secrets.py makes it, and the part of it that is shown.
+Secret = Annotated[
+    str, Limits(pattern=f"^{KEY_PREFIX}[0-9A-Za-z]{{{KEY_LENGTH - len(KEY_PREFIX)}}}$")
+]
+Prefix = Annotated[
+    str, Limits(pattern=f"^{KEY_PREFIX}[0-9A-Za-z]{{{SHOWN_CHARACTERS - len(KEY_PREFIX)}}}$")
+]
 
 
 class ApiKeyCreate(RequestBody):
@@ -18,11 +30,13 @@ class ApiKeyCreate(RequestBody):
         }
     )
 
-    name: str = Field(min_length=1, max_length=200)
+    name: KeyName
     scope: Scope
     expires_at: AwareDatetime | None = Field(
         default=None, description="When the key stops working; in the future, with an offset."
     )
+
+    _expires_at_text = field_validator("expires_at", mode="before")(timestamp_text)
 
     @field_validator("expires_at")
     @classmethod
@@ -35,9 +49,11 @@ class ApiKeyCreate(RequestBody):
 
 class ApiKeyRead(SQLModel):
     id: uuid.UUID
-    name: str
-    scope: str
-    prefix: str
+    name: KeyName
+    scope: Scope
+    prefix: Prefix = Field(
+        max_length=SHOWN_CHARACTERS, description="The key's first characters, to tell keys apart."
+    )
     created_at: datetime
     expires_at: datetime | None
     last_used_at: datetime | None
@@ -45,7 +61,13 @@ class ApiKeyRead(SQLModel):
 
 
 class ApiKeyCreated(ApiKeyRead):
-    key: str = Field(description="The secret; shown this once and never again.")
+    key: Secret = Field(
+        max_length=KEY_LENGTH, description="The secret; shown this once and never again."
+    )
+
+
+class ApiKeyPage(Page[ApiKeyRead]):
+    """A page of API keys."""
 
 
 class ApiKeyQuery(PageQuery):

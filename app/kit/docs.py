@@ -1,11 +1,13 @@
 """The API documentation: the pages, served with their scripts and styles from Folio itself,
-and what the OpenAPI document adds to FastAPI's (readable operation ids, one Problem schema).
+and what the OpenAPI document adds to FastAPI's (readable operation ids, one Problem schema,
+the `Link` header every list refers to).
 
 FastAPI's own `/docs` and `/redoc` load Swagger UI and ReDoc from a CDN, so they are blank
 wherever the internet cannot be reached. The `fastapi-offline` package ships both bundles
 (Swagger UI 5.32, ReDoc 2.5) as files; they are mounted under `/docs/assets`.
 """
 
+import copy
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
@@ -24,6 +26,8 @@ from starlette.types import Message, Receive, Scope, Send
 
 from app.kit.errors import PROBLEM_SCHEMA
 from app.kit.middleware import HttpMiddleware
+from app.kit.openapi import add_header_components
+from app.kit.pagination import LINK_HEADER
 from app.kit.sorting import sort_sent_comma_separated
 
 ASSETS_PATH = "/docs/assets"
@@ -59,14 +63,15 @@ def operation_id(route: APIRoute) -> str:
 
 
 def with_problem_component(app: FastAPI) -> Callable[[], dict[str, Any]]:
-    """Wrap `app.openapi` so the document carries the `Problem` schema that errors refer to,
-    and says how `sort` is sent."""
+    """Wrap `app.openapi` so the document carries the `Problem` schema that errors refer to
+    and the `Link` header that lists do, and says how `sort` is sent."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         document = build()
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
-        schemas.setdefault("Problem", PROBLEM_SCHEMA)
+        schemas.setdefault("Problem", copy.deepcopy(PROBLEM_SCHEMA))
+        add_header_components(document, {"Link": LINK_HEADER})
         sort_sent_comma_separated(document)
         return document
 

@@ -33,8 +33,10 @@ from starlette.routing import Match
 
 from app.db.driver_errors import violated_constraint
 from app.db.faults import classify, report
-from app.kit.quoting import MESSAGE_CHARACTERS, shortened
+from app.kit.quoting import MESSAGE_CHARACTERS, QUOTED_CHARACTERS, shortened
 from app.observe.request_id import HEADER as REQUEST_ID_HEADER
+from app.observe.request_id import MAX_LENGTH as MAX_REQUEST_ID_LENGTH
+from app.observe.request_id import PATTERN as REQUEST_ID_PATTERN
 from app.observe.request_id import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,13 @@ logger = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = "1"
 HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+# A problem's bounds. A title is an HTTP reason phrase or one like it; `errors` lists the first
+# MAX_ERRORS validation errors (a body of unknown fields has one per field), each `loc` at most
+# MAX_LOC_PARTS deep (Folio's bodies nest far less).
+TITLE_CHARACTERS = 100
+MAX_ERRORS = 100
+MAX_LOC_PARTS = 10
+MAX_ERROR_TYPE_LENGTH = 100
 
 
 class FolioError(Exception):
@@ -155,9 +164,9 @@ def problem(
     """Build an RFC 9457 problem details answer."""
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": title,
+        "title": shortened(title, TITLE_CHARACTERS),
         "status": status,
-        "detail": detail,
+        "detail": shortened(detail, MESSAGE_CHARACTERS),
         # The path as received: `request.url` drops tabs and newlines, and re-escapes a "?".
         "instance": request.scope["path"],
     }
@@ -171,18 +180,23 @@ def problem(
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    """Keep what a client needs from each validation error, and nothing it sent.
+    """Keep what a client needs from the first MAX_ERRORS validation errors, and nothing it
+    sent.
 
     A `loc` may hold a name the client made up (an unknown query parameter or body field),
     so its names are shortened as any quoted input is.
     """
+    errors = exc.errors()[:MAX_ERRORS]
     return [
         {
-            "loc": [shortened(part) if isinstance(part, str) else part for part in error["loc"]],
+            "loc": [
+                shortened(part) if isinstance(part, str) else part
+                for part in error["loc"][:MAX_LOC_PARTS]
+            ],
             "msg": shortened(error["msg"], MESSAGE_CHARACTERS),
-            "type": error["type"],
+            "type": shortened(error["type"], MAX_ERROR_TYPE_LENGTH),
         }
-        for error in jsonable_encoder(exc.errors(), exclude={"input", "ctx", "url"})
+        for error in jsonable_encoder(errors, exclude={"input", "ctx", "url"})
     ]
 
 
@@ -273,21 +287,48 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["type", "title", "status", "detail", "instance"],
     "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-        "request_id": {"type": "string"},
+        "type": {
+            "type": "string",
+            "enum": ["about:blank"],
+            "description": "Always `about:blank`: `status` and `title` say what the problem is.",
+        },
+        "title": {"type": "string", "maxLength": TITLE_CHARACTERS},
+        "status": {"type": "integer", "format": "int32", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string", "maxLength": MESSAGE_CHARACTERS},
+        "instance": {"type": "string", "description": "The request's path, as received."},
+        "request_id": {
+            "type": "string",
+            "maxLength": MAX_REQUEST_ID_LENGTH,
+            "pattern": f"^{REQUEST_ID_PATTERN}$",
+            "description": "The request's `X-Request-ID`.",
+        },
         "errors": {
             "type": "array",
+            "maxItems": MAX_ERRORS,
+            "description": f"With a 422: the first {MAX_ERRORS} things wrong with the request.",
             "items": {
                 "type": "object",
                 "required": ["loc", "msg", "type"],
                 "properties": {
-                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
-                    "msg": {"type": "string"},
-                    "type": {"type": "string"},
+                    "loc": {
+                        "type": "array",
+                        "maxItems": MAX_LOC_PARTS,
+                        "description": "Where: `body`, `query`, `path` or `header`, then names "
+                        "and list indexes.",
+                        "items": {
+                            "anyOf": [
+                                {"type": "string", "maxLength": QUOTED_CHARACTERS},
+                                {
+                                    "type": "integer",
+                                    "format": "int32",
+                                    "minimum": 0,
+                                    "maximum": 2**31 - 1,
+                                },
+                            ]
+                        },
+                    },
+                    "msg": {"type": "string", "maxLength": MESSAGE_CHARACTERS},
+                    "type": {"type": "string", "maxLength": MAX_ERROR_TYPE_LENGTH},
                 },
             },
         },
@@ -311,6 +352,28 @@ STATUS_DESCRIPTIONS = {
 
 # The OpenAPI document holds PROBLEM_SCHEMA once, under this name (app/docs.py puts it there).
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+# Every wait Folio asks for is within a minute: 1 second for the database, the rest of a rate
+# limit's one-minute window, a few seconds for an import or an event stream.
+MAX_RETRY_AFTER_SECONDS = 60
+RETRY_AFTER = {
+    "description": "Seconds to wait before trying again.",
+    "schema": {
+        "type": "integer",
+        "format": "int32",
+        "minimum": 1,
+        "maximum": MAX_RETRY_AFTER_SECONDS,
+    },
+}
+STATUS_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "How to authenticate: `Bearer`, an API key.",
+            "schema": {"type": "string", "enum": ["Bearer"]},
+        }
+    },
+    429: {"Retry-After": RETRY_AFTER},
+    503: {"Retry-After": RETRY_AFTER},
+}
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -319,6 +382,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {
             "description": STATUS_DESCRIPTIONS[status],
             "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}},
+            **({"headers": STATUS_HEADERS[status]} if status in STATUS_HEADERS else {}),
         }
         for status in sorted({*statuses, 422, 500, 503})
     }

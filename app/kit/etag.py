@@ -12,6 +12,7 @@ from typing import Annotated, Any, Protocol, TypeVar
 from fastapi import Depends, Header, Response
 
 from app.kit.errors import PreconditionFailed, problem_responses
+from app.kit.schemas import MAX_INTEGER
 
 
 class Tagged(Protocol):
@@ -63,17 +64,43 @@ IfNoneMatch = Annotated[
 ]
 
 
-def header_doc(description: str) -> dict[str, object]:
-    return {"description": description, "schema": {"type": "string"}}
+def header_doc(description: str, **schema: object) -> dict[str, object]:
+    """A header as OpenAPI documents it: a string, with the bounds `schema` gives."""
+    return {"description": description, "schema": {"type": "string", **schema}}
 
 
+# `"<version>"`, or `"<version>-<16 hex digits>"` when related rows are shown too (etag()).
+ETAG_LENGTH = len(f'"{MAX_INTEGER}-{"0" * 16}"')
+UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # Headers as OpenAPI documents them, per answer.
-READ_HEADERS = {"ETag": header_doc("The strong entity tag of this representation.")}
-CREATED_HEADERS = {
-    **READ_HEADERS,
-    "Location": header_doc("The path of the new resource."),
-    "Idempotent-Replayed": header_doc("`true` when this answer replays an earlier request's."),
+READ_HEADERS = {
+    "ETag": header_doc(
+        "The strong entity tag of this representation.",
+        maxLength=ETAG_LENGTH,
+        pattern='^"[0-9]+(-[0-9a-f]{16})?"$',
+    )
 }
+REPLAYED_HEADER = header_doc("`true` when this answer replays an earlier request's.", enum=["true"])
+
+
+def location_doc(collection: str) -> dict[str, object]:
+    """The `Location` of a resource made in `collection` (`/books`): its path there."""
+    return header_doc(
+        "The path of the new resource.",
+        maxLength=len(collection) + 1 + len(str(uuid.UUID(int=0))),
+        pattern=f"^{collection}/{UUID_PATTERN}$",
+    )
+
+
+def created_headers(collection: str) -> dict[str, dict[str, object]]:
+    """The headers of a 201 that made a resource in `collection`."""
+    return {
+        **READ_HEADERS,
+        "Location": location_doc(collection),
+        "Idempotent-Replayed": REPLAYED_HEADER,
+    }
+
+
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "If-None-Match names the current ETag; no body.", "headers": READ_HEADERS}
 }
@@ -105,7 +132,11 @@ async def conditional(response: Response, if_none_match: IfNoneMatch = None) -> 
 ConditionalDep = Annotated[Conditional, Depends(conditional)]
 # What OpenAPI says of the answers to a GET, a POST and a PATCH of one resource.
 READ_RESPONSES = {200: {"headers": READ_HEADERS}, **NOT_MODIFIED, **problem_responses(404)}
-CREATED_RESPONSES = {201: {"headers": CREATED_HEADERS}, **problem_responses(409)}
+
+
+def created_responses(collection: str) -> dict[int | str, dict[str, Any]]:
+    """What OpenAPI says of the answers to a POST that makes a resource in `collection`."""
+    return {201: {"headers": created_headers(collection)}, **problem_responses(409)}
 
 
 def updated_responses(*problems: int) -> dict[int | str, dict[str, Any]]:

@@ -27,7 +27,8 @@ from starlette.datastructures import URL
 
 from app.kit.cursor import MAX_CURSOR_LENGTH, OTHER_LIST, cursor_error, decode_cursor, encode_cursor
 from app.kit.errors import problem_responses
-from app.kit.schemas import no_nul
+from app.kit.openapi import header_ref
+from app.kit.schemas import Count, no_nul
 from app.kit.sorting import SortColumn, Sorting, SortKey, after, json_value, order_by, plain
 
 T = TypeVar("T")
@@ -36,6 +37,9 @@ U = TypeVar("U")
 MAX_PER_PAGE = 100
 # Keeps page * per_page inside a 64-bit OFFSET on every database.
 MAX_PAGE = 2**31 - 1
+MAX_SORT_LENGTH = 200
+# A field takes a character at least, and a comma parts it from the next.
+MAX_SORT_FIELDS = (MAX_SORT_LENGTH + 1) // 2
 
 
 class PageQuery(BaseModel):
@@ -52,7 +56,7 @@ class PageQuery(BaseModel):
     per_page: int = Field(default=20, ge=1, le=MAX_PER_PAGE, description="Items per page.")
     sort: str | None = Field(
         default=None,
-        max_length=200,
+        max_length=MAX_SORT_LENGTH,
         description="Comma-separated fields, each optionally prefixed with `-` for descending.",
     )
     # Declared after `page`, so that its validator sees the page.
@@ -86,9 +90,9 @@ class PageQuery(BaseModel):
         if "sorting" not in cls.__dict__:
             return
         items = {"type": "string", "enum": cls.sorting.enum}
+        listed = {"type": "array", "items": items, "maxItems": MAX_SORT_FIELDS, "anyOf": None}
         cls.model_fields["sort"] = FieldInfo.merge_field_infos(
-            cls.model_fields["sort"],
-            json_schema_extra={"type": "array", "items": items, "anyOf": None},
+            cls.model_fields["sort"], json_schema_extra=listed
         )
         cls.model_rebuild(force=True)
 
@@ -265,12 +269,18 @@ async def count_matching(
 
 
 class PageMeta(BaseModel):
-    page: int | None = Field(
-        description="The page number; null after a cursor, whose page number is not known."
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"page": 1, "per_page": 20, "total": 1, "pages": 1}]}
     )
-    per_page: int
-    total: int | None = Field(description="Rows matching the filters; null with `count=none`.")
-    pages: int | None = Field(description="ceil(total / per_page); null with `count=none`.")
+
+    page: int | None = Field(
+        ge=1,
+        le=MAX_PAGE,
+        description="The page number; null after a cursor, whose page number is not known.",
+    )
+    per_page: int = Field(ge=1, le=MAX_PER_PAGE)
+    total: Count | None = Field(description="Rows matching the filters; null with `count=none`.")
+    pages: Count | None = Field(description="ceil(total / per_page); null with `count=none`.")
     # MISSING leaves the field out: lists paged by number show exactly the contract's fields.
     next_cursor: str | None | MISSING = Field(
         default=MISSING,
@@ -286,13 +296,17 @@ class PageMeta(BaseModel):
 
 
 class Page(BaseModel, Generic[T]):
-    """One page of a list, with what a client needs to fetch the others."""
+    """One page of a list, with what a client needs to fetch the others.
 
-    items: list[T]
+    Each list answers with a subclass named for what it lists, `BookPage(Page[BookListItem])`,
+    so that the OpenAPI document names its schema `BookPage`, not `Page_BookListItem_`.
+    """
+
+    items: list[T] = Field(max_length=MAX_PER_PAGE)
     meta: PageMeta
 
     @classmethod
-    def of(cls, found: "Slice[T]", query: PageQuery) -> "Page[T]":
+    def of(cls, found: "Slice[T]", query: PageQuery) -> Self:
         """The answer for what `paginate` found at the query's position."""
         cursor = {"next_cursor": found.next_cursor} if query.by_cursor else {}
         meta = PageMeta(
@@ -339,20 +353,23 @@ def link_header(url: URL, page: Page[Any], has_next: bool) -> str:
     )
 
 
-LIST_HEADERS = {
-    "Link": {
-        "description": (
-            "RFC 8288 links `first`, `last`, and `prev`/`next` where they exist; "
-            "by cursor, `next` carries the next cursor."
-        ),
-        "schema": {"type": "string"},
-    }
+# A component, which every list's answer refers to (app/kit/docs.py puts it in the document).
+LINK_HEADER = {
+    "description": (
+        "RFC 8288 links `first`, `last`, and `prev`/`next` where they exist; "
+        "by cursor, `next` carries the next cursor. Each keeps the request's filters and sort."
+    ),
+    "schema": {"type": "string"},
 }
+LIST_HEADERS = {"Link": header_ref("Link")}
 # What OpenAPI says of every list's answers.
 LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"headers": LIST_HEADERS},
     **problem_responses(),
 }
+
+
+AnyPage = TypeVar("AnyPage", bound=Page[Any])
 
 
 class Pager:
@@ -362,8 +379,9 @@ class Pager:
         self.url = request.url
         self.response = response
 
-    def answer(self, found: Slice[T], query: PageQuery) -> Page[T]:
-        page = Page[T].of(found, query)
+    def answer(self, shape: type[AnyPage], found: Slice[Any], query: PageQuery) -> AnyPage:
+        """A page of the list's own `shape` (`BookPage`), holding what `paginate` found."""
+        page = shape.of(found, query)
         self.response.headers["Link"] = link_header(self.url, page, found.has_next)
         return page
 

@@ -5,8 +5,10 @@ from app.models.author import Author, AuthorBase, AuthorBio, AuthorName
 from app.models.base import Entity, fold, tag_name, utcnow, uuid7
 from app.models.book import (
     ISBN_LENGTH,
+    MAX_DESCRIPTION_LENGTH,
     MAX_ISBN_INPUT,
     MAX_LANGUAGE_LENGTH,
+    MAX_YEAR,
     MIN_YEAR,
     Book,
     BookBase,
@@ -14,6 +16,7 @@ from app.models.book import (
     BookPublisher,
     BookSeries,
     BookTitle,
+    PublishedYear,
     derived_columns,
 )
 from app.models.book_author import BOOK_AUTHOR, BookAuthor
@@ -31,8 +34,10 @@ __all__ = [
     "BOOK_AUTHOR",
     "BOOK_TAG",
     "ISBN_LENGTH",
+    "MAX_DESCRIPTION_LENGTH",
     "MAX_ISBN_INPUT",
     "MAX_LANGUAGE_LENGTH",
+    "MAX_YEAR",
     "MAX_TAG_LENGTH",
     "MIN_YEAR",
     "Author",
@@ -46,6 +51,7 @@ __all__ = [
     "BookPublisher",
     "BookSeries",
     "BookTitle",
+    "PublishedYear",
     "BookTag",
     "Entity",
     "IdempotencyKey",

@@ -15,11 +15,18 @@ if TYPE_CHECKING:
 
 # Each field's limits, written once (see AuthorName).
 BookTitle = Annotated[str, Limits(min_length=1, max_length=500)]
-BookDescription = Annotated[str | None, Limits(min_length=1, max_length=20000)]
+MAX_DESCRIPTION_LENGTH = 20000
+BookDescription = Annotated[str | None, Limits(min_length=1, max_length=MAX_DESCRIPTION_LENGTH)]
 # An ISBN is stored as 13 digits; what clients send may have hyphens and spaces around them.
 ISBN_LENGTH = 13
 MAX_ISBN_INPUT = 32
+# A year is refused past next year; the schemas declare the last four-digit one as the bound
+# they can state once and for all.
 MIN_YEAR = -3000
+MAX_YEAR = 9999
+PublishedYear = Annotated[
+    int, Limits(ge=MIN_YEAR, le=MAX_YEAR, description="From -3000 to next year.")
+]
 BookPublisher = Annotated[str | None, Limits(min_length=1, max_length=200)]
 BookSeries = Annotated[str | None, Limits(min_length=1, max_length=200)]
 # A BCP 47 tag in canonical form; RFC 5646 asks implementations to take at least 35 characters.
@@ -31,7 +38,7 @@ _version = version_column()
 class BookBase(SQLModel):
     title: BookTitle
     isbn: str | None = Field(default=None, max_length=ISBN_LENGTH, unique=True)
-    published_year: int | None = None
+    published_year: PublishedYear | None = None
     description: BookDescription = None
     publisher: BookPublisher = None
     language: str | None = Field(default=None, max_length=MAX_LANGUAGE_LENGTH)

@@ -2,13 +2,15 @@
 
 import uuid
 from datetime import datetime
+from typing import Literal, get_args
 
 from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
 
-EVENT_TYPES = ("queued", "started", "progress", "resumed", "cancelled", "succeeded", "failed")
+EventType = Literal["queued", "started", "progress", "resumed", "cancelled", "succeeded", "failed"]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
 
 class ImportEvent(SQLModel, table=True):

@@ -6,7 +6,9 @@ from contextvars import ContextVar
 
 HEADER = "X-Request-ID"
 # 1-200 visible ASCII characters (no space); anything else a client sends is replaced.
-ACCEPTED = re.compile(rb"[\x21-\x7e]{1,200}")
+MAX_LENGTH = 200
+PATTERN = rf"[\x21-\x7e]{{1,{MAX_LENGTH}}}"
+ACCEPTED = re.compile(PATTERN.encode())
 
 # Set by the request middleware for the task that serves the request; None outside requests.
 current: ContextVar[str | None] = ContextVar("request_id", default=None)

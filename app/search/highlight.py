@@ -2,12 +2,27 @@
 values only: presentation, not matching, which the database has done."""
 
 from collections.abc import Mapping
+from typing import Annotated
 
-from pydantic import MISSING, BaseModel, Field
+from pydantic import MISSING, BaseModel, Field, WithJsonSchema
 
+from app.models import MAX_DESCRIPTION_LENGTH
 from app.search.text import SearchQuery, spans, words
 
 Offsets = list[tuple[int, int]]
+# Offsets point into the longest value a search highlights, a book's description; a word takes
+# a character at least, and another character parts it from the next.
+MAX_OFFSET = MAX_DESCRIPTION_LENGTH
+MAX_SPANS = (MAX_OFFSET + 1) // 2
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
+OFFSET_SCHEMA = {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}
+# `[start, end]`, as one array of two offsets (JSON Schema's tuple, prefixItems, is an array
+# without `items` to most OpenAPI tools).
+Span = Annotated[
+    tuple[Offset, Offset],
+    WithJsonSchema({"type": "array", "items": OFFSET_SCHEMA, "minItems": 2, "maxItems": 2}),
+]
+Spans = Annotated[list[Span], Field(max_length=MAX_SPANS)]
 
 
 def offsets(value: str | None, query: SearchQuery) -> Offsets:
@@ -35,7 +50,7 @@ class Searched(BaseModel):
     """What a list item adds when it was found by `search`."""
 
     # MISSING leaves the field out unless `highlight=true` asked for it.
-    highlights: dict[str, Offsets] | MISSING = Field(
+    highlights: dict[str, Spans] | MISSING = Field(
         default=MISSING,
         description=(
             "With `highlight=true`: per field that matched, `[start, end]` offsets in Unicode "

@@ -43,7 +43,7 @@ from app.config import Settings, get_settings
 from app.db.session import SessionDep
 from app.idempotency.guard import IdempotencyDep
 from app.kit.errors import NotFound
-from app.kit.etag import CREATED_RESPONSES
+from app.kit.etag import created_responses
 from app.main import create_app
 from bench.dataset import sqlite_url
 from bench.driving import drive, say
@@ -190,7 +190,7 @@ def floor_app(settings: Settings | None = None) -> FastAPI:
             methods=["POST"],
             status_code=201,
             response_model=BookRead,
-            responses=CREATED_RESPONSES,
+            responses=created_responses("/books"),
         )
     return app
 

@@ -2,9 +2,14 @@
 
 from typing import Any
 
+import jsonschema_rs
 from httpx import Response
 
+from app.kit.errors import PROBLEM_SCHEMA
+
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance"}
+# The bounds the OpenAPI document declares, held against every problem the suite meets.
+PROBLEM = jsonschema_rs.Draft202012Validator(PROBLEM_SCHEMA)
 
 
 def assert_problem(response: Response, *statuses: int, instance: str | None = None) -> Any:
@@ -20,6 +25,7 @@ def assert_problem(response: Response, *statuses: int, instance: str | None = No
     for field in ("title", "detail"):
         assert isinstance(body[field], str), body
         assert body[field], body
+    assert [error.message for error in PROBLEM.iter_errors(body)] == [], body
     return body
 
 

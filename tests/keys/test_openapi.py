@@ -99,3 +99,62 @@ def test_every_access_answer_is_a_problem(app: FastAPI) -> None:
             if status in operation["responses"]:
                 answer = operation["responses"][status]
                 assert "application/problem+json" in answer["content"], (method, path, status)
+
+
+def limit_headers_of(settings: Settings) -> dict[tuple[str, str, str], set[str]]:
+    """The rate-limit headers each answer of each operation documents."""
+    document = create_app(settings).openapi()
+    return {
+        (method, path, status): {
+            name
+            for name in ("RateLimit", "RateLimit-Policy", "Retry-After")
+            if name in answer.get("headers", {})
+        }
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        for status, answer in operation["responses"].items()
+    }
+
+
+def test_every_limited_answer_documents_the_rate_limit_headers(migrated: ScratchDatabase) -> None:
+    found = limit_headers_of(Settings(database_url=migrated.url))
+    assert len(found) > 100
+    for (method, path, status), headers in found.items():
+        where = (method, path, status, headers)
+        if path.startswith("/health/"):
+            # Never rate-limited; a 503 says when to look again.
+            assert headers == ({"Retry-After"} if status == "503" else set()), where
+        elif status == "500":
+            # Sent from outside the access check.
+            assert headers == set(), where
+        elif status in ("429", "503"):
+            assert headers == {"RateLimit", "RateLimit-Policy", "Retry-After"}, where
+        else:
+            assert headers == {"RateLimit", "RateLimit-Policy"}, where
+
+
+def test_the_rate_limit_headers_are_documented_as_the_settings_make_them(
+    migrated: ScratchDatabase,
+) -> None:
+    settings = Settings(database_url=migrated.url, rate_limit_per_minute=1200)
+    headers = create_app(settings).openapi()["components"]["headers"]
+    assert headers["RateLimit-Policy"]["schema"]["enum"] == [
+        '"requests";q=1200;w=60',
+        '"auth-failures";q=20;w=60',
+    ]
+    # The longest value has every request of its limit left.
+    longest = ('"requests";r=1200;t=60', '"auth-failures";r=20;t=60')
+    assert headers["RateLimit"]["schema"]["maxLength"] == max(len(value) for value in longest)
+
+    # Without the request limit, only the 429 of failed authentications carries them.
+    failures = Settings(database_url=migrated.url, rate_limit_per_minute=0)
+    for (method, path, status), found in limit_headers_of(failures).items():
+        if status == "429":
+            assert "RateLimit" in found, (method, path)
+        else:
+            assert "RateLimit" not in found, (method, path, status)
+    # With neither limit, no answer does.
+    limitless = Settings(database_url=migrated.url, auth_mode="open", rate_limit_per_minute=0)
+    assert not [
+        where for where, found in limit_headers_of(limitless).items() if "RateLimit" in found
+    ]
