@@ -98,12 +98,14 @@ async def test_writes_begin_immediate_and_reads_begin_deferred(
     for ran in writers:
         statements = [statement for statement in ran if not statement.startswith("PRAGMA")]
         assert statements[0] == "BEGIN IMMEDIATE", statements
-    # Each request's key check is a read alone, in no transaction (app/sqlite_driver.py);
+    # A key check is a read alone, in no transaction (app/sqlite_driver.py): the first
+    # request's, and the second's unless the key cache still holds the key (for a second);
     # the list's own statements follow a deferred BEGIN.
     read = [statement for ran in readers for statement in ran if not statement.startswith("PRAGMA")]
     key_checks = [statement for statement in read if statement.startswith("SELECT api_key.")]
     listed = [statement for statement in read if statement not in key_checks]
-    assert len(key_checks) == 2, read
+    assert 1 <= len(key_checks) <= 2, read
+    assert read[0] in key_checks, read
     assert listed[0] == "BEGIN", read
     assert listed[-1] == "COMMIT", read
     assert not any("IMMEDIATE" in statement for statement in read)
