@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -115,11 +115,18 @@ class ServerProcess:
         return self.process is not None and self.process.poll() is None
 
     def kill(self) -> None:
-        """SIGKILL: the process dies at once, as in a crash or an OOM kill."""
+        """SIGKILL: the process dies at once, as in a crash or an OOM kill, and with it its
+        worker processes, which would otherwise live on, serving, without their parent."""
         if self.running():
             assert self.process is not None
-            self.process.send_signal(signal.SIGKILL)
+            self.kill_group()
             self.process.wait(timeout=STOP_TIMEOUT)
+
+    def kill_group(self) -> None:
+        """SIGKILL to every process the server started (it leads a session of its own)."""
+        assert self.process is not None
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
     def terminate(self, timeout: float = STOP_TIMEOUT) -> tuple[int, float]:
         """SIGTERM, then wait for the exit; return the exit code and the seconds it took."""
@@ -144,15 +151,18 @@ class ServerProcess:
             ) from None
 
     def stop(self) -> None:
-        """Make sure the process is gone: SIGTERM, then SIGKILL if it lingers."""
-        if not self.running():
+        """Make sure the process and its workers are gone: SIGTERM, then SIGKILL if it
+        lingers."""
+        if self.process is None:
             return
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        if self.running():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        # Workers that outlived their parent (after a SIGKILL of it, or a stop gone wrong).
+        self.kill_group()
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
