@@ -73,9 +73,12 @@ async def test_sigkill_mid_load_loses_no_acknowledged_write(
         ) as http:
             found = await snapshot(http)
             assert verify(writers, found) == []
-            # IDEMPOTENCY-KEY (being built elsewhere): here, retry each writer's unanswered
-            # create with the key it was sent with; the answer must be the stored one or a
-            # new creation, and verify() must then find exactly one row for it.
+            # Each create left unanswered, sent again with its key: the stored answer or a new
+            # creation, and in either case exactly one row, as the writer now expects.
+            retried = [await writer.retry(http) for writer in writers]
+            assert any(retried)
+            assert [failure for writer in writers for failure in writer.failures] == []
+            assert verify(writers, await snapshot(http)) == []
             assert (await http.get("/health/ready")).status_code == 200
             created = await http.post("/authors", json={"name": "After the crash"})
             assert created.status_code == 201, created.text

@@ -4,6 +4,8 @@ Each `Writer` creates authors and books (with tags, some shared by every client)
 deletes only its own, and keeps what the 2xx answers said: the database must end up holding
 exactly that. A request whose answer never came (the server was killed) is kept as `pending`:
 it may or may not have been applied, so the client's rows must then match one of two states.
+Creates carry an `Idempotency-Key`, so a create left pending can be sent again (`retry`) and
+must then leave exactly one row.
 """
 
 import asyncio
@@ -43,6 +45,7 @@ class Pending:
     path: str
     body: State | None
     error: str
+    headers: dict[str, str]
 
 
 class Writer:
@@ -102,14 +105,20 @@ class Writer:
         return f"{self.prefix}{kind}-{self.sent}"
 
     async def send(
-        self, method: str, path: str, body: State | None, expected: int
+        self,
+        method: str,
+        path: str,
+        body: State | None,
+        expected: int,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response | None:
         """Send one request; None if the answer is not `expected` (a failure, unless lost)."""
         self.sent += 1
+        headers = headers or {}
         try:
-            response = await self.http.request(method, path, json=body)
+            response = await self.http.request(method, path, json=body, headers=headers)
         except httpx.TransportError as exc:
-            self.pending = Pending(method, path, body, repr(exc))
+            self.pending = Pending(method, path, body, repr(exc), headers)
             return None
         self.statuses[response.status_code] += 1
         if response.status_code != expected or "database is locked" in response.text:
@@ -121,12 +130,18 @@ class Writer:
         if got != expected:
             self.failures.append(f"{what}: answered {got!r}, expected {expected!r}")
 
+    def idempotency_key(self) -> dict[str, str]:
+        """The header that makes the next create safe to send again."""
+        return {"Idempotency-Key": f"{self.prefix}create-{self.sent}"}
+
     async def create_author(self) -> None:
         body = {"name": self.name("author"), "bio": f"bio {self.sent}"}
-        # IDEMPOTENCY-KEY (being built elsewhere): send a key with every create here and retry a
-        # create whose answer was lost; the exact end state then also proves no duplicate.
-        if (response := await self.send("POST", "/authors", body, 201)) is None:
+        response = await self.send("POST", "/authors", body, 201, self.idempotency_key())
+        if response is None:
             return
+        self.created_author(body, response)
+
+    def created_author(self, body: State, response: httpx.Response) -> None:
         created = author_state(response.json())
         self.check("created author", created, {**body, "version": 1})
         self.authors[response.json()["id"]] = created
@@ -141,11 +156,14 @@ class Writer:
             "published_year": 1900 + self.sent % 120,
             "tags": tags,
         }
-        # IDEMPOTENCY-KEY: as in create_author.
-        if (response := await self.send("POST", "/books", body, 201)) is None:
+        response = await self.send("POST", "/books", body, 201, self.idempotency_key())
+        if response is None:
             return
+        self.created_book(body, response)
+
+    def created_book(self, body: State, response: httpx.Response) -> None:
         created = book_state(response.json())
-        self.check("created book", created, {**body, "tags": tag_names(tags), "version": 1})
+        self.check("created book", created, {**body, "tags": tag_names(body["tags"]), "version": 1})
         self.books[response.json()["id"]] = created
         self.acknowledged["create"] += 1
 
@@ -205,6 +223,22 @@ class Writer:
         mine = {id_ for id_, book in self.books.items() if book["author_id"] == author_id}
         self.check("read author's books", books, mine)
         self.acknowledged["read"] += 1
+
+    async def retry(self, http: httpx.AsyncClient) -> bool:
+        """Send a create left pending again, with its key: its stored answer comes back if it
+        was applied, else it is applied now. Either way it is then acknowledged, no longer
+        pending. False when there was no such create."""
+        pending = self.pending
+        if pending is None or pending.method != "POST" or pending.body is None:
+            return False
+        response = await http.post(pending.path, json=pending.body, headers=pending.headers)
+        if response.status_code != 201:
+            self.failures.append(f"retried {pending.path}: {response.status_code} {response.text}")
+            return True
+        self.pending = None
+        created = self.created_author if pending.path == "/authors" else self.created_book
+        created(pending.body, response)
+        return True
 
     def owns(self, state: State) -> bool:
         return str(state.get("name", state.get("title", ""))).startswith(self.prefix)
