@@ -18,7 +18,7 @@ from app.db.migrations import PROJECT_ROOT
 from bench.server import make_key
 
 HOST = "127.0.0.1"
-READY_TIMEOUT = 20.0
+READY_TIMEOUT = 60.0  # seconds; a loaded machine starts several workers slowly
 STOP_TIMEOUT = 5.0
 
 
