@@ -1,10 +1,11 @@
 """Small pieces of SQL shared by the repositories."""
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import JSON, ColumnElement, func, literal, literal_column, type_coerce
+from sqlalchemy import JSON, ColumnElement, bindparam, func, literal, literal_column, type_coerce
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import QueryableAttribute
@@ -49,9 +50,24 @@ async def insert_rows(session: AsyncSession, table: Any, rows: list[dict[str, An
     """
     if not rows:
         return
-    per_statement = MAX_BOUND_VALUES // len(rows[0])
+    columns = tuple(rows[0])
+    per_statement = MAX_BOUND_VALUES // len(columns)
     for start in range(0, len(rows), per_statement):
-        await session.exec(insert(table).values(rows[start : start + per_statement]))
+        chunk = rows[start : start + per_statement]
+        params = {f"{name}_{i}": row[name] for i, row in enumerate(chunk) for name in columns}
+        await session.exec(rows_insert(table, columns, len(chunk)), params=params)
+
+
+@functools.lru_cache(maxsize=256)
+def rows_insert(table: Any, columns: tuple[str, ...], count: int) -> Any:
+    """`INSERT ... VALUES` of `count` rows as named parameters (`book_id_0`, ...): the same
+    statement object each time, so SQLAlchemy compiles it once, where rows written into
+    VALUES would be compiled anew for every call."""
+    rows = [
+        {name: bindparam(f"{name}_{i}", type_=table.c[name].type) for name in columns}
+        for i in range(count)
+    ]
+    return insert(table).values(rows)
 
 
 def json_list(
