@@ -116,7 +116,7 @@ async def test_a_new_book_is_five_statements_and_answers_as_its_get_does(
     # the book, its author links and its tag links: as many whatever the number of each.
     assert [" ".join(s.split()[:4]) for s in sent] == [
         "SELECT author.id, author.name, author.version",
-        "SELECT tag.name, tag.id, tag.created_at,",
+        "SELECT tag.name, tag.id FROM",
         "INSERT INTO book (title,",
         "INSERT INTO book_author (book_id,",
         "INSERT INTO book_tag (book_id,",

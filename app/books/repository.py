@@ -91,8 +91,8 @@ BOOK_INSERT = insert(SQLModel.metadata.tables["book"])
 AUTHORS_BY_ID = select_columns(col(Author.id), col(Author.name), col(Author.version)).where(
     col(Author.id).in_(bindparam("ids", expanding=True))
 )
-TAGS_NAMED = (
-    select(Tag).where(col(Tag.name).in_(bindparam("names", expanding=True))).order_by(Tag.name)
+TAGS_NAMED = select_columns(col(Tag.name), col(Tag.id)).where(
+    col(Tag.name).in_(bindparam("names", expanding=True))
 )
 NO_AUTHOR = "No author has this id."
 
@@ -153,7 +153,7 @@ class BookRepository(Repository[Book]):
         authors = await self.authors_named(
             data.listed_authors, "author_ids" in data.model_fields_set
         )
-        tags = await self.tags_named(data.tags)
+        tag_ids = await self.tag_ids(data.tags)
         now = utcnow()
         fields = data.model_dump(exclude={"author_ids", "author_id", "tags"})
         row = {
@@ -166,9 +166,8 @@ class BookRepository(Repository[Book]):
         }
         await self.session.exec(BOOK_INSERT, params=row)
         await self.link_authors(row["id"], data.listed_authors)
-        links = [{"book_id": row["id"], "tag_id": tag.id} for tag in tags]
-        await insert_rows(self.session, BOOK_TAG, links)
-        return BookRead.model_validate({**row, "authors": authors, "tags": tags})
+        await self.link_tags(row["id"], tag_ids)
+        return BookRead.model_validate({**row, "authors": authors, "tags": data.tags})
 
     async def update(self, shown: BookRead, data: BookUpdate) -> BookRead:
         """Apply the fields sent to the book (locked by `get_for_update`); `author_ids` and
@@ -197,7 +196,9 @@ class BookRepository(Repository[Book]):
                 )
                 await self.link_authors(book.id, authors)
             if "tags" in data.model_fields_set:
-                book.tags = await self.tags_named(data.tags or [])
+                tag_ids = await self.tag_ids(data.tags or [])
+                await self.session.exec(delete(BookTag).where(col(BookTag.book_id) == book.id))
+                await self.link_tags(book.id, tag_ids)
         book.touch()
         await self.session.flush()
         changed = await self.get(book.id)
@@ -229,29 +230,34 @@ class BookRepository(Repository[Book]):
         ]
         await insert_rows(self.session, BOOK_AUTHOR, links)
 
-    async def tags_named(self, names: list[str]) -> list[Tag]:
-        """Return the tags with these names, creating the missing ones.
+    async def link_tags(self, book_id: uuid.UUID, tag_ids: list[uuid.UUID]) -> None:
+        links = [{"book_id": book_id, "tag_id": tag_id} for tag_id in tag_ids]
+        await insert_rows(self.session, BOOK_TAG, links)
+
+    async def tag_ids(self, names: list[str]) -> list[uuid.UUID]:
+        """The ids of the tags with these names, creating the missing tags.
 
         Most tags exist already, so they are read first: one statement, not an insert and a
-        read, while the write holds SQLite's one write connection.
+        read, while the write holds SQLite's one write connection. Only names and ids are
+        read, as rows: tags as ORM objects cost more CPU than the rest of the read.
         """
         if not names:
             return []
-        tags = await self.existing_tags(names)
-        missing = set(names) - {tag.name for tag in tags}
+        ids = await self.existing_tags(names)
+        missing = set(names) - set(ids)
         if not missing:
-            return tags
+            return list(ids.values())
         now = utcnow()
         rows = [
             {"id": uuid7(), "name": name, "created_at": now, "updated_at": now, "version": 1}
             for name in sorted(missing)
         ]
         await insert_missing(self.session, Tag, rows, key="name")
-        return await self.existing_tags(names)
+        return list((await self.existing_tags(names)).values())
 
-    async def existing_tags(self, names: list[str]) -> list[Tag]:
-        found = await self.session.exec(TAGS_NAMED, params={"names": names})
-        return list(found.all())
+    async def existing_tags(self, names: list[str]) -> dict[str, uuid.UUID]:
+        found = await self.session.exec(TAGS_NAMED, params={"names": names})  # type: ignore[call-overload]
+        return {row.name: row.id for row in found}
 
 
 book_repository = on_session(BookRepository)
