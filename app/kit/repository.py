@@ -1,11 +1,10 @@
 """Small pieces of SQL shared by the repositories."""
 
-import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import JSON, ColumnElement, bindparam, func, literal, literal_column, type_coerce
+from sqlalchemy import JSON, ColumnElement, func, literal, literal_column, type_coerce
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import QueryableAttribute
@@ -41,33 +40,23 @@ MAX_BOUND_VALUES = 32_000
 
 
 async def insert_rows(session: AsyncSession, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert the rows with one statement, not executemany (several statements when the rows
-    bind more than MAX_BOUND_VALUES values; all rows have the same columns).
+    """Insert the rows (all with the same columns) in one round trip.
 
-    asyncpg runs an executemany once per row, and so PostgreSQL runs a statement trigger once
-    per row: the search index's refresh after tag links are inserted would rewrite a book's
-    entry once per tag, where one statement rewrites it once.
+    One row, or rows on SQLite, go as the parameters of one prepared `INSERT`, which
+    SQLAlchemy compiles once (rows written into VALUES would be compiled on every call); the
+    driver runs an executemany in one round trip (app/db/sqlite_driver.py). On PostgreSQL
+    several rows go in one statement instead (several when they bind more than
+    MAX_BOUND_VALUES values): asyncpg runs an executemany once per row, and so PostgreSQL would
+    run a statement trigger once per row.
     """
     if not rows:
         return
-    columns = tuple(rows[0])
-    per_statement = MAX_BOUND_VALUES // len(columns)
+    if len(rows) == 1 or session.get_bind().dialect.name == "sqlite":
+        await session.exec(insert(table), params=rows)
+        return
+    per_statement = MAX_BOUND_VALUES // len(rows[0])
     for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        params = {f"{name}_{i}": row[name] for i, row in enumerate(chunk) for name in columns}
-        await session.exec(rows_insert(table, columns, len(chunk)), params=params)
-
-
-@functools.lru_cache(maxsize=256)
-def rows_insert(table: Any, columns: tuple[str, ...], count: int) -> Any:
-    """`INSERT ... VALUES` of `count` rows as named parameters (`book_id_0`, ...): the same
-    statement object each time, so SQLAlchemy compiles it once, where rows written into
-    VALUES would be compiled anew for every call."""
-    rows = [
-        {name: bindparam(f"{name}_{i}", type_=table.c[name].type) for name in columns}
-        for i in range(count)
-    ]
-    return insert(table).values(rows)
+        await session.exec(insert(table).values(rows[start : start + per_statement]))
 
 
 def json_list(
