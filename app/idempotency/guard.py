@@ -76,12 +76,14 @@ class Idempotency:
     ) -> Created | Response:
         """Create once per key: the stored answer for a retry, else what `make` creates, with
         its `Location` and `ETag`, stored as `shown_as` shows it."""
-        fingerprint = body_fingerprint(self.request, await self.request.body())
-        if (replay := await self.replay(fingerprint)) is not None:
-            return replay
+        if self.key is not None:
+            fingerprint = body_fingerprint(self.request, await self.request.body())
+            if (replay := await self.replay(fingerprint)) is not None:
+                return replay
         created = await make()
         headers = {"Location": f"{collection}/{created.id}", "ETag": created.etag}
-        await self.save(201, shown_as.model_validate(created, from_attributes=True), headers)
+        if self.key is not None:
+            await self.save(201, shown_as.model_validate(created, from_attributes=True), headers)
         self.response.headers.update(headers)
         return created
 
