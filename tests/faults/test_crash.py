@@ -66,7 +66,10 @@ async def test_sigkill_mid_load_loses_no_acknowledged_write(
         assert integrity_check(sqlite_file(settings.database_url)) == ["ok"]
 
     # The same command on the same database, with no repair step in between.
-    restarted = ServerProcess(settings.database_url, log).start()
+    restarted = ServerProcess(settings.database_url, log)
+    # The same clients, with the same API key: their Idempotency-Keys belong to it.
+    restarted.key = server.key
+    restarted.start()
     try:
         async with httpx.AsyncClient(
             base_url=restarted.url, headers=restarted.headers, timeout=30
