@@ -93,3 +93,28 @@ async def test_a_connection_lost_mid_request_is_a_503_and_the_next_request_works
         again = await client.patch(f"/authors/{author['id']}", json={"bio": "retried"})
         assert again.status_code == 200
         assert again.json()["version"] == 2
+
+
+@pytest.mark.parametrize("pre_ping", [True, False])
+async def test_connections_the_server_closed_are_replaced_before_use_with_the_ping(
+    fresh_database: Callable[[], Settings], pre_ping: bool
+) -> None:
+    settings = fresh_database().model_copy(update={"pool_pre_ping": pre_ping})
+    name = make_url(settings.database_url).database
+    async with serving(settings) as (client, _database):
+        # Fill the pool with idle connections, then end them all, as a server restart would.
+        answers = await asyncio.gather(*(client.get("/authors") for _ in range(5)))
+        assert {answer.status_code for answer in answers} == {200}
+        run_admin(
+            settings.database_url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            f" WHERE datname = '{name}' AND pid <> pg_backend_pid()",
+        )
+        await asyncio.sleep(0.2)
+        answers = [await client.get("/authors") for _ in range(5)]
+    statuses = [answer.status_code for answer in answers]
+    if pre_ping:
+        assert statuses == [200] * 5
+    else:
+        # Without the ping a closed connection is found in use: that request is a 503.
+        assert 503 in statuses

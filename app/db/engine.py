@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -106,6 +107,24 @@ def configure_sqlite(
         connection.connection.dbapi_connection.begin(begin)
 
 
+def ping_on_checkout(engine: AsyncEngine) -> None:
+    """Check each PostgreSQL connection with one `;` as the pool hands it out, and replace it
+    if that fails (a server restart or failover closed it).
+
+    SQLAlchemy's own `pool_pre_ping` sends `BEGIN`, `;` and `ROLLBACK` on asyncpg (so that
+    pgbouncer's transaction mode keeps the ping on one server connection): three round trips
+    per checkout where one tells the same. Raising `DisconnectionError` in a checkout listener
+    makes the pool discard the connection and check out another.
+    """
+
+    @event.listens_for(engine.sync_engine.pool, "checkout")
+    def ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        try:
+            dbapi_connection.run_async(lambda connection: connection.fetchrow(";"))
+        except Exception as error:
+            raise DisconnectionError(f"the connection failed its ping: {error!r}") from error
+
+
 def create_engine(
     settings: Settings, *, writer: bool = True, foreign_keys: bool = True
 ) -> AsyncEngine:
@@ -120,8 +139,9 @@ def create_engine(
             max_overflow=settings.pool_max_overflow,
             pool_timeout=settings.pool_timeout,
             pool_recycle=settings.pool_recycle,
-            pool_pre_ping=settings.pool_pre_ping,
         )
+        if settings.pool_pre_ping:
+            ping_on_checkout(engine)
         observe_engine(engine, settings, "shared")
         return engine
     role = "writer" if writer else "reader"
