@@ -20,8 +20,11 @@ router = APIRouter(prefix="/books", tags=["books"])
 
 @router.get("", responses=LIST_RESPONSES)
 async def list_books(query: BookQueryDep, books: BookRepositoryDep, pager: PagerDep) -> BookPage:
-    """List books, filtered, sorted and paginated."""
-    return pager.answer(BookPage, await books.page(query), query)
+    """List books, filtered, sorted and paginated, with facet counts when asked for."""
+    page = pager.answer(BookPage, await books.page(query), query)
+    if query.facet_names:
+        page.meta.facets = await books.facets(query)
+    return page
 
 
 @router.post(
