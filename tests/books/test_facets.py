@@ -5,6 +5,8 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
+from app.books.facets import FACET_NAMES
+from app.main import create_app
 from tests.helpers.catalogue import create_author, create_book, list_books
 from tests.helpers.problems import assert_problem, error_locs
 
@@ -168,3 +170,19 @@ async def test_publisher_spellings_count_as_one(client: AsyncClient) -> None:
         await create_book(client, author["id"], publisher=publisher)
     found = await facets(client, facets="publisher")
     assert values(found["publisher"]) == [("ORBIT", 3), ("Ace", 1)]
+
+
+def test_openapi_documents_the_parameters_and_the_counts() -> None:
+    document = create_app().openapi()
+    parameters = document["paths"]["/books"]["get"]["parameters"]
+    [asked] = [p for p in parameters if p["name"] == "facets"]
+    assert asked["schema"]["items"]["enum"] == list(FACET_NAMES)
+    assert (asked["style"], asked["explode"]) == ("form", False)
+    schemas = document["components"]["schemas"]
+    assert schemas["BookPage"]["properties"]["meta"] == {
+        "$ref": "#/components/schemas/BookPageMeta"
+    }
+    facets = schemas["BookPageMeta"]["properties"]["facets"]
+    assert facets["$ref"] == "#/components/schemas/BookFacets"
+    assert set(schemas["BookFacets"]["properties"]) == set(FACET_NAMES)
+    assert "facets" not in schemas["BookPageMeta"]["required"]
