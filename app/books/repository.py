@@ -1,17 +1,15 @@
 import uuid
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends
 
 # SQLModel's select() takes at most four columns, and its exec() is typed for no more; a book
 # row has sixteen.
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import selectinload
 from sqlmodel import SQLModel, col, delete, insert, select
 
-from app.books.facets import BookFacets, FacetName
 from app.books.schemas import AuthorRef, BookCreate, BookListItem, BookQuery, BookRead, BookUpdate
 from app.db.session import on_session
 from app.db.sqlite_driver import ALONE
@@ -97,80 +95,6 @@ TAGS_NAMED = (
     select(Tag).where(col(Tag.name).in_(bindparam("names", expanding=True))).order_by(Tag.name)
 )
 NO_AUTHOR = "No author has this id."
-COUNT = func.count().label("count")
-
-
-def linked_counts(
-    book_id: Any, target_id: Any, target: type[Any], shown: list[Any], filters: list[Any], size: int
-) -> Any:
-    """The `size` rows of `target` (tags, authors) linked to the most books that match
-    `filters`, as their `shown` columns and count, ties by those columns in order. Links are
-    counted per target id, on the link table's index, before any name is joined."""
-    linked = select_columns(target_id.label("target_id"), COUNT).group_by(target_id)
-    if filters:
-        linked = linked.where(col(book_id).in_(select(Book.id).where(*filters)))
-    counted = linked.subquery("counted")
-    return (
-        select_columns(*shown, counted.c.count)
-        .join_from(counted, target, counted.c.target_id == target.id)
-        .order_by(counted.c.count.desc(), *shown)
-        .limit(size)
-    )
-
-
-def value_counts(present: Any, value: Any, shown: Any, filters: list[Any], size: int) -> Any:
-    """The `size` values of a book's `value` that the most matching books have, each `shown`
-    as the least of its spellings, ties by that; books where `present` is null left out."""
-    values = select_columns(value.label("value"), shown.label("shown")).where(
-        col(present).is_not(None), *filters
-    )
-    rows = values.subquery("book_value")
-    shown_value = func.min(rows.c.shown).label("value")
-    return (
-        select_columns(shown_value, COUNT)
-        .group_by(rows.c.value)
-        .order_by(COUNT.desc(), shown_value)
-        .limit(size)
-    )
-
-
-def decade(year: Any) -> Any:
-    """floor(year / 10) * 10 on both databases: their % keeps the sign of the dividend, so a
-    negative year's remainder is brought into 0..9 before it is taken off."""
-    return year - (year % 10 + 10) % 10
-
-
-FacetStatement = Callable[[list[Any], int], Any]
-# Each facet's statement, for the WHERE terms of the matching books and the facet's size.
-FACETS: dict[FacetName, FacetStatement] = {
-    "tags": lambda filters, size: linked_counts(
-        BookTag.book_id, BookTag.tag_id, Tag, [col(Tag.name)], filters, size
-    ),
-    "authors": lambda filters, size: linked_counts(
-        BookAuthor.book_id,
-        BookAuthor.author_id,
-        Author,
-        [col(Author.name), col(Author.id)],
-        filters,
-        size,
-    ),
-    "publisher": lambda filters, size: value_counts(
-        Book.publisher_folded, Book.publisher_folded, Book.publisher, filters, size
-    ),
-    "language": lambda filters, size: value_counts(
-        Book.language, Book.language, Book.language, filters, size
-    ),
-    "series": lambda filters, size: value_counts(
-        Book.series_folded, Book.series_folded, Book.series, filters, size
-    ),
-    "decade": lambda filters, size: value_counts(
-        Book.published_year,
-        decade(col(Book.published_year)),
-        decade(col(Book.published_year)),
-        filters,
-        size,
-    ),
-}
 
 
 def book_filters(query: BookQuery, dialect: str) -> list[Any]:
@@ -211,19 +135,6 @@ class BookRepository(Repository[Book]):
         search = Ranked(BOOKS[dialect], match, Book.id)
         found = await search.page(self.session, query, book_filters(query, dialect), Book)
         return found.with_items([listed_book(row, query) for row in found.items])
-
-    async def facets(self, query: BookQuery) -> BookFacets:
-        """The query's facets, counted over every book that matches its filters and search."""
-        dialect = self.session.get_bind().dialect.name
-        filters = book_filters(query, dialect)
-        if (parsed := query.parsed) is not None:
-            filters.append(book_match(parsed, dialect, Book.id).filter)
-        found: dict[str, list[dict[str, Any]]] = {}
-        for name in query.facet_names:
-            statement = FACETS[name](filters, query.facet_size)
-            rows = await self.session.exec(statement)
-            found[name] = [facet_count(name, row) for row in rows]
-        return BookFacets.model_validate(found)
 
     async def get(self, book_id: uuid.UUID) -> BookRead | None:
         """The book as shown, or None, in one statement."""
@@ -348,13 +259,6 @@ BookRepositoryDep = Annotated[BookRepository, Depends(book_repository)]
 NO_BOOK = "No book has this id."
 BookDep = Annotated[BookRead, Depends(load_or_404(book_repository, "book_id", NO_BOOK))]
 BookToChangeDep = Annotated[BookRead, Depends(load_to_change(book_repository, "book_id", NO_BOOK))]
-
-
-def facet_count(name: FacetName, row: Any) -> dict[str, Any]:
-    """A facet's value and count as `meta.facets` shows them; an author is `{id, name}`."""
-    if name == "authors":
-        return {"value": {"id": row.id, "name": row.name}, "count": row.count}
-    return {"value": row[0], "count": row.count}
 
 
 def listed_book(row: Any, query: BookQuery) -> BookListItem:

@@ -81,6 +81,12 @@ async def test_authors_are_id_and_name_tied_by_name(client: AsyncClient) -> None
         ({"id": people["anon"]["id"], "name": "Anonymous"}, 2),
         ({"id": people["banks"]["id"], "name": "Iain M. Banks"}, 2),
     ]
+    # The last place goes to the first of the tied authors by name.
+    found = await facets(client, facets="authors", facet_size=2)
+    assert [entry["value"]["name"] for entry in found["authors"]] == [
+        "Ursula K. Le Guin",
+        "Anonymous",
+    ]
 
 
 async def test_authors_of_one_name_are_tied_by_id(client: AsyncClient) -> None:
