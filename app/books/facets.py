@@ -8,6 +8,7 @@ from pydantic import MISSING, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from app.kit.pagination import PageMeta
+from app.kit.quoting import quoted
 from app.kit.schemas import Count
 from app.models import MAX_YEAR, MIN_YEAR, AuthorName
 
@@ -62,7 +63,7 @@ def facet_names(text: str) -> list[FacetName]:
         name = next((known for known in FACET_NAMES if known == item.strip()), None)
         if name is None:
             allowed = ", ".join(FACET_NAMES)
-            message = f"unknown facet {item.strip()!r}; allowed: {allowed}"
+            message = f"unknown facet {quoted(item.strip())}; allowed: {allowed}"
             raise PydanticCustomError("unknown_facet", message)
         if name not in names:
             names.append(name)
