@@ -112,6 +112,23 @@ async def test_filters_narrow_the_counts(client: AsyncClient) -> None:
     assert values(found["decade"]) == [(-730, 1), (1960, 1)]
 
 
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"q": "the"}, [("sf", 2), ("utopia", 1)]),
+        ({"publisher": "ace", "language": "EN"}, [("sf", 2), ("fantasy", 1), ("utopia", 1)]),
+        ({"series": "earthsea"}, [("fantasy", 1)]),
+        ({"isbn": "978-0-00-000000-2"}, []),
+    ],
+)
+async def test_every_filter_narrows_the_counts(
+    client: AsyncClient, filters: dict[str, str], expected: list[tuple[str, int]]
+) -> None:
+    await catalogue(client)
+    found = await facets(client, facets="tags", **filters)
+    assert values(found["tags"]) == expected
+
+
 async def test_search_narrows_the_counts(client: AsyncClient) -> None:
     await catalogue(client)
     page = await list_books(client, search="the", facets="tags,decade", per_page=1)
