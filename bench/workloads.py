@@ -96,6 +96,14 @@ SEARCHES = {
 }
 
 
+# Three facets over every matching book: on the whole list, and on the broad search.
+FACETS = "tags,authors,decade"
+FACETED = {
+    "facet page without search": f"/books?facets={FACETS}",
+    "search with facets": f"{SEARCHES['search broad']}&facets={FACETS}",
+}
+
+
 def search_workloads() -> list[Workload]:
     """Each search with the default count and with `count=none`."""
     return [
@@ -122,6 +130,7 @@ def app_workloads(ids: Ids) -> list[Workload]:
         Workload("list filtered+sorted", [FILTERED], baseline="list"),
         Workload("list filtered+sorted no count", [f"{FILTERED}&count=none"], baseline="list"),
         *search_workloads(),
+        *(Workload(name, [path], baseline="list") for name, path in FACETED.items()),
         Workload("get book", books, baseline="get"),
         Workload(
             "get author+books", [f"/authors/{author}" for author in ids.authors], baseline="get"

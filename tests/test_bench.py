@@ -26,7 +26,7 @@ from app.state import state_of
 from bench import baseline, compare
 from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
 from bench.driving import open_rate
-from bench.experiments import cpu, index_cost, metrics_cost, search_floor
+from bench.experiments import cpu, facet_floor, index_cost, metrics_cost, search_floor
 from bench.experiments.floor import floor_app
 from bench.experiments.soak import LONGEST_RUN_S, soak
 from bench.load import LoadSpec
@@ -36,6 +36,7 @@ from bench.run import selected
 from bench.server import make_key
 from bench.statements import KEPT_STATEMENTS, listed, traced_sqlite
 from bench.workloads import (
+    FACETED,
     MIXED,
     OPEN_MIXED,
     SEARCHES,
@@ -219,6 +220,21 @@ async def test_the_search_floor_finds_the_matches_folio_counts(searchable: Path)
                 assert answer.status_code == 200, answer.text
                 assert floor[name, "match"] == answer.json()["meta"]["total"], name
     assert all(floor[name, "match"] > 0 for name in SEARCHES), floor
+
+
+async def test_the_facet_floor_times_the_statements_folio_answers_with(searchable: Path) -> None:
+    floor = {(name, facet): values for name, facet, values, _ in facet_floor.measure(searchable, 1)}
+    app = create_app(Settings(database_url=sqlite_url(searchable), import_runner=False))
+    async with app.router.lifespan_context(app):
+        transport = ASGITransport(app=app)
+        async with AsyncClient(transport=transport, base_url="http://test") as client:
+            for name, request in FACETED.items():
+                answer = await client.get(request)
+                assert answer.status_code == 200, answer.text
+                for facet, counts in answer.json()["meta"]["facets"].items():
+                    assert counts, (name, facet)
+                    assert floor.pop((name, facet)) == len(counts), (name, facet)
+    assert floor == {}
 
 
 def test_the_index_cost_drops_the_search_index_triggers_and_only_them(

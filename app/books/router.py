@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Response
 
+from app.books.facet_repository import BookFacetRepositoryDep
 from app.books.repository import BookDep, BookRepositoryDep, BookToChangeDep
 from app.books.schemas import BookCreate, BookPage, BookQueryDep, BookRead, BookUpdate
 from app.idempotency.guard import IdempotencyDep
@@ -19,9 +20,14 @@ router = APIRouter(prefix="/books", tags=["books"])
 
 
 @router.get("", responses=LIST_RESPONSES)
-async def list_books(query: BookQueryDep, books: BookRepositoryDep, pager: PagerDep) -> BookPage:
-    """List books, filtered, sorted and paginated."""
-    return pager.answer(BookPage, await books.page(query), query)
+async def list_books(
+    query: BookQueryDep, books: BookRepositoryDep, facets: BookFacetRepositoryDep, pager: PagerDep
+) -> BookPage:
+    """List books, filtered, sorted and paginated, with facet counts when asked for."""
+    page = pager.answer(BookPage, await books.page(query), query)
+    if query.facet_names:
+        page.meta.facets = await facets.count(query)
+    return page
 
 
 @router.post(

@@ -18,6 +18,7 @@ from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Field, SQLModel
 
+from app.books.facets import BookPageMeta, FacetQuery
 from app.books.isbn import normalize_isbn
 from app.books.language import canonical_language
 from app.kit.etag import etag
@@ -274,7 +275,9 @@ class BookListItem(BookRead, Searched):
 
 
 class BookPage(Page[BookListItem]):
-    """A page of books."""
+    """A page of books, with facet counts when they were asked for."""
+
+    meta: BookPageMeta
 
 
 class BookFilters(BaseModel):
@@ -305,7 +308,7 @@ class BookFilters(BaseModel):
     _language = field_validator("language")(language_or_none)
 
 
-class BookQuery(BookFilters, SearchableQuery):
+class BookQuery(BookFilters, FacetQuery, SearchableQuery):
     sorting = ranked(
         {
             "title": Book.title,

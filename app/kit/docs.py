@@ -28,7 +28,7 @@ from app.kit.errors import PROBLEM_SCHEMA
 from app.kit.middleware import HttpMiddleware
 from app.kit.openapi import add_header_components
 from app.kit.pagination import LINK_HEADER
-from app.kit.sorting import sort_sent_comma_separated
+from app.kit.sorting import lists_sent_comma_separated
 
 ASSETS_PATH = "/docs/assets"
 ASSETS_DIRECTORY = Path(str(files("fastapi_offline") / "static"))
@@ -64,7 +64,7 @@ def operation_id(route: APIRoute) -> str:
 
 def with_problem_component(app: FastAPI) -> Callable[[], dict[str, Any]]:
     """Wrap `app.openapi` so the document carries the `Problem` schema that errors refer to
-    and the `Link` header that lists do, and says how `sort` is sent."""
+    and the `Link` header that lists do, and says how `sort` and `facets` are sent."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -72,7 +72,7 @@ def with_problem_component(app: FastAPI) -> Callable[[], dict[str, Any]]:
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         schemas.setdefault("Problem", copy.deepcopy(PROBLEM_SCHEMA))
         add_header_components(document, {"Link": LINK_HEADER})
-        sort_sent_comma_separated(document)
+        lists_sent_comma_separated(document)
         return document
 
     return openapi

@@ -79,6 +79,9 @@ class PageQuery(BaseModel):
         ),
     )
 
+    # What adds to a page but not to its rows: a cursor continues the list with or without it.
+    beside_rows: ClassVar[frozenset[str]] = frozenset()
+
     _keys: list[SortKey] = PrivateAttr(default_factory=list)
     _after: list[Any] | None = PrivateAttr(default=None)
     _no_nul = field_validator("*")(no_nul)
@@ -164,7 +167,7 @@ class PageQuery(BaseModel):
         Not a secret: it catches a cursor used with other filters, and one edited by hand.
         """
         filters = self.model_dump(
-            mode="json", exclude={"page", "per_page", "sort", "cursor", "count"}
+            mode="json", exclude={"page", "per_page", "sort", "cursor", "count", *self.beside_rows}
         )
         sort_keys = [list(key) for key in self._keys]
         made_with = [type(self).__name__, sort_keys, filters, values]
@@ -309,7 +312,9 @@ class Page(BaseModel, Generic[T]):
     def of(cls, found: "Slice[T]", query: PageQuery) -> Self:
         """The answer for what `paginate` found at the query's position."""
         cursor = {"next_cursor": found.next_cursor} if query.by_cursor else {}
-        meta = PageMeta(
+        # A list may declare a meta of its own by overriding `meta` (BookPage: BookPageMeta).
+        shape: type[PageMeta] = cls.model_fields["meta"].annotation  # type: ignore[assignment]
+        meta = shape(
             page=None if query.after is not None else query.page,
             per_page=query.per_page,
             total=found.total,

@@ -198,11 +198,15 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def sort_sent_comma_separated(document: dict[str, Any]) -> None:
-    """Say in the OpenAPI document that `sort`, a list of fields, is sent as `a,-b`: OpenAPI's
-    form style without explode, which FastAPI cannot declare on a parameter itself."""
+# Query parameters whose value is a list sent as one comma-separated string.
+COMMA_SEPARATED = ("sort", "facets")
+
+
+def lists_sent_comma_separated(document: dict[str, Any]) -> None:
+    """Say in the OpenAPI document that `sort` and `facets`, lists, are sent as `a,-b`:
+    OpenAPI's form style without explode, which FastAPI cannot declare on a parameter itself."""
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
-                if parameter["in"] == "query" and parameter["name"] == "sort":
+                if parameter["in"] == "query" and parameter["name"] in COMMA_SEPARATED:
                     parameter.update(style="form", explode=False)
