@@ -144,11 +144,13 @@ def changed(column: str) -> str:
 
 
 SQLITE_TRIGGERS = {
+    # Imports on SQLite link a book to its authors and tags before inserting it (with foreign
+    # keys deferred), so an insert indexes every field of the book.
     "book_search_insert": f"""AFTER INSERT ON book BEGIN
     INSERT INTO book_search_row (book_id) VALUES (NEW.id);
     INSERT INTO book_title_trigram (rowid, title)
     SELECT id, NEW.title_folded FROM book_search_row WHERE book_id = NEW.id;
-    {"".join(sqlite_book_field(field, "b.id = NEW.id") for field in (0, 2, 4))}
+    {"".join(sqlite_book_field(field, "b.id = NEW.id") for field in range(5))}
     END""",
     **{
         f"book_{column}_update": f"""AFTER UPDATE OF {column} ON book WHEN {changed(column)}
@@ -323,7 +325,8 @@ POSTGRES_FUNCTIONS = [
             SELECT id, 0, series_search FROM book WHERE field_ = 2 AND id = ANY(ids)
             UNION ALL
             SELECT bt.book_id,
-                (row_number() OVER (PARTITION BY bt.book_id ORDER BY t.name))::integer - 1,
+                (row_number() OVER (PARTITION BY bt.book_id ORDER BY t.name COLLATE "C"))::integer
+                    - 1,
                 t.name_search
             FROM book_tag AS bt JOIN tag AS t ON t.id = bt.tag_id
             WHERE field_ = 3 AND bt.book_id = ANY(ids)
@@ -347,9 +350,9 @@ POSTGRES_FUNCTIONS = [
     DECLARE ids uuid[];
     BEGIN
         ids := ARRAY(SELECT id FROM changed);
-        PERFORM search_book_field(ids, 0);
-        PERFORM search_book_field(ids, 2);
-        PERFORM search_book_field(ids, 4);
+        FOR field_ IN 0..4 LOOP
+            PERFORM search_book_field(ids, field_);
+        END LOOP;
         RETURN NULL;
     END $$""",
     # Only the fields whose words changed are indexed again.
