@@ -69,7 +69,7 @@ class SearchableQuery(PageQuery):
         parsed = self.parsed
         if parsed is None or not self.typos:
             return {}
-        return await typo_words(session, [term[0] for term in parsed.terms if len(term) == 1])
+        return await typo_words(session, parsed.typo_words)
 
     @property
     def parsed(self) -> SearchQuery | None:

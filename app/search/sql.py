@@ -64,7 +64,12 @@ class Statement:
         self.words = query.all_words
         self.terms = query.terms
         self.exclusions = query.exclusions
-        self.typos = typos
+        # The typos of each word, by its place in the query: a phrase's words get none.
+        self.typos = [
+            typos.get(word, {}) if len(term) == 1 and word not in query.quoted else {}
+            for term in query.terms
+            for word in term
+        ]
 
     def param(self, value: Any) -> str:
         name = f"{self.prefix}{len(self.params)}"
@@ -77,7 +82,7 @@ class Statement:
         for index, word in enumerate(self.words):
             exact = self.param(word)
             found = f"word >= {exact} AND word < {self.param(next_string(word))}"
-            typos = self.typos.get(word, {}) if [word] in self.terms else {}
+            typos = self.typos[index]
             cases = " ".join(
                 f"WHEN {self.param(typo)} THEN {edits}" for typo, edits in typos.items()
             )

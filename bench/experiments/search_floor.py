@@ -70,7 +70,7 @@ def statements(
             f"first {BEST}": (f"SELECT rowid {glob} LIMIT {BEST}", (pattern,)),
         }
     query = parse(text)
-    lookup, every, found = typos(connection, [term[0] for term in query.terms if len(term) == 1])
+    lookup, every, found = typos(connection, query.typo_words)
     matching, ranking = Statement(query, found, "f"), Statement(query, found, "r")
     best = f"SELECT key FROM ({ranking.scored(BOOK, 'book', 'title')}) ORDER BY score, key"
     return {
