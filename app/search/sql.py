@@ -81,18 +81,21 @@ class Statement:
         parts = []
         for index, word in enumerate(self.words):
             exact = self.param(word)
-            found = f"word >= {exact} AND word < {self.param(next_string(word))}"
+            # A range and a list apart, each read from the primary key: an OR of the two
+            # reads the whole table on SQLite.
+            found = [f"word >= {exact} AND word < {self.param(next_string(word))}"]
             typos = self.typos[index]
+            if typos:
+                found.append("word IN (" + ", ".join(self.param(typo) for typo in typos) + ")")
             cases = " ".join(
                 f"WHEN {self.param(typo)} THEN {edits}" for typo, edits in typos.items()
             )
-            if typos:
-                found += " OR word IN (" + ", ".join(self.param(typo) for typo in typos) + ")"
             edits = f"CASE word {cases} ELSE 0 END" if typos else "0"
-            parts.append(
+            parts.extend(
                 f"SELECT {index} AS i, item_id, field, value_no, position, length,"
                 f" {edits} AS typos, CASE WHEN word = {exact} THEN 1 ELSE 0 END AS exact"
-                f" FROM search_word WHERE kind = {kind} AND ({found})"
+                f" FROM search_word WHERE kind = {kind} AND {condition}"
+                for condition in found
             )
         return " UNION ALL ".join(parts)
 
