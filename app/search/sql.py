@@ -78,7 +78,7 @@ class Statement:
 
     def hits(self, kind: int) -> str:
         """Every indexed word that matches a query word: exactly, as a prefix or a typo."""
-        parts = []
+        parts: list[str] = []
         for index, word in enumerate(self.words):
             exact = self.param(word)
             # A range and a list apart, each read from the primary key: an OR of the two
