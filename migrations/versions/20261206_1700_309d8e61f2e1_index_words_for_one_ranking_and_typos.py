@@ -92,8 +92,10 @@ def sqlite_words(
 
 
 def sqlite_vocabulary(where: str) -> str:
+    # Without INDEXED BY, SQLite reads every word of the kind through the primary key.
     return f"""
-    INSERT INTO search_vocabulary (word) SELECT DISTINCT s.word FROM search_word AS s
+    INSERT INTO search_vocabulary (word) SELECT DISTINCT s.word
+    FROM search_word AS s INDEXED BY ix_search_word_item_id
     WHERE {where} AND NOT EXISTS (SELECT 1 FROM search_vocabulary AS v WHERE v.word = s.word);"""
 
 
