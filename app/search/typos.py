@@ -24,7 +24,9 @@ CANDIDATES = text(
 
 
 def allowed_typos(word: str) -> int:
-    """How many edits a typed word may be from the words it matches."""
+    """How many edits a typed word may be from the words it matches. A number gets none, and
+    the triggers keep no neighbourhood for numbers either: a word with a letter is never a
+    typo of one."""
     if word.isdigit() or len(word) < ONE_TYPO:
         return 0
     return 2 if len(word) >= TWO_TYPOS else 1

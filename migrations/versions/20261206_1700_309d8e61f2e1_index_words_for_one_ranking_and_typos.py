@@ -10,9 +10,10 @@ Create Date: 2026-12-06 17:00:00+00:00
 a book's authors and tags apart; `position` counts from 0 in the value, and `length` is the
 value's word count. `search_vocabulary` holds every word indexed once, and `search_deletion`
 every string left after deleting at most two characters from the first seven of a vocabulary
-word (three characters or more), which finds the words one or two edits from a typed word
-without reading the vocabulary. Triggers keep all three in each write's transaction, as they
-kept the FTS5 tables and tsvector columns this revision drops; the `q` trigram objects stay.
+word (three characters or more, not a number), which finds the words one or two edits from a
+typed word without reading the vocabulary. Triggers keep all three in each write's
+transaction, as they kept the FTS5 tables and tsvector columns this revision drops; the `q`
+trigram objects stay.
 Words compare in code-point order on both databases (SQLite BINARY, PostgreSQL COLLATE "C"),
 so a prefix is a range of the primary key. Downgrade restores the index of 3f1c9a7d2b64.
 """
@@ -202,8 +203,9 @@ SQLITE_TRIGGERS = {
     DELETE FROM author_search_row WHERE author_id = OLD.id;
     END""",
     # A new word's deletion neighbourhood: the first seven characters less none, one or two.
+    # Numbers have none: they match exactly or as prefixes only.
     "search_vocabulary_insert": f"""AFTER INSERT ON search_vocabulary
-    WHEN length(NEW.word) >= 3 BEGIN
+    WHEN length(NEW.word) >= 3 AND NEW.word GLOB '*[^0-9]*' BEGIN
     INSERT INTO search_deletion (variant, word)
     SELECT variant, NEW.word FROM (
         SELECT substr(NEW.word, 1, 7) AS variant
@@ -418,7 +420,7 @@ POSTGRES_FUNCTIONS = [
     """CREATE FUNCTION search_vocabulary_insert() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE head text := substr(NEW.word, 1, 7);
     BEGIN
-        IF char_length(NEW.word) < 3 THEN
+        IF char_length(NEW.word) < 3 OR NEW.word ~ '^[0-9]+$' THEN
             RETURN NULL;
         END IF;
         INSERT INTO search_deletion (variant, word)

@@ -60,13 +60,15 @@ def expected_words(connection: Connection) -> set[Word]:
 
 
 def deletions(word: str) -> set[str]:
-    """What the deletion neighbourhood holds for a word: its first seven characters less
-    none, one or two, three characters or more."""
+    """What the deletion neighbourhood holds for a word that is not a number: its first seven
+    characters less none, one or two, three characters or more."""
     head = word[:7]
     found = {head}
     found |= {head[:i] + head[i + 1 :] for i in range(len(head))}
     found |= {variant[:i] + variant[i + 1 :] for variant in found for i in range(len(variant))}
-    return {variant for variant in found if len(variant) >= 3} if len(word) >= 3 else set()
+    if len(word) < 3 or (word.isascii() and word.isdigit()):
+        return set()
+    return {variant for variant in found if len(variant) >= 3}
 
 
 def index_problems(connection: Connection) -> list[Any]:
