@@ -176,12 +176,12 @@ class Statement:
             f" AND h0.position = 0 THEN CASE WHEN h0.length = {count} THEN 0 ELSE 1 END"
             f" ELSE 2 END) AS degree FROM {joins} WHERE {where} GROUP BY h0.item_id"
         )
-        two, five, four, length = RULE_SIZES
+        chains, fields, degrees, lengths = RULE_SIZES
         exactness = "CASE WHEN c.degree < 2 THEN c.degree WHEN items.exact = 1 THEN 2 ELSE 3 END"
         chained = "CASE WHEN c.item_id IS NULL THEN 1 ELSE 0 END"
         score = (
-            f"((((items.typos * {two} + {chained}) * {five} + items.field) * {four}"
-            f" + {exactness}) * {length} + length(o.{shown}))"
+            f"((((items.typos * {chains} + {chained}) * {fields} + items.field) * {degrees}"
+            f" + {exactness}) * {lengths} + length(o.{shown}))"
         )
         return (
             f"{self.matching(kind)}, chains AS ({starts})"
