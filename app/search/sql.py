@@ -76,17 +76,37 @@ class Statement:
         self.params[name] = value
         return f":{name}"
 
+    def conditions(self, index: int) -> list[str]:
+        """The conditions on `search_word.word` that match query word `index`: its range of
+        prefixes and its typos, apart, each read from the primary key (an OR of the two reads
+        the whole table on SQLite)."""
+        word = self.words[index]
+        found = [f"word >= {self.param(word)} AND word < {self.param(next_string(word))}"]
+        if typos := self.typos[index]:
+            found.append("word IN (" + ", ".join(self.param(typo) for typo in typos) + ")")
+        return found
+
+    def candidates(self, kind: int) -> str:
+        """The items holding every word, from the key alone: far fewer rows than the words'
+        own when the words are many."""
+        return " INTERSECT ".join(
+            "SELECT item_id FROM ("
+            + " UNION ALL ".join(
+                f"SELECT item_id FROM search_word WHERE kind = {kind} AND {condition}"
+                for condition in self.conditions(index)
+            )
+            + ") AS matched"
+            for index in range(len(self.words))
+        )
+
     def hits(self, kind: int) -> str:
-        """Every indexed word that matches a query word: exactly, as a prefix or a typo."""
+        """Every indexed word of the candidates that matches a query word: exactly, as a
+        prefix or a typo."""
         parts: list[str] = []
+        among = " AND item_id IN (SELECT item_id FROM candidates)" if len(self.words) > 1 else ""
         for index, word in enumerate(self.words):
             exact = self.param(word)
-            # A range and a list apart, each read from the primary key: an OR of the two
-            # reads the whole table on SQLite.
-            found = [f"word >= {exact} AND word < {self.param(next_string(word))}"]
             typos = self.typos[index]
-            if typos:
-                found.append("word IN (" + ", ".join(self.param(typo) for typo in typos) + ")")
             cases = " ".join(
                 f"WHEN {self.param(typo)} THEN {edits}" for typo, edits in typos.items()
             )
@@ -94,8 +114,8 @@ class Statement:
             parts.extend(
                 f"SELECT {index} AS i, item_id, field, value_no, position, length,"
                 f" {edits} AS typos, CASE WHEN word = {exact} THEN 1 ELSE 0 END AS exact"
-                f" FROM search_word WHERE kind = {kind} AND {condition}"
-                for condition in found
+                f" FROM search_word WHERE kind = {kind} AND {condition}{among}"
+                for condition in self.conditions(index)
             )
         return " UNION ALL ".join(parts)
 
@@ -151,8 +171,9 @@ class Statement:
         """The CTEs `hits` and `items`: each item holding every word, with rules 1 and 3 and
         whether every word matched exactly."""
         count = len(self.words)
+        candidates = f"candidates AS ({self.candidates(kind)}), " if count > 1 else ""
         return (
-            f"WITH hits AS ({self.hits(kind)}),"
+            f"WITH {candidates}hits AS ({self.hits(kind)}),"
             " items AS (SELECT item_id, sum(best) AS typos, min(field) AS field,"
             " min(exact) AS exact FROM (SELECT item_id, i, min(typos) AS best,"
             " min(field) AS field, max(exact) AS exact FROM hits GROUP BY item_id, i) AS words"
