@@ -175,9 +175,10 @@ class Statement:
         return (
             f"WITH {candidates}hits AS ({self.hits(kind)}),"
             " items AS (SELECT item_id, sum(best) AS typos, min(field) AS field,"
-            " min(exact) AS exact FROM (SELECT item_id, i, min(typos) AS best,"
-            " min(field) AS field, max(exact) AS exact FROM hits GROUP BY item_id, i) AS words"
-            f" GROUP BY item_id HAVING count(*) = {count})"
+            " min(exact) AS exact, min(degree) AS degree FROM (SELECT item_id, i,"
+            " min(typos) AS best, min(field) AS field, max(exact) AS exact,"
+            f" min({self.degree(False)}) AS degree"
+            f" FROM hits GROUP BY item_id, i) AS words GROUP BY item_id HAVING count(*) = {count})"
         )
 
     def kept(self, kind: int) -> str:
@@ -187,28 +188,44 @@ class Statement:
     def filter(self, kind: int) -> str:
         return f"{self.matching(kind)} SELECT item_id AS key FROM items WHERE {self.kept(kind)}"
 
+    def degree(self, run: bool) -> str:
+        """Rule 4 for one hit (for a run of every word from h0 with `run`): 0 where the value
+        is the query, 1 where it starts with it, 2 otherwise."""
+        count = len(self.words)
+        exact = " AND ".join(f"h{i}.exact = 1" for i in range(count)) if run else "exact = 1"
+        first = "h0." if run else ""
+        return (
+            f"CASE WHEN {exact} AND {first}position = 0"
+            f" THEN CASE WHEN {first}length = {count} THEN 0 ELSE 1 END ELSE 2 END"
+        )
+
     def scored(self, kind: int, owner: str, shown: str) -> str:
         """Each match's key and score: rules 1 to 5 as one number, lowest best."""
         count = len(self.words)
-        joins, where = self.chain(0, count - 1, "hits")
-        exact = " AND ".join(f"h{i}.exact = 1" for i in range(count))
-        starts = (
-            f"SELECT h0.item_id, min(CASE WHEN {exact}"
-            f" AND h0.position = 0 THEN CASE WHEN h0.length = {count} THEN 0 ELSE 1 END"
-            f" ELSE 2 END) AS degree FROM {joins} WHERE {where} GROUP BY h0.item_id"
-        )
         chains, fields, degrees, lengths = RULE_SIZES
-        exactness = "CASE WHEN c.degree < 2 THEN c.degree WHEN items.exact = 1 THEN 2 ELSE 3 END"
-        chained = "CASE WHEN c.item_id IS NULL THEN 1 ELSE 0 END"
+        if count == 1:
+            # One word: every match is a run of the query, and `items` has its degree.
+            exactness = "CASE WHEN items.degree < 2 THEN items.degree"
+            exactness += " WHEN items.exact = 1 THEN 2 ELSE 3 END"
+            runs, chained, joined = "", "0", ""
+        else:
+            joins, where = self.chain(0, count - 1, "hits")
+            runs = (
+                f", chains AS (SELECT h0.item_id, min({self.degree(True)}) AS degree"
+                f" FROM {joins} WHERE {where} GROUP BY h0.item_id)"
+            )
+            exactness = "CASE WHEN c.degree < 2 THEN c.degree"
+            exactness += " WHEN items.exact = 1 THEN 2 ELSE 3 END"
+            chained = "CASE WHEN c.item_id IS NULL THEN 1 ELSE 0 END"
+            joined = " LEFT JOIN chains AS c ON c.item_id = items.item_id"
         score = (
             f"((((items.typos * {chains} + {chained}) * {fields} + items.field) * {degrees}"
             f" + {exactness}) * {lengths} + length(o.{shown}))"
         )
         return (
-            f"{self.matching(kind)}, chains AS ({starts})"
+            f"{self.matching(kind)}{runs}"
             f" SELECT items.item_id AS key, CAST({score} AS FLOAT) AS score FROM items"
-            f" JOIN {owner} AS o ON o.id = items.item_id"
-            f" LEFT JOIN chains AS c ON c.item_id = items.item_id WHERE {self.kept(kind)}"
+            f" JOIN {owner} AS o ON o.id = items.item_id{joined} WHERE {self.kept(kind)}"
         )
 
 
