@@ -137,6 +137,19 @@ def sqlite_author_field(field: int, where: str) -> str:
     {sqlite_vocabulary(f"s.kind = 1 AND s.field = {field} AND s.item_id IN {authors}")}"""
 
 
+# A new item has no words yet, but for a book linked first (see book_search_insert), and
+# takes its new words into the vocabulary in one statement.
+NEW_BOOK_WORDS = f"""
+    DELETE FROM search_word WHERE item_id = NEW.id AND kind = 0;
+    {"".join(sqlite_book_words(field, "b.id = NEW.id") for field in range(5))}
+    {sqlite_vocabulary("s.kind = 0 AND s.item_id = NEW.id")}"""
+AUTHOR_WORDS = [
+    sqlite_words(AUTHOR, "a.id", field, "0", f"a.{column}", "author AS a", "a.id = NEW.id")
+    for column, field in AUTHOR_FIELDS.items()
+]
+NEW_AUTHOR_WORDS = f"""
+    {"".join(AUTHOR_WORDS)}
+    {sqlite_vocabulary("s.kind = 1 AND s.item_id = NEW.id")}"""
 LINKED_AUTHOR_WORDS = sqlite_words(
     BOOK, "NEW.book_id", 1, "NEW.position", "a.name_search", "author AS a", "a.id = NEW.author_id"
 )
@@ -153,7 +166,7 @@ SQLITE_TRIGGERS = {
     INSERT INTO book_search_row (book_id) VALUES (NEW.id);
     INSERT INTO book_title_trigram (rowid, title)
     SELECT id, NEW.title_folded FROM book_search_row WHERE book_id = NEW.id;
-    {"".join(sqlite_book_field(field, "b.id = NEW.id") for field in range(5))}
+    {NEW_BOOK_WORDS}
     END""",
     **{
         f"book_{column}_update": f"""AFTER UPDATE OF {column} ON book WHEN {changed(column)}
@@ -189,7 +202,7 @@ SQLITE_TRIGGERS = {
     INSERT INTO author_search_row (author_id) VALUES (NEW.id);
     INSERT INTO author_name_trigram (rowid, name)
     SELECT id, NEW.name_folded FROM author_search_row WHERE author_id = NEW.id;
-    {"".join(sqlite_author_field(field, "a.id = NEW.id") for field in (0, 1))}
+    {NEW_AUTHOR_WORDS}
     END""",
     **{
         f"author_{column}_update": f"""AFTER UPDATE OF {column} ON author WHEN {changed(column)}
