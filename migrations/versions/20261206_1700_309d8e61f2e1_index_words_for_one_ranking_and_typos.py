@@ -309,6 +309,18 @@ POSTGRES_TABLES = [
     'CREATE TABLE search_deletion (variant text COLLATE "C" NOT NULL,'
     ' word text COLLATE "C" NOT NULL, PRIMARY KEY (variant, word))',
 ]
+
+
+def new_words(kind: int, fields: str) -> str:
+    """Statements that index the fields (field number, words) of the new rows `c`."""
+    words = f"""FROM changed AS c, LATERAL (VALUES {fields}) AS f(field, words),
+            search_value_words(f.words) AS w"""
+    return f"""INSERT INTO search_word (kind, word, item_id, field, value_no, position, length)
+        SELECT {kind}, w.word, c.id, f.field, 0, w.position, w.length {words};
+        INSERT INTO search_vocabulary (word) SELECT DISTINCT w.word {words}
+        ON CONFLICT DO NOTHING;"""
+
+
 POSTGRES_FUNCTIONS = [
     # A value's words with their positions from 0 and the value's word count.
     """CREATE FUNCTION search_value_words(words text)
@@ -363,13 +375,11 @@ POSTGRES_FUNCTIONS = [
         WHERE a.id = ANY(ids);
         PERFORM search_vocabulary_add(1, ids, field_);
     END $$""",
-    """CREATE FUNCTION book_words_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE ids uuid[];
+    # New books have no words, authors or tags yet (PostgreSQL inserts a book before its
+    # links): their own fields' words go in from the new rows, in two statements.
+    f"""CREATE FUNCTION book_words_insert() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        ids := ARRAY(SELECT id FROM changed);
-        FOR field_ IN 0..4 LOOP
-            PERFORM search_book_field(ids, field_);
-        END LOOP;
+        {new_words(0, "(0, c.title_search), (2, c.series_search), (4, c.description_search)")}
         RETURN NULL;
     END $$""",
     # Only the fields whose words changed are indexed again.
@@ -413,12 +423,9 @@ POSTGRES_FUNCTIONS = [
             WHERE o.name_search IS DISTINCT FROM n.name_search), 1);
         RETURN NULL;
     END $$""",
-    """CREATE FUNCTION author_words_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE ids uuid[];
+    f"""CREATE FUNCTION author_words_insert() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        ids := ARRAY(SELECT id FROM changed);
-        PERFORM search_author_field(ids, 0);
-        PERFORM search_author_field(ids, 1);
+        {new_words(1, "(0, c.name_search), (1, c.bio_search)")}
         RETURN NULL;
     END $$""",
     """CREATE FUNCTION tag_words_update() RETURNS trigger LANGUAGE plpgsql AS $$
