@@ -162,3 +162,24 @@ def test_the_deletion_neighbourhood_finds_every_word_in_reach() -> None:
         typos = allowed_typos(typed)
         if typed != word and distance(typed, word) <= typos:
             assert variants(typed, typos) & variants(word, 2), (typed, word)
+
+
+async def test_a_cursor_walk_over_typos_and_ranks_returns_each_match_once(
+    client: AsyncClient,
+) -> None:
+    author = await create_author(client, "Anonymous Writer")
+    for title in ("Hairy Tales", "Harry", "Harry Again", "Hurry Home", "Harrowing", "Marry Me"):
+        await create_book(client, author["id"], title)
+    everything = await titles(client, "harry")
+    # Exact before typos, then the shorter title; "harrowing" is four edits away.
+    assert everything == ["Harry", "Harry Again", "Marry Me", "Hurry Home", "Hairy Tales"]
+    walked: list[str] = []
+    cursor = ""
+    while cursor is not None:
+        response = await client.get(
+            "/books", params={"search": "harry", "per_page": 2, "cursor": cursor}
+        )
+        page = response.json()
+        walked += [item["title"] for item in page["items"]]
+        cursor = page["meta"]["next_cursor"]
+    assert walked == everything
