@@ -87,11 +87,13 @@ MIXED = "mixed 90/10"
 OPEN_MIXED = "mixed 90/10 open loop"
 FILTERED = "/books?year_from=1950&sort=-published_year"
 # Searches over the generated words (bench/dataset.py): two words that few titles share, one
-# that most books have, a prefix, and a `q` substring that few titles contain.
+# that most books have, a prefix, the two words with a typo each, and a `q` substring that few
+# titles contain.
 SEARCHES = {
     "search selective": "/books?search=frozen+orchard",
     "search broad": "/books?search=the",
     "search prefix": "/books?search=harb",
+    "search typo": "/books?search=forzen+orchrad",
     "q substring": "/books?q=rden%2C+volume+1",
 }
 

@@ -82,9 +82,11 @@ class AuthorRepository(Repository[Author]):
                 substring_filter(folded, dialect, "author", Author.id, Author.name_folded)
             )
         parsed = query.parsed
-        match = None if parsed is None else author_match(parsed, dialect, Author.id)
+        typos = await query.match_typos(self.session)
+        match = None if parsed is None else author_match(parsed, typos, Author.id)
         found = await Ranked(AUTHORS, match, Author.id).page(self.session, query, filters, Author)
-        return found.with_items([listed_author(row, query) for row in found.items])
+        typo_words = set() if match is None else match.typos
+        return found.with_items([listed_author(row, query, typo_words) for row in found.items])
 
     async def get(self, author_id: uuid.UUID) -> AuthorDetail | None:
         """The author with all of their books, or None."""
@@ -157,9 +159,9 @@ AuthorToChangeDep = Annotated[
 ]
 
 
-def listed_author(row: Any, query: AuthorQuery) -> AuthorListItem:
+def listed_author(row: Any, query: AuthorQuery, typos: set[str]) -> AuthorListItem:
     """A list's author, with the highlights of what a search found when they were asked for."""
     shown = dict(row._mapping)
     if query.highlight and (parsed := query.parsed) is not None:
-        shown["highlights"] = highlights({"name": row.name, "bio": row.bio}, parsed)
+        shown["highlights"] = highlights({"name": row.name, "bio": row.bio}, parsed, typos)
     return AuthorListItem.model_validate(shown)

@@ -124,7 +124,8 @@ class BookFacetRepository:
         dialect = self.session.get_bind().dialect.name
         filters = book_filters(query, dialect)
         if (parsed := query.parsed) is not None:
-            filters.append(book_match(parsed, dialect, Book.id).filter)
+            typos = await query.match_typos(self.session)
+            filters.append(book_match(parsed, typos, Book.id).filter)
         found: dict[str, list[dict[str, Any]]] = {}
         for name in query.facet_names:
             rows = await self.session.exec(FACETS[name](filters, query.facet_size))

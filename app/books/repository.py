@@ -131,10 +131,12 @@ class BookRepository(Repository[Book]):
         """One page of books with their authors and tags, best match first when searching."""
         dialect = self.session.get_bind().dialect.name
         parsed = query.parsed
-        match = None if parsed is None else book_match(parsed, dialect, Book.id)
+        typos = await query.match_typos(self.session)
+        match = None if parsed is None else book_match(parsed, typos, Book.id)
         search = Ranked(BOOKS[dialect], match, Book.id)
         found = await search.page(self.session, query, book_filters(query, dialect), Book)
-        return found.with_items([listed_book(row, query) for row in found.items])
+        typo_words = set() if match is None else match.typos
+        return found.with_items([listed_book(row, query, typo_words) for row in found.items])
 
     async def get(self, book_id: uuid.UUID) -> BookRead | None:
         """The book as shown, or None, in one statement."""
@@ -267,7 +269,7 @@ BookDep = Annotated[BookRead, Depends(load_or_404(book_repository, "book_id", NO
 BookToChangeDep = Annotated[BookRead, Depends(load_to_change(book_repository, "book_id", NO_BOOK))]
 
 
-def listed_book(row: Any, query: BookQuery) -> BookListItem:
+def listed_book(row: Any, query: BookQuery, typos: set[str]) -> BookListItem:
     """A list's book, with the highlights of what a search found when they were asked for."""
     book = BookListItem.model_validate(row._mapping)
     if query.highlight and (parsed := query.parsed) is not None:
@@ -279,5 +281,5 @@ def listed_book(row: Any, query: BookQuery) -> BookListItem:
             "tags": ", ".join(book.tags),
             "description": book.description,
         }
-        book.highlights = highlights(fields, parsed)
+        book.highlights = highlights(fields, parsed, typos)
     return book

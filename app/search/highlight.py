@@ -1,7 +1,7 @@
 """Where the words of a search appear in the values an item shows, computed over one page's
 values only: presentation, not matching, which the database has done."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Annotated
 
 from pydantic import MISSING, BaseModel, Field, WithJsonSchema
@@ -25,24 +25,29 @@ Span = Annotated[
 Spans = Annotated[list[Span], Field(max_length=MAX_SPANS)]
 
 
-def offsets(value: str | None, query: SearchQuery) -> Offsets:
+def offsets(value: str | None, query: SearchQuery, typos: Set[str] = frozenset()) -> Offsets:
     """The `(start, end)` code-point offsets, end exclusive, of every word of `value` that
-    starts with a word the query looks for."""
+    starts with a word the query looks for, or is one of the words it matched with a typo."""
     if not value:
         return []
     wanted = query.all_words
     return [
         (start, end)
         for start, end in spans(value)
-        if any(part.startswith(word) for part in words(value[start:end]) for word in wanted)
+        if any(
+            part in typos or any(part.startswith(word) for word in wanted)
+            for part in words(value[start:end])
+        )
     ]
 
 
-def highlights(fields: Mapping[str, str | None], query: SearchQuery | None) -> dict[str, Offsets]:
+def highlights(
+    fields: Mapping[str, str | None], query: SearchQuery | None, typos: Set[str] = frozenset()
+) -> dict[str, Offsets]:
     """Offsets per field, for the fields in which a word was found."""
     if query is None:
         return {}
-    found = {name: offsets(value, query) for name, value in fields.items()}
+    found = {name: offsets(value, query, typos) for name, value in fields.items()}
     return {name: spans_ for name, spans_ in found.items() if spans_}
 
 

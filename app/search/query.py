@@ -4,11 +4,13 @@ from typing import Any
 
 from pydantic import Field, field_validator
 from sqlalchemy import Float, column
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.kit.cursor import query_error
 from app.kit.pagination import PageQuery
 from app.kit.sorting import Sorting, SortKey
 from app.search.text import MAX_SEARCH_LENGTH, MAX_SEARCH_WORDS, SearchQuery, parse
+from app.search.typos import typo_words
 
 RELEVANCE = "relevance"
 # The sort definition's stand-in for a search's rank, which each request makes anew: it gives
@@ -38,6 +40,10 @@ class SearchableQuery(PageQuery):
             "Case and accents are ignored."
         ),
     )
+    typos: bool = Field(
+        default=True,
+        description="With `false`, `search` matches words exactly or as prefixes, never typos.",
+    )
     highlight: bool = Field(
         default=False,
         description=(
@@ -57,6 +63,13 @@ class SearchableQuery(PageQuery):
         if parsed.word_count > MAX_SEARCH_WORDS:
             raise ValueError(TOO_MANY_WORDS)
         return value
+
+    async def match_typos(self, session: AsyncSession) -> dict[str, dict[str, int]]:
+        """The indexed words the search's words match with a typo (none with `typos=false`)."""
+        parsed = self.parsed
+        if parsed is None or not self.typos:
+            return {}
+        return await typo_words(session, parsed.typo_words)
 
     @property
     def parsed(self) -> SearchQuery | None:

@@ -3,14 +3,20 @@ create them, and autogenerate's drift check must leave them alone."""
 
 from typing import Any
 
-# SQLite: FTS5 tables (each with shadow tables named after it) and their row keys.
-INDEX_TABLES = ("book_search", "author_search", "book_title_trigram", "author_name_trigram")
-KEY_TABLES = ("book_search_row", "author_search_row")
-# PostgreSQL: trigger-maintained columns and their indexes.
-INDEX_COLUMNS = ("search_vector",)
+# SQLite: FTS5 trigram tables (each with shadow tables named after it) and their row keys.
+INDEX_TABLES = ("book_title_trigram", "author_name_trigram")
+# Both databases: the words, their vocabulary and its deletion neighbourhood.
+KEY_TABLES = (
+    "book_search_row",
+    "author_search_row",
+    "search_word",
+    "search_vocabulary",
+    "search_deletion",
+)
+# Columns the triggers keep: none since the index is tables of its own.
+INDEX_COLUMNS: tuple[str, ...] = ()
+# PostgreSQL: the trigram indexes of `q`.
 INDEX_NAMES = (
-    "ix_book_search_vector",
-    "ix_author_search_vector",
     "ix_book_title_folded_trigram",
     "ix_author_name_folded_trigram",
 )

@@ -87,11 +87,17 @@ class SearchQuery:
 
     terms: list[list[str]] = field(default_factory=list)
     exclusions: list[list[str]] = field(default_factory=list)
+    quoted: set[str] = field(default_factory=set)  # words that match exactly, never as typos
 
     @property
     def all_words(self) -> list[str]:
         """The words that make an item match, for highlights."""
         return [word for term in self.terms for word in term]
+
+    @property
+    def typo_words(self) -> list[str]:
+        """The words that may match with typos: unquoted words of their own."""
+        return [term[0] for term in self.terms if len(term) == 1 and term[0] not in self.quoted]
 
     @property
     def word_count(self) -> int:
@@ -118,6 +124,8 @@ def parse(text: str) -> SearchQuery:
         else:
             found = [[word] for word in words(match["chunk"])]
         kept = query.exclusions if match["minus"] else query.terms
+        if match["phrase"] is not None and not match["minus"]:
+            query.quoted.update(found[0])
         for term in found:
             if term and term not in kept:
                 kept.append(term)

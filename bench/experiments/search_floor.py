@@ -5,13 +5,12 @@ of that scale (built as `python -m bench` builds it) with the stdlib `sqlite3` m
 each search of `bench/workloads.py`, the statements below; each figure is the median of `--repeat`
 runs, in milliseconds, after one unmeasured run.
 
-- `match`: FTS5 finds every match of the search's own expression (the contract's "each word,
-  exactly or as the start of a longer word", as Folio writes it) and counts them.
-- `best 21`: the same matches scored by bm25 with Folio's column weights, the best 21 kept:
-  the least a first page sorted by relevance asks of SQLite. FTS5 scores every match to
-  find the best ones.
-- `exact best 21`: as `best 21`, with each word matched exactly only (no prefixes), to show
-  what the prefix half of the expression costs.
+- `typos`: the look-up of the words one or two edits from the search's words in the deletion
+  neighbourhood (`search_deletion`).
+- `match`: Folio's own statement that finds every match in `search_word` (each word exactly,
+  as the start of a longer word, or as a typo), counted.
+- `best 21`: Folio's ranking statement (the six rules), the best 21 kept: the least a first
+  page sorted by relevance asks of SQLite. Every match is ranked to find the best ones.
 - For the `q` substring: `match` and `first 21` are the trigram table's GLOB, counted and cut
   at 21 rows.
 
@@ -25,11 +24,13 @@ import sys
 import time
 from pathlib import Path
 from statistics import median
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from app.models.base import fold
-from app.search.sql import BOOK_WEIGHTS, fts5_query
+from app.search.sql import BOOK, Statement
 from app.search.text import parse
+from app.search.typos import allowed_typos, in_reach, variants
 from bench.dataset import ensure_database
 from bench.run import BENCH_DIR
 from bench.workloads import SEARCHES
@@ -37,14 +38,29 @@ from bench.workloads import SEARCHES
 BEST = 21  # a page of 20 and the one that tells whether another follows
 
 
-def timed(connection: sqlite3.Connection, sql: str, parameters: tuple[str, ...]) -> float:
+Parameters = dict[str, str] | tuple[str, ...]
+
+
+def timed(connection: sqlite3.Connection, sql: str, parameters: Parameters) -> float:
     """Milliseconds to run `sql` and fetch all its rows."""
     started = time.perf_counter()
     connection.execute(sql, parameters).fetchall()
     return (time.perf_counter() - started) * 1000
 
 
-def statements(text: str, substring: bool) -> dict[str, tuple[str, tuple[str, ...]]]:
+def typos(connection: sqlite3.Connection, words: list[str]) -> tuple[str, Parameters, Any]:
+    """The deletion neighbourhood's look-up for the words, and what it finds for each."""
+    wanted = {word: variants(word, allowed_typos(word)) for word in words if allowed_typos(word)}
+    every = sorted(set().union(*wanted.values())) if wanted else []
+    marks = ", ".join("?" for _ in every) or "NULL"
+    sql = f"SELECT DISTINCT word FROM search_deletion WHERE variant IN ({marks})"
+    candidates = [row[0] for row in connection.execute(sql, every)]
+    return sql, tuple(every), {word: in_reach(word, candidates) for word in wanted}
+
+
+def statements(
+    connection: sqlite3.Connection, text: str, substring: bool
+) -> dict[str, tuple[str, Parameters]]:
     """The statements to time for one search, by their name in the table."""
     if substring:
         pattern = f"*{fold(text)}*"
@@ -54,14 +70,13 @@ def statements(text: str, substring: bool) -> dict[str, tuple[str, tuple[str, ..
             f"first {BEST}": (f"SELECT rowid {glob} LIMIT {BEST}", (pattern,)),
         }
     query = parse(text)
-    exact = " AND ".join('"' + " ".join(words) + '"' for words in query.terms)
-    weights = ", ".join(str(weight) for weight in BOOK_WEIGHTS)
-    match = "FROM book_search WHERE book_search MATCH ?"
-    best = f"SELECT rowid {match} ORDER BY bm25(book_search, {weights}) LIMIT {BEST}"
+    lookup, every, found = typos(connection, query.typo_words)
+    matching, ranking = Statement(query, found, "f"), Statement(query, found, "r")
+    best = f"SELECT key FROM ({ranking.scored(BOOK, 'book', 'title')}) ORDER BY score, key"
     return {
-        "match": (f"SELECT count(*) {match}", (fts5_query(query),)),
-        f"best {BEST}": (best, (fts5_query(query),)),
-        f"exact best {BEST}": (best, (exact,)),
+        "typos": (lookup, every),
+        "match": (f"SELECT count(*) FROM ({matching.filter(BOOK)})", matching.params),
+        f"best {BEST}": (f"{best} LIMIT {BEST}", ranking.params),
     }
 
 
@@ -74,7 +89,7 @@ def measure(path: Path, repeat: int) -> list[tuple[str, str, str, int, float]]:
             parameters = parse_qs(urlsplit(path_and_query).query)
             substring = "q" in parameters
             text = parameters["q" if substring else "search"][0]
-            for label, (sql, values) in statements(text, substring).items():
+            for label, (sql, values) in statements(connection, text, substring).items():
                 rows = connection.execute(sql, values).fetchall()  # unmeasured: warms the cache
                 count = rows[0][0] if label == "match" else len(rows)
                 ms = median(timed(connection, sql, values) for _ in range(repeat))

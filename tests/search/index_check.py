@@ -19,43 +19,56 @@ SOURCES = {
 }
 
 
-Entries = dict[Any, tuple[str, ...]]
+Word = tuple[int, str, Any, int, int, int, int]  # a row of search_word
 
 
-def expected_entries(connection: Connection) -> tuple[Entries, Entries]:
-    """Each book's (title, authors, series, tags, description) and each author's (name, bio),
-    folded."""
-    tags: defaultdict[Any, list[tuple[str, str]]] = defaultdict(list)
+def value_words(kind: int, item: Any, field: int, value_no: int, folded: str) -> list[Word]:
+    found = folded.split()
+    return [
+        (kind, word, item, field, value_no, position, len(found))
+        for position, word in enumerate(found)
+    ]
+
+
+def expected_words(connection: Connection) -> set[Word]:
+    """The rows search_word must hold: every word of each book's title (field 0), authors
+    (1, one value a position), series (2), tags (3, one value a tag in name order) and
+    description (4), and of each author's name (0) and bio (1)."""
+    tags: defaultdict[Any, list[str]] = defaultdict(list)
     for book_id, name in connection.execute(
         text("SELECT bt.book_id, t.name FROM book_tag AS bt JOIN tag AS t ON t.id = bt.tag_id")
     ):
-        tags[book_id].append((name, search_text(name)))
-    authors: Entries = {
-        id_: (search_text(name), search_text(bio))
-        for id_, name, bio in connection.execute(text("SELECT id, name, bio FROM author"))
-    }
-    written: defaultdict[Any, list[tuple[int, Any]]] = defaultdict(list)
+        tags[book_id].append(name)
+    expected: set[Word] = set()
+    names = {}
+    for id_, name, bio in connection.execute(text("SELECT id, name, bio FROM author")):
+        names[id_] = search_text(name)
+        expected.update(value_words(1, id_, 0, 0, names[id_]))
+        expected.update(value_words(1, id_, 1, 0, search_text(bio)))
     for book_id, author_id, position in connection.execute(
         text("SELECT book_id, author_id, position FROM book_author")
     ):
-        written[book_id].append((position, author_id))
-    books: Entries = {
-        id_: (
-            search_text(title),
-            " ".join(
-                authors[author_id][0]
-                for _, author_id in sorted(written[id_])
-                if authors[author_id][0]
-            ),
-            search_text(series),
-            " ".join(folded for _, folded in sorted(tags[id_]) if folded),
-            search_text(description),
-        )
-        for id_, title, series, description in connection.execute(
-            text("SELECT id, title, series, description FROM book")
-        )
-    }
-    return books, authors
+        expected.update(value_words(0, book_id, 1, position, names[author_id]))
+    for id_, title, series, description in connection.execute(
+        text("SELECT id, title, series, description FROM book")
+    ):
+        for field, value in ((0, title), (2, series), (4, description)):
+            expected.update(value_words(0, id_, field, 0, search_text(value)))
+        for rank, name in enumerate(sorted(tags[id_])):
+            expected.update(value_words(0, id_, 3, rank, search_text(name)))
+    return expected
+
+
+def deletions(word: str) -> set[str]:
+    """What the deletion neighbourhood holds for a word that is not a number: its first seven
+    characters less none, one or two, three characters or more."""
+    head = word[:7]
+    found = {head}
+    found |= {head[:i] + head[i + 1 :] for i in range(len(head))}
+    found |= {variant[:i] + variant[i + 1 :] for variant in found for i in range(len(variant))}
+    if len(word) < 3 or (word.isascii() and word.isdigit()):
+        return set()
+    return {variant for variant in found if len(variant) >= 3}
 
 
 def index_problems(connection: Connection) -> list[Any]:
@@ -67,33 +80,31 @@ def index_problems(connection: Connection) -> list[Any]:
             values, folded = row[1 : len(sources) + 1], row[len(sources) + 1 :]
             if [search_text(value) for value in values] != list(folded):
                 problems.append((table, tuple(row)))
-    books, authors = expected_entries(connection)
+    indexed = {
+        tuple(row)
+        for row in connection.execute(
+            text("SELECT kind, word, item_id, field, value_no, position, length FROM search_word")
+        )
+    }
+    expected = expected_words(connection)
+    if indexed != expected:
+        problems.append(("words", sorted(indexed - expected), sorted(expected - indexed)))
+    vocabulary = {row[0] for row in connection.execute(text("SELECT word FROM search_vocabulary"))}
+    if missing := {row[1] for row in expected} - vocabulary:
+        problems.append(("vocabulary", sorted(missing)))
+    neighbourhood = {
+        tuple(row) for row in connection.execute(text("SELECT variant, word FROM search_deletion"))
+    }
+    wanted = {(variant, word) for word in vocabulary for variant in deletions(word)}
+    if neighbourhood != wanted:
+        problems.append(("deletions", sorted(neighbourhood ^ wanted)[:20]))
     if connection.dialect.name == "sqlite":
-        return problems + sqlite_problems(connection, books, authors)
-    return problems + postgres_problems(connection, books, authors)
+        problems += trigram_problems(connection)
+    return problems
 
 
-def sqlite_problems(
-    connection: Connection, books: dict[Any, tuple[str, ...]], authors: dict[Any, tuple[str, ...]]
-) -> list[Any]:
-    indexed_books = connection.execute(
-        text(
-            "SELECT k.book_id, s.title, s.authors, s.series, s.tags, s.description"
-            " FROM book_search AS s JOIN book_search_row AS k ON k.id = s.rowid"
-        )
-    ).all()
-    indexed_authors = connection.execute(
-        text(
-            "SELECT k.author_id, s.name, s.bio"
-            " FROM author_search AS s JOIN author_search_row AS k ON k.id = s.rowid"
-        )
-    ).all()
+def trigram_problems(connection: Connection) -> list[Any]:
     problems: list[Any] = []
-    for expected, indexed in ((books, indexed_books), (authors, indexed_authors)):
-        found = {row[0]: tuple(row[1:]) for row in indexed}
-        wanted = dict(expected)
-        if found != wanted or len(found) != len(indexed):
-            problems.append(("index", wanted, found))
     for table, column, rows, key, source in (
         ("book_title_trigram", "title", "book_search_row", "book_id", "book.title_folded"),
         ("author_name_trigram", "name", "author_search_row", "author_id", "author.name_folded"),
@@ -111,7 +122,7 @@ def sqlite_problems(
         ).scalar_one()
         if differ or extra:
             problems.append((table, differ, extra))
-    for table in ("book_search", "author_search", "book_title_trigram", "author_name_trigram"):
+    for table in ("book_title_trigram", "author_name_trigram"):
         # FTS5 checks its full-text index against the text it holds; an error if they differ.
         connection.execute(text(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')"))
     keys = connection.execute(
@@ -122,36 +133,4 @@ def sqlite_problems(
     ).one()
     if tuple(keys) != (0, 0):
         problems.append(("keys", tuple(keys)))
-    return problems
-
-
-def vector(fields: list[tuple[str, str]]) -> str:
-    """A tsvector's text for fields of (words, weight), placed as the triggers place them."""
-    lexemes: list[str] = []
-    offset = 0
-    for words, weight in fields:
-        positions = list(enumerate(words.split(), start=offset + 2))
-        lexemes.extend(f"'{word}':{position}{weight}" for position, word in positions)
-        offset = positions[-1][0] if positions else offset
-    return " ".join(lexemes)
-
-
-def postgres_problems(
-    connection: Connection, books: dict[Any, tuple[str, ...]], authors: dict[Any, tuple[str, ...]]
-) -> list[Any]:
-    problems: list[Any] = []
-    # Weights: a book's title A, authors B, series and tags C, description D; an author's
-    # name A and bio B.
-    for table, entries, weights in (("book", books, "ABCCD"), ("author", authors, "AB")):
-        for id_, entry in entries.items():
-            expected = vector(list(zip(entry, weights, strict=True)))
-            same = connection.execute(
-                text(
-                    f"SELECT search_vector = CAST(:expected AS tsvector) FROM {table}"
-                    " WHERE id = :id"
-                ),
-                {"expected": expected, "id": id_},
-            ).scalar_one()
-            if not same:
-                problems.append((table, id_, expected))
     return problems
