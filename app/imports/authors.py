@@ -6,9 +6,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import col, insert, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.imports.loading import load_rows
 from app.imports.schemas import ImportRow
 from app.models import Author, fold, utcnow, uuid7
 from app.search.text import search_text
@@ -16,6 +17,7 @@ from app.search.text import search_text
 Fault = tuple[str, str, str]  # loc, msg, type
 AMBIGUOUS = ("More than one author has this name; give author_ids.", "ambiguous_author")
 NO_AUTHOR = ("No author has this id.", "missing_reference")
+AUTHOR = SQLModel.metadata.tables["author"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class AuthorResolver:
         await self.look_up(rows)
         resolved = {line: self.authors_of(row) for line, row in rows}
         if self.created and not self.dry_run:
-            await self.session.exec(insert(Author), params=self.created)
+            await load_rows(self.session, AUTHOR, self.created)
         return resolved
 
     async def look_up(self, rows: list[tuple[int, ImportRow]]) -> None:
@@ -89,7 +91,10 @@ class AuthorResolver:
                 "id": known.id,
                 "name": name,
                 "name_folded": fold(name),
+                # Written here: rows loaded around the ORM get no column default.
+                "name_search": known.words,
                 "bio": None,
+                "bio_search": "",
                 "created_at": now,
                 "updated_at": now,
                 "version": 1,
