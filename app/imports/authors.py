@@ -6,6 +6,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import String, func, literal
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -60,9 +62,14 @@ class AuthorResolver:
             if name is not None and author_id not in self.by_id
         }
         if wanted:
-            by_name = select(Author.name_folded, Author.id, Author.name_search).where(
-                col(Author.name_folded).in_(wanted)
-            )
+            by_name = select(Author.name_folded, Author.id, Author.name_search)
+            if self.session.get_bind().dialect.name == "postgresql":
+                # A join to the names, not `IN`: PostgreSQL answers a long `IN` on this column
+                # from its trigram index, a second for 500 names, where this takes a millisecond.
+                names = func.unnest(literal(sorted(wanted), ARRAY(String))).table_valued("name")
+                by_name = by_name.join(names, col(Author.name_folded) == names.c.name)
+            else:
+                by_name = by_name.where(col(Author.name_folded).in_(wanted))
             for name, author_id, words in (await self.session.exec(by_name)).all():
                 self.by_name.setdefault(name, []).append(Known(author_id, words))
 
