@@ -26,7 +26,6 @@ from app.models import (
     BookTag,
     ImportRowError,
     Tag,
-    derived_columns,
     utcnow,
     uuid7,
 )
@@ -121,8 +120,14 @@ class BatchRepository:
         self.on_duplicate = on_duplicate
         self.dry_run = dry_run
 
-    async def apply(self, rows: list[tuple[int, ImportRow]], outcome: Outcome) -> None:
-        """Apply valid rows (line, row); row faults go to `outcome.errors`."""
+    async def apply(
+        self,
+        rows: list[tuple[int, ImportRow]],
+        outcome: Outcome,
+        derived: dict[int, dict[str, Any]],
+    ) -> None:
+        """Apply valid rows (line, row), each with its `derived_columns` by line; row faults go
+        to `outcome.errors`."""
         resolved = await AuthorResolver(self.session, self.dry_run).resolve(rows)
         ready: list[tuple[int, ImportRow, list[Known]]] = []
         for line, row in rows:
@@ -155,7 +160,7 @@ class BatchRepository:
                 {
                     **row.model_dump(include=set(FIELDS) | {"series_position"}),
                     # Written here: an update around the ORM gets no column default.
-                    **derived_columns(row.title, row.description, row.publisher, row.series),
+                    **derived[line],
                     "id": book_id,
                     "created_at": now,
                     "updated_at": now,
