@@ -12,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db.engine import Database
+
 
 async def load_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert the rows (all with the same keys, named as the table's columns) in the
@@ -34,3 +36,32 @@ async def load_rows(session: AsyncSession, table: Table, rows: list[dict[str, An
         if str(getattr(exc, "sqlstate", "")).startswith("23"):
             raise IntegrityError(f"COPY {table.name}", None, exc) from exc
         raise
+
+
+class Statistics:
+    """Keeps PostgreSQL's planner statistics of the tables an import grows up to date while
+    it grows them: `ANALYZE` after the run's first rows, and again whenever the rows it has
+    written since it began have doubled (a handful of times in a million rows).
+
+    Without statistics (a new catalogue, autovacuum off or not round yet) PostgreSQL plans
+    the search index's lookup of a new book's authors as a hash join over every author, so
+    each book costs more the more authors there are: 62,500 rows into an empty catalogue went
+    in at 312 a second, and slower as they went. SQLite plans by its indexes and needs none.
+    """
+
+    TABLES = "author, book, book_author, book_tag"
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.written = 0
+        self.next = 1
+
+    async def grown(self, rows: int) -> None:
+        """After a batch that wrote `rows` books."""
+        self.written += rows
+        if self.written < self.next or self.database.write_engine.dialect.name != "postgresql":
+            return
+        self.next = self.written * 2
+        async with self.database.writes() as session, session.begin():
+            connection = await session.connection()
+            await connection.exec_driver_sql(f"ANALYZE {self.TABLES}")

@@ -27,6 +27,7 @@ from app.imports.batches import BatchRepository, Outcome
 from app.imports.checking import Checked, checked_batches
 from app.imports.formats import FileFormat, Plan, Reading, by_name
 from app.imports.leases import LeaseRepository
+from app.imports.loading import Statistics
 from app.imports.reader import Chunks, Record, Unreadable, records
 from app.imports.repository import ImportRepository, event, problem
 from app.models import Import
@@ -212,10 +213,12 @@ class ImportRunner:
             offset, line = start, start_line
         rest = records(chunk, file_format, offset, line, CHUNK_BYTES)
         batches = checked_batches(rest, file_format, plan, self.batch_rows)
+        statistics = Statistics(self.database)
         async with aclosing(rest), aclosing(batches):
             async for batch, checked in batches:
                 if not await self.commit(job, batch, checked, on_batch):
                     return
+                await statistics.grown(0 if job.dry_run else len(checked.rows))
         await self.commit(job, [], Checked(), on_batch)
 
     async def commit(

@@ -131,3 +131,23 @@ async def test_the_next_batch_is_read_and_checked_while_this_one_is_written() ->
     await batches.aclose()
     await asyncio.sleep(0.05)
     assert counted.read == 8  # closed: nothing more is read
+
+
+async def test_postgresql_plans_an_import_with_statistics_of_the_rows_it_wrote(
+    fresh_database: Callable[[], Settings],
+) -> None:
+    async with served(fresh_database, import_batch_rows=2) as (client, database, settings):
+        if database.write_engine.dialect.name != "postgresql":
+            pytest.skip("SQLite plans by its indexes")
+        body = ndjson(*({"title": f"Book {n}", "author": f"Author {n}"} for n in range(5)))
+        job = await imported(client, database, settings, body)
+        assert job["rows_created"] == 5
+        async with database.reads() as session, session.begin():
+            connection = await session.connection()
+            found = await connection.exec_driver_sql(
+                "SELECT relname, reltuples FROM pg_class"
+                " WHERE relname IN ('author', 'book', 'book_author', 'book_tag')"
+            )
+            counted = dict(found.all())
+    # Analysed after the first batch and when the rows written doubled: after 2 and 4 rows.
+    assert counted == {"author": 4, "book": 4, "book_author": 4, "book_tag": 0}
