@@ -148,6 +148,6 @@ async def test_postgresql_plans_an_import_with_statistics_of_the_rows_it_wrote(
                 "SELECT relname, reltuples FROM pg_class"
                 " WHERE relname IN ('author', 'book', 'book_author', 'book_tag')"
             )
-            counted = dict(found.all())
+            counted = {row["relname"]: row["reltuples"] for row in found.mappings()}
     # Analysed after the first batch and when the rows written doubled: after 2 and 4 rows.
     assert counted == {"author": 4, "book": 4, "book_author": 4, "book_tag": 0}
