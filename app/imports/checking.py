@@ -100,5 +100,6 @@ async def checked_batches(
             yield batch, checked
     finally:
         ahead.cancel()
-        with suppress(asyncio.CancelledError):
+        # What the batch ahead met is not this run's to report: a later run reads it again.
+        with suppress(asyncio.CancelledError, Exception):
             await ahead

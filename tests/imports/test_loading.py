@@ -151,3 +151,26 @@ async def test_postgresql_plans_an_import_with_statistics_of_the_rows_it_wrote(
             counted = {row["relname"]: row["reltuples"] for row in found.mappings()}
     # Analysed after the first batch and when the rows written doubled: after 2 and 4 rows.
     assert counted == {"author": 4, "book": 4, "book_author": 4, "book_tag": 0}
+
+
+class Failing(Counted):
+    """Records that fail to be read after the first `rows`."""
+
+    async def __aiter__(self) -> AsyncIterator[Record]:
+        async for record in super().__aiter__():
+            yield record
+        raise OSError("the file went away")
+
+
+async def test_a_failure_reading_ahead_goes_to_whoever_asks_for_that_batch() -> None:
+    file_format = by_name("ndjson")
+    plan = file_format.plan(Reading(), None)
+    batches = checked_batches(aiter(Failing(5)), file_format, plan, size=4)
+    batch, _checked = await anext(batches)
+    assert len(batch) == 4
+    await asyncio.sleep(0.05)  # the batch ahead has failed meanwhile
+    await batches.aclose()  # a run that stops here reports nothing of it
+    batches = checked_batches(aiter(Failing(5)), file_format, plan, size=4)
+    await anext(batches)
+    with pytest.raises(OSError, match="went away"):
+        await anext(batches)
