@@ -6,9 +6,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import col, insert, select
+from sqlalchemy import String, func, literal
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.imports.loading import load_rows
 from app.imports.schemas import ImportRow
 from app.models import Author, fold, utcnow, uuid7
 from app.search.text import search_text
@@ -16,6 +19,7 @@ from app.search.text import search_text
 Fault = tuple[str, str, str]  # loc, msg, type
 AMBIGUOUS = ("More than one author has this name; give author_ids.", "ambiguous_author")
 NO_AUTHOR = ("No author has this id.", "missing_reference")
+AUTHOR = SQLModel.metadata.tables["author"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ class AuthorResolver:
         await self.look_up(rows)
         resolved = {line: self.authors_of(row) for line, row in rows}
         if self.created and not self.dry_run:
-            await self.session.exec(insert(Author), params=self.created)
+            await load_rows(self.session, AUTHOR, self.created)
         return resolved
 
     async def look_up(self, rows: list[tuple[int, ImportRow]]) -> None:
@@ -58,9 +62,14 @@ class AuthorResolver:
             if name is not None and author_id not in self.by_id
         }
         if wanted:
-            by_name = select(Author.name_folded, Author.id, Author.name_search).where(
-                col(Author.name_folded).in_(wanted)
-            )
+            by_name = select(Author.name_folded, Author.id, Author.name_search)
+            if self.session.get_bind().dialect.name == "postgresql":
+                # A join to the names, not `IN`: PostgreSQL plans a long `IN` on this column on
+                # its trigram index, which then compares every name; the join uses the b-tree.
+                names = func.unnest(literal(sorted(wanted), ARRAY(String))).table_valued("name")
+                by_name = by_name.join(names, col(Author.name_folded) == names.c.name)
+            else:
+                by_name = by_name.where(col(Author.name_folded).in_(wanted))
             for name, author_id, words in (await self.session.exec(by_name)).all():
                 self.by_name.setdefault(name, []).append(Known(author_id, words))
 
@@ -89,7 +98,10 @@ class AuthorResolver:
                 "id": known.id,
                 "name": name,
                 "name_folded": fold(name),
+                # Written here: rows loaded around the ORM get no column default.
+                "name_search": known.words,
                 "bio": None,
+                "bio_search": "",
                 "created_at": now,
                 "updated_at": now,
                 "version": 1,

@@ -1,7 +1,7 @@
 """The SQL of one batch of an import: authors by id or name, duplicates against the catalogue
 (by ISBN, or for a book without one by its title, authors and year), the books, authors, tags
-and row errors written with one executemany statement each, and the books' links in
-multi-row INSERTs."""
+and row errors written with one statement each (on PostgreSQL, `COPY` for new rows), the new
+books' links before the books."""
 
 import uuid
 from dataclasses import dataclass, field
@@ -12,9 +12,10 @@ from sqlmodel import SQLModel, bindparam, col, delete, insert, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.imports.authors import AuthorResolver, Known
+from app.imports.loading import load_rows
 from app.imports.schemas import ImportRow
 from app.kit.quoting import MESSAGE_CHARACTERS, shortened
-from app.kit.repository import insert_missing, insert_rows, joined_text
+from app.kit.repository import insert_missing, joined_text
 from app.kit.turns import taking_turns
 from app.models import (
     BOOK_AUTHOR,
@@ -25,7 +26,6 @@ from app.models import (
     BookTag,
     ImportRowError,
     Tag,
-    derived_columns,
     utcnow,
     uuid7,
 )
@@ -52,6 +52,8 @@ BOOK_UPDATE = (
     # Parameters named unlike the columns: SQLAlchemy reserves the column names for itself.
     .values({**{name: bindparam(f"new_{name}") for name in UPDATED}, "version": BOOK.c.version + 1})
 )
+# The keys from the link tables to `book`, deferrable so that a batch may link books first.
+LINK_KEYS = ("fk_book_author_book_id_book", "fk_book_tag_book_id_book")
 # A year no book has, standing for "no year" where keys are compared with `=`.
 NO_YEAR = -(2**31)
 # A book's identity without an ISBN: its title, its authors' names in order (as search folds
@@ -118,8 +120,14 @@ class BatchRepository:
         self.on_duplicate = on_duplicate
         self.dry_run = dry_run
 
-    async def apply(self, rows: list[tuple[int, ImportRow]], outcome: Outcome) -> None:
-        """Apply valid rows (line, row); row faults go to `outcome.errors`."""
+    async def apply(
+        self,
+        rows: list[tuple[int, ImportRow]],
+        outcome: Outcome,
+        derived: dict[int, dict[str, Any]],
+    ) -> None:
+        """Apply valid rows (line, row), each with its `derived_columns` by line; row faults go
+        to `outcome.errors`."""
         resolved = await AuthorResolver(self.session, self.dry_run).resolve(rows)
         ready: list[tuple[int, ImportRow, list[Known]]] = []
         for line, row in rows:
@@ -152,7 +160,7 @@ class BatchRepository:
                 {
                     **row.model_dump(include=set(FIELDS) | {"series_position"}),
                     # Written here: an update around the ORM gets no column default.
-                    **derived_columns(row.title, row.description, row.publisher, row.series),
+                    **derived[line],
                     "id": book_id,
                     "created_at": now,
                     "updated_at": now,
@@ -191,22 +199,22 @@ class BatchRepository:
     async def write(self, planned: list[Planned]) -> None:
         """Insert the new books and update the existing ones, with their authors and tags.
 
-        On SQLite each link written after its book makes the search index write the book's row
-        again (a trigger per link). So there the new books' links go first, under foreign keys
-        deferred to the commit, and each new book's row is indexed once, with its authors and
-        tags. PostgreSQL refreshes the index once per statement and checks keys at once.
+        Each link written after its book makes the search index's triggers write the book's
+        entry again (SQLite once per link, PostgreSQL once per table of links). So the new
+        books' links go first, with their keys to `book` checked at the commit, and each new
+        book is indexed once, with its authors and tags.
         """
         new = [book for book in planned if not book.existing]
         changed = [book for book in planned if book.existing]
         tag_ids = await self.tag_ids(sorted({name for book in planned for name in book.tags}))
-        links_first = self.session.get_bind().dialect.name == "sqlite"
-        if links_first:
+        connection = await self.session.connection()
+        if self.session.get_bind().dialect.name == "sqlite":
             # SQLite's own setting, which ends with the transaction; SQLModel has no spelling of it.
-            connection = await self.session.connection()
             await connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-            await self.link(new, tag_ids)
-        if new:
-            await self.session.exec(insert(BOOK), params=[book.values for book in new])
+        else:
+            await connection.exec_driver_sql(f"SET CONSTRAINTS {', '.join(LINK_KEYS)} DEFERRED")
+        await self.link(new, tag_ids)
+        await load_rows(self.session, BOOK, [book.values for book in new])
         if changed:
             params = [
                 {
@@ -219,7 +227,7 @@ class BatchRepository:
             ids = [book.values["id"] for book in changed]
             await self.session.exec(delete(BookTag).where(col(BookTag.book_id).in_(ids)))
             await self.session.exec(delete(BookAuthor).where(col(BookAuthor.book_id).in_(ids)))
-        await self.link(changed if links_first else planned, tag_ids)
+            await self.link(changed, tag_ids)
 
     async def tag_ids(self, names: list[str]) -> dict[str, uuid.UUID]:
         """The ids of the tags with these names, made where they are new."""
@@ -241,13 +249,13 @@ class BatchRepository:
             for book in books
             for position, author_id in enumerate(book.authors)
         ]
-        await insert_rows(self.session, BOOK_AUTHOR, authors)
+        await load_rows(self.session, BOOK_AUTHOR, authors)
         tags = [
             {"book_id": book.values["id"], "tag_id": tag_ids[name]}
             for book in books
             for name in book.tags
         ]
-        await insert_rows(self.session, BOOK_TAG, tags)
+        await load_rows(self.session, BOOK_TAG, tags)
 
     async def record_errors(self, outcome: Outcome) -> None:
         if outcome.errors:

@@ -14,24 +14,22 @@ import socket
 import uuid
 from collections.abc import Callable
 from contextlib import aclosing, suppress
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
 
 from opentelemetry.trace import NoOpTracer, Tracer
-from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from app.config import Settings
 from app.db.engine import Database
 from app.db.faults import classify, report
 from app.imports.batches import BatchRepository, Outcome
+from app.imports.checking import Checked, checked_batches
 from app.imports.formats import FileFormat, Plan, Reading, by_name
 from app.imports.leases import LeaseRepository
-from app.imports.reader import Chunks, Record, RowError, Unreadable, records
+from app.imports.loading import Statistics
+from app.imports.reader import Chunks, Record, Unreadable, records
 from app.imports.repository import ImportRepository, event, problem
-from app.imports.schemas import ImportRow
-from app.kit.turns import taking_turns
 from app.models import Import
 from app.models.import_chunk import CHUNK_BYTES
 from app.models.import_job import Delimiter, UnknownColumns
@@ -84,52 +82,6 @@ async def count_rows(chunk: Chunks, file_format: FileFormat, offset: int, line: 
     async for _record in records(chunk, file_format, offset, line, CHUNK_BYTES):
         count += 1
     return count
-
-
-@dataclass
-class Checked:
-    """A batch as the book rules find it: its valid rows by line, the errors of the others,
-    and the repairs of each row by line."""
-
-    rows: list[tuple[int, ImportRow]] = field(default_factory=list)
-    faults: Outcome = field(default_factory=Outcome)
-    repairs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-
-    def add(self, record: Record, file_format: FileFormat, plan: Plan) -> None:
-        """Read and check one record."""
-        try:
-            parsed = file_format.row(plan, record.text)
-            row = ImportRow.model_validate(parsed.values)
-        except RowError as exc:
-            for loc, msg, type_ in exc.faults:
-                self.faults.error(record.line, loc, msg, type_)
-            return
-        except ValidationError as exc:
-            for error in exc.errors(include_url=False, include_input=False):
-                loc = ".".join(str(part) for part in error["loc"]) or None
-                self.faults.error(record.line, loc, error["msg"], error["type"])
-            return
-        self.rows.append((record.line, row))
-        if parsed.repairs:
-            self.repairs[record.line] = [repair.at(record.line) for repair in parsed.repairs]
-
-    def warnings(self, outcome: Outcome) -> list[dict[str, Any]]:
-        """The repairs of the rows the batch applied (not failed, not skipped)."""
-        left_out = {error["line"] for error in outcome.errors} | set(outcome.skipped_lines)
-        return [
-            repair
-            for line, _row in self.rows
-            if line not in left_out
-            for repair in self.repairs.get(line, [])
-        ]
-
-
-async def validated(records_: list[Record], file_format: FileFormat, plan: Plan) -> Checked:
-    """Read and check a batch's records, letting the event loop serve others as it goes."""
-    checked = Checked()
-    async for record in taking_turns(records_):
-        checked.add(record, file_format, plan)
-    return checked
 
 
 class ImportRunner:
@@ -259,30 +211,27 @@ class ImportRunner:
         offset, line = job.checkpoint_offset, job.checkpoint_line
         if offset == 0:
             offset, line = start, start_line
-        batch: list[Record] = []
-        async for record in records(chunk, file_format, offset, line, CHUNK_BYTES):
-            batch.append(record)
-            if len(batch) >= self.batch_rows:
-                if not await self.commit(job, batch, file_format, plan, on_batch):
+        rest = records(chunk, file_format, offset, line, CHUNK_BYTES)
+        batches = checked_batches(rest, file_format, plan, self.batch_rows)
+        statistics = Statistics(self.database)
+        async with aclosing(rest), aclosing(batches):
+            async for batch, checked in batches:
+                if not await self.commit(job, batch, checked, on_batch):
                     return
-                batch = []
-        if batch and not await self.commit(job, batch, file_format, plan, on_batch):
-            return
-        await self.commit(job, [], file_format, plan, on_batch)
+                await statistics.grown(0 if job.dry_run else len(checked.rows))
+        await self.commit(job, [], Checked(), on_batch)
 
     async def commit(
         self,
         job: Import,
         batch: list[Record],
-        file_format: FileFormat,
-        plan: Plan,
+        checked: Checked,
         on_batch: OnBatch | None,
     ) -> bool:
-        """Apply one batch in one transaction; with no records, end the import.
+        """Apply one batch, as checked, in one transaction; with no records, end the import.
 
         False when the run must stop: cancelled, finished, or its lease lost.
         """
-        checked = await validated(batch, file_format, plan)
         attributes: dict[str, str | int] = {
             "folio.import.id": str(job.id),
             "folio.import.rows": len(batch),
@@ -323,7 +272,7 @@ class ImportRunner:
             return False
         outcome = Outcome(errors=list(checked.faults.errors))
         await BatchRepository(session, job.id, job.on_duplicate, job.dry_run).apply(
-            checked.rows, outcome
+            checked.rows, outcome, checked.derived
         )
         warnings = checked.warnings(outcome)
         await ImportRepository(session).record_warnings(job.id, warnings)

@@ -1,6 +1,6 @@
 import uuid
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -15,7 +15,14 @@ class BookAuthor(SQLModel, table=True):
         Index("ix_book_author_author_id_book_id", "author_id", "book_id"),
     )
 
-    book_id: uuid.UUID = Field(foreign_key="book.id", primary_key=True, ondelete="CASCADE")
+    book_id: uuid.UUID = Field(
+        primary_key=True,
+        # Deferrable, so that an import can link its new books before it inserts them (once
+        # each, with their links) and have the keys checked at its commit.
+        sa_column_args=[
+            ForeignKey("book.id", ondelete="CASCADE", deferrable=True, initially="IMMEDIATE")
+        ],
+    )
     author_id: uuid.UUID = Field(foreign_key="author.id", primary_key=True, ondelete="RESTRICT")
     position: int
 

@@ -1,5 +1,6 @@
 import uuid
 
+from sqlalchemy import ForeignKey
 from sqlmodel import Field, SQLModel
 
 
@@ -8,7 +9,14 @@ class BookTag(SQLModel, table=True):
 
     __tablename__ = "book_tag"
 
-    book_id: uuid.UUID = Field(foreign_key="book.id", primary_key=True, ondelete="CASCADE")
+    book_id: uuid.UUID = Field(
+        primary_key=True,
+        # Deferrable, so that an import can link its new books before it inserts them (once
+        # each, with their links) and have the keys checked at its commit.
+        sa_column_args=[
+            ForeignKey("book.id", ondelete="CASCADE", deferrable=True, initially="IMMEDIATE")
+        ],
+    )
     # The primary key leads with book_id, so "books with this tag" needs its own index.
     tag_id: uuid.UUID = Field(
         foreign_key="tag.id", primary_key=True, ondelete="CASCADE", index=True
