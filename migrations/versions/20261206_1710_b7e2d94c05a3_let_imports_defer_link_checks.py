@@ -2,7 +2,7 @@
 become deferrable (still checked at once unless a transaction defers them).
 
 Revision ID: b7e2d94c05a3
-Revises: 3f1c9a7d2b64
+Revises: 309d8e61f2e1
 Create Date: 2026-12-06 17:10:00.000000+00:00
 
 On PostgreSQL an import then inserts a batch's links before its new books, so that the search
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision: str = "b7e2d94c05a3"
-down_revision: str | None = "3f1c9a7d2b64"
+down_revision: str | None = "309d8e61f2e1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -133,12 +133,11 @@ async def test_the_next_batch_is_read_and_checked_while_this_one_is_written() ->
     assert counted.read == 8  # closed: nothing more is read
 
 
+@pytest.mark.postgres
 async def test_postgresql_plans_an_import_with_statistics_of_the_rows_it_wrote(
     fresh_database: Callable[[], Settings],
 ) -> None:
     async with served(fresh_database, import_batch_rows=2) as (client, database, settings):
-        if database.write_engine.dialect.name != "postgresql":
-            pytest.skip("SQLite plans by its indexes")
         body = ndjson(*({"title": f"Book {n}", "author": f"Author {n}"} for n in range(5)))
         job = await imported(client, database, settings, body)
         assert job["rows_created"] == 5
