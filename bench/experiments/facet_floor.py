@@ -10,10 +10,7 @@ The figures are a floor for a request with facets: Folio adds its framework, its
 thread hop of each statement, and the page itself.
 """
 
-import argparse
 import sqlite3
-import sys
-import time
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -27,7 +24,7 @@ from app.books.schemas import BookQuery
 from app.models import Book
 from app.search.sql import book_match
 from bench.dataset import ensure_database
-from bench.run import BENCH_DIR
+from bench.experiments.sql_floor import arguments, timed, write_table
 from bench.workloads import FACETED
 
 
@@ -57,35 +54,21 @@ def measure(path: Path, repeat: int) -> list[tuple[str, str, int, float]]:
             query = BookQuery.model_validate(dict(parse_qsl(urlsplit(request).query)))
             for facet, sql in facet_sql(query).items():
                 rows = connection.execute(sql).fetchall()  # unmeasured: warms the cache
-                times = []
-                for _ in range(repeat):
-                    started = time.perf_counter()
-                    connection.execute(sql).fetchall()
-                    times.append((time.perf_counter() - started) * 1000)
-                found.append((workload, facet, len(rows), median(times)))
+                ms = median(timed(connection, sql) for _ in range(repeat))
+                found.append((workload, facet, len(rows), ms))
     finally:
         connection.close()
     return found
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.experiments.facet_floor", description=__doc__
-    )
-    parser.add_argument("--scale", type=int, default=30_000, help="books (authors: a third)")
-    parser.add_argument("--repeat", type=int, default=7, help="timed runs of each statement")
-    parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args = arguments("python -m bench.experiments.facet_floor", __doc__, argv)
     path, _ = ensure_database(args.work_dir, args.scale)
-    lines = [
-        f"SQLite {sqlite3.sqlite_version}, {args.scale:,} books, medians of {args.repeat} runs",
-        "",
-        "| workload | facet | values | ms |",
-        "|---|---|---:|---:|",
+    rows = [
+        (workload, facet, str(values), f"{ms:.1f}")
+        for workload, facet, values, ms in measure(path, args.repeat)
     ]
-    for workload, facet, values, ms in measure(path, args.repeat):
-        lines.append(f"| {workload} | {facet} | {values} | {ms:.1f} |")
-    sys.stdout.write("\n".join(lines) + "\n")
+    write_table(args, ("workload", "facet", "values", "ms"), rows)
     return 0
 
 

@@ -18,10 +18,7 @@ The figures are a floor: a Folio request adds its framework, its session, the jo
 rows and their tags, and the answer.
 """
 
-import argparse
 import sqlite3
-import sys
-import time
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -32,20 +29,13 @@ from app.search.sql import BOOK, Statement
 from app.search.text import parse
 from app.search.typos import allowed_typos, in_reach, variants
 from bench.dataset import ensure_database
-from bench.run import BENCH_DIR
+from bench.experiments.sql_floor import arguments, timed, write_table
 from bench.workloads import SEARCHES
 
 BEST = 21  # a page of 20 and the one that tells whether another follows
 
 
 Parameters = dict[str, str] | tuple[str, ...]
-
-
-def timed(connection: sqlite3.Connection, sql: str, parameters: Parameters) -> float:
-    """Milliseconds to run `sql` and fetch all its rows."""
-    started = time.perf_counter()
-    connection.execute(sql, parameters).fetchall()
-    return (time.perf_counter() - started) * 1000
 
 
 def typos(connection: sqlite3.Connection, words: list[str]) -> tuple[str, Parameters, Any]:
@@ -100,23 +90,13 @@ def measure(path: Path, repeat: int) -> list[tuple[str, str, str, int, float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.experiments.search_floor", description=__doc__
-    )
-    parser.add_argument("--scale", type=int, default=30_000, help="books (authors: a third)")
-    parser.add_argument("--repeat", type=int, default=7, help="timed runs of each statement")
-    parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args = arguments("python -m bench.experiments.search_floor", __doc__, argv)
     path, _ = ensure_database(args.work_dir, args.scale)
-    lines = [
-        f"SQLite {sqlite3.sqlite_version}, {args.scale:,} books, medians of {args.repeat} runs",
-        "",
-        "| search | statement | rows | ms |",
-        "|---|---|---:|---:|",
+    rows = [
+        (f"{name} (`{text}`)", label, f"{count:,}", f"{ms:.1f}")
+        for name, text, label, count, ms in measure(path, args.repeat)
     ]
-    for name, text, label, count, ms in measure(path, args.repeat):
-        lines.append(f"| {name} (`{text}`) | {label} | {count:,} | {ms:.1f} |")
-    sys.stdout.write("\n".join(lines) + "\n")
+    write_table(args, ("search", "statement", "rows", "ms"), rows)
     return 0
 
 
