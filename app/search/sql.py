@@ -171,7 +171,15 @@ class Statement:
         """The CTEs `hits` and `items`: each item holding every word, with rules 1 and 3 and
         whether every word matched exactly."""
         count = len(self.words)
-        candidates = f"candidates AS ({self.candidates(kind)}), " if count > 1 else ""
+        if count == 1:
+            # One word: its hits grouped once, by item.
+            return (
+                f"WITH hits AS ({self.hits(kind)}),"
+                " items AS (SELECT item_id, min(typos) AS typos, min(field) AS field,"
+                f" max(exact) AS exact, min({self.degree(False)}) AS degree"
+                " FROM hits GROUP BY item_id)"
+            )
+        candidates = f"candidates AS ({self.candidates(kind)}), "
         return (
             f"WITH {candidates}hits AS ({self.hits(kind)}),"
             " items AS (SELECT item_id, sum(best) AS typos, min(field) AS field,"
@@ -186,7 +194,13 @@ class Statement:
         return " AND ".join(conditions) if conditions else "1 = 1"
 
     def filter(self, kind: int) -> str:
-        return f"{self.matching(kind)} SELECT item_id AS key FROM items WHERE {self.kept(kind)}"
+        """The matching items' keys. Without a phrase they are the items holding every word,
+        found from the key alone: the hits' rules are only needed to rank."""
+        if any(len(term) > 1 for term in self.terms):
+            return f"{self.matching(kind)} SELECT item_id AS key FROM items WHERE {self.kept(kind)}"
+        return (
+            f"SELECT item_id AS key FROM ({self.candidates(kind)}) AS items WHERE {self.kept(kind)}"
+        )
 
     def degree(self, run: bool) -> str:
         """Rule 4 for one hit (for a run of every word from h0 with `run`): 0 where the value

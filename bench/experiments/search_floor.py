@@ -65,7 +65,7 @@ def statements(
     best = f"SELECT key FROM ({ranking.scored(BOOK, 'book', 'title')}) ORDER BY score, key"
     return {
         "typos": (lookup, every),
-        "match": (f"SELECT count(*) FROM ({matching.filter(BOOK)})", matching.params),
+        "match": (f"SELECT count(DISTINCT key) FROM ({matching.filter(BOOK)})", matching.params),
         f"best {BEST}": (f"{best} LIMIT {BEST}", ranking.params),
     }
 
