@@ -45,10 +45,12 @@ class Statistics:
 
     Without statistics (a new catalogue, autovacuum off or not round yet) PostgreSQL plans
     the search index's lookup of a new book's authors as a hash join over every author, so
-    each book costs more the more authors there are. SQLite plans by its indexes.
+    each book costs more the more authors there are; and it deletes a book's words from the
+    search index by scanning every word of its kind (983 rows/s over 100,000 rows, against
+    3,400 with the index's tables analysed too). SQLite plans by its indexes.
     """
 
-    TABLES = "author, book, book_author, book_tag"
+    TABLES = "author, book, book_author, book_tag, search_word, search_vocabulary, search_deletion"
 
     def __init__(self, database: Database) -> None:
         self.database = database

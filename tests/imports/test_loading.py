@@ -145,11 +145,21 @@ async def test_postgresql_plans_an_import_with_statistics_of_the_rows_it_wrote(
             connection = await session.connection()
             found = await connection.exec_driver_sql(
                 "SELECT relname, reltuples FROM pg_class"
-                " WHERE relname IN ('author', 'book', 'book_author', 'book_tag')"
+                " WHERE relname IN ('author', 'book', 'book_author', 'book_tag', 'search_word',"
+                " 'search_vocabulary')"
             )
             counted = {row["relname"]: row["reltuples"] for row in found.mappings()}
     # Analysed after the first batch and when the rows written doubled: after 2 and 4 rows.
-    assert counted == {"author": 4, "book": 4, "book_author": 4, "book_tag": 0}
+    # The search index then held two title words and two author words for each book, two
+    # name words for each author, and six words in all: book, author, 0, 1, 2 and 3.
+    assert counted == {
+        "author": 4,
+        "book": 4,
+        "book_author": 4,
+        "book_tag": 0,
+        "search_word": 24,
+        "search_vocabulary": 6,
+    }
 
 
 class Failing(Counted):
