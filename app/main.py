@@ -14,7 +14,7 @@ from app.books.router import router as books_router
 from app.config import Settings, get_settings
 from app.db.checks import DatabaseWatch
 from app.db.engine import Database, create_database
-from app.db.migrations import schema_head
+from app.db.migrations import SCHEMA_HEAD
 from app.edge.install import install_edge
 from app.edge.openapi import describe_body_limits, describe_cors
 from app.exports.router import router as exports_router
@@ -140,9 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=every_route_problem_responses(),
     )
     # Engines connect on first use, so building them here costs no I/O.
-    app.state.folio = State(
-        settings, create_database(settings), schema_head(), RateLimits(settings)
-    )
+    app.state.folio = State(settings, create_database(settings), SCHEMA_HEAD, RateLimits(settings))
     install_error_handlers(app)
     install_edge(app, settings)
     for router in (authors_router, books_router, tags_router, health_router, keys_router):

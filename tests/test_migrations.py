@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 
 from app.config import Settings
 from app.db.engine import create_engine
-from app.db.migrations import schema_head
+from app.db.migrations import SCHEMA_HEAD, schema_head
 from app.search.schema import include_object, is_index_table
 from tests.conftest import SERVER_URL
 from tests.helpers.databases import scratch_database
@@ -65,6 +65,11 @@ def drift(connection: Connection) -> list[Any]:
 
 def revision(connection: Connection) -> str | None:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def test_the_server_expects_the_newest_migration() -> None:
+    # Servers compare the database with SCHEMA_HEAD; a new migration must move it too.
+    assert SCHEMA_HEAD == schema_head()
 
 
 def test_upgrade_downgrade_upgrade_round_trip_without_drift(tmp_path: Path) -> None:

@@ -15,8 +15,6 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
@@ -27,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.config import Settings
 from app.db import faults
 from app.db.engine import create_engine
-from app.db.migrations import alembic_config
+from app.db.migrations import SCHEMA_HEAD, alembic_config
 from app.observe.logs import RequestIdFilter, configure_logging, json_formatter
 
 logger = logging.getLogger(__name__)
@@ -113,13 +111,15 @@ def check_sqlite_file(url: URL) -> None:
         )
 
 
-def migrations() -> ScriptDirectory:
-    """The project's migration scripts."""
-    return ScriptDirectory.from_config(alembic_config())
+def check_revision(revision: str | None) -> None:
+    """The database at this code's newest migration, or a line saying which way to go (from
+    the migration scripts, read only then)."""
+    if revision == SCHEMA_HEAD:
+        return
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
 
-
-def check_revision(revision: str | None, script: ScriptDirectory) -> None:
-    """The database at this code's newest migration, or a line saying which way to go."""
+    script = ScriptDirectory.from_config(alembic_config())
     head = script.get_current_head()
     if revision == head:
         return
@@ -199,7 +199,7 @@ async def check_database(settings: Settings) -> None:
         raise error_for(exc, url) from None
     finally:
         await engine.dispose()
-    check_revision(revision, migrations())
+    check_revision(revision)
 
 
 class DatabaseWatch:
