@@ -26,7 +26,8 @@ from alembic import command
 
 from app.db.migrations import alembic_config
 from app.imports.formats import COLUMNS
-from app.models import fold
+from app.models import derived_columns, fold
+from app.search.text import search_text
 from bench import postgres
 from bench.dataset import TAGS, isbn13, migrate, sentence, sqlite_url, title
 from bench.load import LoadSpec, run_load
@@ -102,6 +103,10 @@ def postgres_database(server_url: str, name: str) -> str:
     return url
 
 
+# The columns Folio derives from a book's fields, which the search index's triggers read.
+DERIVED = tuple(derived_columns("", None, None, None))
+
+
 def executemany_limit(path: Path, scale: int) -> float:
     """Seconds for the same rows into the same schema, by hand: the floor for an import."""
     connection = sqlite3.connect(path, isolation_level=None)
@@ -113,8 +118,9 @@ def executemany_limit(path: Path, scale: int) -> float:
     tags = {name: uuid.uuid4().hex for name in TAGS}
     connection.execute("BEGIN")
     connection.executemany(
-        "INSERT INTO tag (id, name, created_at, updated_at, version) VALUES (?, ?, ?, ?, 1)",
-        [(tag_id, name, now, now) for name, tag_id in tags.items()],
+        "INSERT INTO tag (id, name, name_search, created_at, updated_at, version)"
+        " VALUES (?, ?, ?, ?, ?, 1)",
+        [(tag_id, name, search_text(name), now, now) for name, tag_id in tags.items()],
     )
     batch: list[dict[str, Any]] = []
     for book in books(scale):
@@ -140,25 +146,26 @@ def insert_chunk(
     for book in batch:
         if book["author"] not in authors:
             authors[book["author"]] = uuid.uuid4().hex
-            new_authors.append((authors[book["author"]], book["author"], fold(book["author"])))
+            new_authors.append((authors[book["author"]], book["author"]))
     connection.executemany(
-        "INSERT INTO author (id, name, name_folded, created_at, updated_at, version)"
-        " VALUES (?, ?, ?, ?, ?, 1)",
-        [(a, name, folded, now, now) for a, name, folded in new_authors],
+        "INSERT INTO author (id, name, name_folded, name_search, created_at, updated_at,"
+        " version) VALUES (?, ?, ?, ?, ?, ?, 1)",
+        [(a, name, fold(name), search_text(name), now, now) for a, name in new_authors],
     )
     rows: list[tuple[Any, ...]] = []
     written: list[tuple[str, str]] = []
     links: list[tuple[str, str]] = []
     for book in batch:
         book_id = uuid.uuid4().hex
+        derived = derived_columns(book["title"], book["description"], None, None)
         rows.append(
             (
                 book_id,
                 book["title"],
-                fold(book["title"]),
                 book["isbn"],
                 book["published_year"],
                 book["description"],
+                *(derived[column] for column in DERIVED),
                 now,
                 now,
             )
@@ -166,8 +173,8 @@ def insert_chunk(
         written.append((book_id, authors[book["author"]]))
         links.extend((book_id, tags[name]) for name in book["tags"])
     connection.executemany(
-        "INSERT INTO book (id, title, title_folded, isbn, published_year, description,"
-        " created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+        f"INSERT INTO book (id, title, isbn, published_year, description, {', '.join(DERIVED)},"
+        f" created_at, updated_at, version) VALUES ({', '.join('?' * (7 + len(DERIVED)))}, 1)",
         rows,
     )
     connection.executemany(

@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.config import Settings
 from app.main import create_app
 from app.search.schema import INDEX_TABLES, KEY_TABLES
+from app.search.text import search_text
 from app.state import state_of
-from bench import baseline, compare
+from bench import baseline, compare, imports
 from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
 from bench.driving import open_rate
 from bench.experiments import cpu, facet_floor, index_cost, metrics_cost, search_floor
@@ -525,3 +526,21 @@ def test_the_open_loop_mix_runs_after_the_closed_one_at_half_its_rate() -> None:
     rows = [{"name": MIXED, "load": {"rps": 329.0}}]
     assert open_rate(args, rows) == 164.5
     assert open_rate(argparse.Namespace(open_rate=50.0), rows) == 50.0
+
+
+def test_the_import_limit_writes_the_columns_the_search_index_reads(tmp_path: Path) -> None:
+    # The limit's triggers must index the words an import's do, or the limit is too easy.
+    path = imports.fresh_database(tmp_path, "limit")
+    imports.executemany_limit(path, 40)
+    with closing(sqlite3.connect(path)) as connection:
+        books = connection.execute("SELECT title, title_search FROM book").fetchall()
+        authors = connection.execute("SELECT name, name_search FROM author").fetchall()
+        tags = connection.execute("SELECT name, name_search FROM tag").fetchall()
+        fields = connection.execute(
+            "SELECT DISTINCT kind, field FROM search_word WHERE kind = 0 ORDER BY field"
+        ).fetchall()
+    assert len(books) == 40
+    for name, words in [*books, *authors, *tags]:
+        assert words == search_text(name)
+    # Titles, authors, tags and descriptions (bench.imports writes no series).
+    assert fields == [(0, 0), (0, 1), (0, 3), (0, 4)]
