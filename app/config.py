@@ -6,6 +6,12 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# How a command exits when it cannot start (app/db/checks.py). sysexits.h's EX_CONFIG: a
+# supervisor can tell "fix the configuration" from a crash.
+EXIT_CONFIG = 78
+# sysexits.h's EX_TEMPFAIL: a one-off command met a database that may serve later.
+EXIT_UNAVAILABLE = 75
+
 
 class Settings(BaseSettings):
     """Every setting Folio reads; each one is an upper-case environment variable."""

@@ -12,9 +12,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from app.config import Settings
+from app.config import EXIT_CONFIG, EXIT_UNAVAILABLE, Settings
 from app.db import faults
-from app.db.checks import EXIT_CONFIG, EXIT_UNAVAILABLE, NotYet, check_start, error_for, refuse
+from app.db.checks import NotYet, check_start, error_for, refuse
 from app.db.engine import create_engine, is_sqlite
 from app.observe.logs import configure_logging
 from app.search.schema import include_object

@@ -12,8 +12,7 @@ import pytest
 from alembic import command
 
 from app.commands.progress import Progress
-from app.config import Settings
-from app.db.checks import EXIT_CONFIG, EXIT_UNAVAILABLE
+from app.config import EXIT_CONFIG, EXIT_UNAVAILABLE, Settings
 from app.db.migrations import PROJECT_ROOT, alembic_config
 
 MODULES = [

@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.config import Settings
+from app.config import EXIT_CONFIG, EXIT_UNAVAILABLE, Settings
 from app.db import faults
 from app.db.engine import create_engine
 from app.db.migrations import SCHEMA_HEAD, alembic_config
@@ -30,10 +30,6 @@ from app.observe.logs import RequestIdFilter, configure_logging, json_formatter
 
 logger = logging.getLogger(__name__)
 
-# sysexits.h's EX_CONFIG: a supervisor can tell "fix the configuration" from a crash.
-EXIT_CONFIG = 78
-# sysexits.h's EX_TEMPFAIL: a one-off command met a database that may serve later.
-EXIT_UNAVAILABLE = 75
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 URL_FORM = "sqlite+aiosqlite:///./data/folio.db or postgresql+asyncpg://user:password@host/db"
 MIGRATE = "`make migrate` (alembic upgrade head) with the same DATABASE_URL"
@@ -278,3 +274,8 @@ def refuse(line: str, code: int) -> NoReturn:
         line = json_formatter().format(record)
     sys.stderr.write(line + "\n")
     raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    # `python -m app` runs this when it starts several workers (see app/__main__.py).
+    check_start()

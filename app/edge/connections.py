@@ -31,41 +31,15 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.config import get_settings
+from app.edge.process import DESCRIPTOR_RESERVE, accept_backlog
 from app.kit.errors import Unavailable, problem
 
 logger = logging.getLogger(__name__)
 
-# Descriptors kept for everything but connections: the listening socket, database connections
-# and files, logs. Connections accepted but not yet served or refused come on top.
-DESCRIPTOR_RESERVE = 64
 # How long a connection over the cap may take to send the request line its 503 answers.
 REFUSED_SECONDS = 0.25
 OVER_CAP = "The server has as many connections open as it serves at once; retry shortly."
 REQUEST_LINE = re.compile(rb"^[A-Z]+ (/[^ ?]*)[^ ]* HTTP/1\.[01]\r?\n")
-
-
-def raise_descriptor_limit() -> int:
-    """Raise the soft limit on open files to the hard one, as far as the system allows;
-    return the limit the process runs with."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-            soft = wanted
-        except (ValueError, OSError):
-            pass  # the system caps it lower (nr_open); the cap below follows the soft limit
-    return soft
-
-
-def accept_backlog(limit: int) -> int:
-    """The listen backlog for a process that may open `limit` files.
-
-    asyncio also takes it as the most connections it accepts in one go, before any of their
-    protocols runs: uvicorn's 2048 would exhaust a limit of 1,024 at once, so a low limit
-    gets a smaller one (a burst beyond it waits for the client's SYN to be sent again).
-    """
-    return max(128, min(2048, limit // 8))
 
 
 @cache
@@ -223,12 +197,3 @@ class FolioH11Protocol(H11Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.guard.close()
         super().connection_lost(exc)
-
-
-def protocol_class() -> type[asyncio.Protocol]:
-    """The protocol uvicorn would pick (httptools when installed), with Folio's additions."""
-    try:
-        import httptools  # noqa: F401
-    except ImportError:  # pragma: no cover
-        return FolioH11Protocol
-    return FolioHttpToolsProtocol

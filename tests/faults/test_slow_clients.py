@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.edge.connections import accept_backlog
+from app.edge.process import accept_backlog
 from tests.helpers.server import HOST, ServerProcess
 
 logger = logging.getLogger(__name__)

@@ -19,8 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.config import Settings
-from app.db.checks import EXIT_CONFIG
+from app.config import EXIT_CONFIG, Settings
 from app.db.migrations import PROJECT_ROOT
 from tests.conftest import SERVER_URL
 from tests.faults.mounts import remount_read_only, tmpfs
