@@ -93,7 +93,7 @@ class AuthorRepository(Repository[Author]):
         statement = AUTHOR_BY_ID[self.session.get_bind().dialect.name]
         found = await self.session.exec(statement, params={"author_id": author_id})  # type: ignore[call-overload]
         row = found.one_or_none()
-        return None if row is None else AuthorDetail.model_validate(row._mapping)
+        return None if row is None else AuthorDetail.model_validate(row._asdict())
 
     async def get_for_update(self, author_id: uuid.UUID) -> AuthorDetail | None:
         """The author with their books, locked for the rest of the transaction where the

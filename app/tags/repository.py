@@ -21,7 +21,7 @@ class TagRepository(Repository[Tag]):
         # query is folded the same way here, or "É" would never find "é".
         filters = [] if query.q is None else [contains_text(Tag.name, tag_name(query.q))]
         found = await paginate(self.session, query, TAGS, filters, Tag)
-        return found.with_items([TagRead.model_validate(row._mapping) for row in found.items])
+        return found.with_items([TagRead.model_validate(row._asdict()) for row in found.items])
 
 
 tag_repository = on_session(TagRepository)
