@@ -1,10 +1,10 @@
 """The SQL helpers the repositories share, on a real database."""
 
-from sqlmodel import SQLModel, func, select
+from sqlmodel import func, select
 
 from app.db.engine import Database
 from app.kit.repository import MAX_BOUND_VALUES, insert_rows
-from app.models import Book, derived_columns, utcnow, uuid7
+from app.models import BOOK, Book, derived_columns, utcnow, uuid7
 
 
 async def test_insert_rows_splits_wide_rows_under_the_limit_on_bound_values(
@@ -26,7 +26,7 @@ async def test_insert_rows_splits_wide_rows_under_the_limit_on_bound_values(
             for n in range(count)
         ]
         assert len(rows[0]) * count > MAX_BOUND_VALUES
-        await insert_rows(session, SQLModel.metadata.tables["book"], rows)
+        await insert_rows(session, BOOK, rows)
         stored = await session.exec(
             select(func.count()).select_from(Book).where(Book.publisher_folded == "wide")
         )

@@ -8,18 +8,17 @@ from typing import Any
 
 from sqlalchemy import String, func, literal
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.imports.loading import load_rows
 from app.imports.schemas import ImportRow
-from app.models import Author, fold, utcnow, uuid7
+from app.models import AUTHOR, Author, fold, utcnow, uuid7
 from app.search.text import search_text
 
 Fault = tuple[str, str, str]  # loc, msg, type
 AMBIGUOUS = ("More than one author has this name; give author_ids.", "ambiguous_author")
 NO_AUTHOR = ("No author has this id.", "missing_reference")
-AUTHOR = SQLModel.metadata.tables["author"]
 
 
 @dataclass(frozen=True)

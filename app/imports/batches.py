@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, literal, tuple_
-from sqlmodel import SQLModel, bindparam, col, delete, insert, select, update
+from sqlmodel import bindparam, col, delete, insert, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.imports.authors import AuthorResolver, Known
@@ -18,6 +18,7 @@ from app.kit.quoting import MESSAGE_CHARACTERS, shortened
 from app.kit.repository import insert_missing, joined_text
 from app.kit.turns import taking_turns
 from app.models import (
+    BOOK,
     BOOK_AUTHOR,
     BOOK_TAG,
     Author,
@@ -44,8 +45,7 @@ UPDATED = (
     "series_search",
     "updated_at",
 )
-# Core tables: a batch writes plain rows with executemany, not one ORM object per book.
-BOOK = SQLModel.metadata.tables["book"]
+# A batch writes plain rows through Core, not one ORM object per book.
 BOOK_UPDATE = (
     update(BOOK)
     .where(BOOK.c.id == bindparam("book_id"))

@@ -1,9 +1,10 @@
 """Every table, imported together so that SQLModel and Alembic see all of them at once."""
 
 from app.models.api_key import ApiKey
-from app.models.author import Author, AuthorBase, AuthorBio, AuthorName
+from app.models.author import AUTHOR, Author, AuthorBase, AuthorBio, AuthorName
 from app.models.base import Entity, fold, tag_name, utcnow, uuid7
 from app.models.book import (
+    BOOK,
     ISBN_LENGTH,
     MAX_DESCRIPTION_LENGTH,
     MAX_ISBN_INPUT,
@@ -27,10 +28,12 @@ from app.models.import_error import ImportRowError
 from app.models.import_event import ImportEvent
 from app.models.import_job import Import
 from app.models.import_warning import ImportRowWarning
-from app.models.tag import MAX_TAG_LENGTH, Tag, TagBase, TagName
+from app.models.tag import MAX_TAG_LENGTH, TAG, Tag, TagBase, TagName
 
 __all__ = [
+    "AUTHOR",
     "ApiKey",
+    "BOOK",
     "BOOK_AUTHOR",
     "BOOK_TAG",
     "ISBN_LENGTH",
@@ -39,6 +42,7 @@ __all__ = [
     "MAX_LANGUAGE_LENGTH",
     "MAX_YEAR",
     "MAX_TAG_LENGTH",
+    "TAG",
     "MIN_YEAR",
     "Author",
     "AuthorBase",

@@ -60,3 +60,7 @@ def fold_name(_mapper: Any, _connection: Any, author: Author) -> None:
     author.name_folded = fold(author.name)
     author.name_search = search_text(author.name)
     author.bio_search = search_text(author.bio)
+
+
+# The table, for authors read and written through Core.
+AUTHOR = SQLModel.metadata.tables["author"]

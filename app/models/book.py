@@ -108,3 +108,7 @@ def fold_title(_mapper: Any, _connection: Any, book: Book) -> None:
     derived = derived_columns(book.title, book.description, book.publisher, book.series)
     for name, value in derived.items():
         setattr(book, name, value)
+
+
+# The table, for books read and written through Core.
+BOOK = SQLModel.metadata.tables["book"]

@@ -40,3 +40,7 @@ class Tag(Entity, TagBase, table=True):
 @event.listens_for(Tag, "before_update")
 def fold_name(_mapper: Any, _connection: Any, tag: Tag) -> None:
     tag.name_search = search_text(tag.name)
+
+
+# The table, for tags read and written through Core.
+TAG = SQLModel.metadata.tables["tag"]

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import SQLModel
 
 from app.config import Settings
 from app.imports.checking import checked_batches
@@ -15,11 +14,9 @@ from app.imports.formats import by_name
 from app.imports.formats.fields import Reading
 from app.imports.loading import load_rows
 from app.imports.reader import Record
-from app.models import BOOK_TAG, derived_columns, utcnow, uuid7
+from app.models import BOOK, BOOK_TAG, derived_columns, utcnow, uuid7
 from tests.helpers.catalogue import ISBNS
 from tests.helpers.imports import imported, ndjson, served
-
-BOOK = SQLModel.metadata.tables["book"]
 
 
 async def test_imported_books_are_found_by_their_authors_and_tags(
