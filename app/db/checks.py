@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.config import EXIT_CONFIG, EXIT_UNAVAILABLE, Settings
 from app.db import faults
 from app.db.engine import create_engine
-from app.db.migrations import SCHEMA_HEAD, alembic_config
+from app.db.migrations import SCHEMA_HEAD, migration_scripts
 from app.observe.logs import RequestIdFilter, configure_logging, json_formatter
 
 logger = logging.getLogger(__name__)
@@ -112,10 +112,9 @@ def check_revision(revision: str | None) -> None:
     the migration scripts, read only then)."""
     if revision == SCHEMA_HEAD:
         return
-    from alembic.script import ScriptDirectory
     from alembic.util.exc import CommandError
 
-    script = ScriptDirectory.from_config(alembic_config())
+    script = migration_scripts()
     head = script.get_current_head()
     if revision == head:
         return

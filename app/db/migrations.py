@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The newest migration, as the server expects to find it in the database;
@@ -29,10 +30,15 @@ def alembic_config(url: str | None = None) -> "Config":
     return config
 
 
-def schema_head() -> str:
-    """The newest migration, read from the migration files."""
+def migration_scripts() -> "ScriptDirectory":
+    """The project's migration scripts."""
     from alembic.script import ScriptDirectory
 
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def schema_head() -> str:
+    """The newest migration, read from the migration files."""
+    head = migration_scripts().get_current_head()
     assert head is not None, "no migrations found"
     return head
