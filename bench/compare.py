@@ -1,19 +1,21 @@
-"""Folio beside the app a FastAPI user would write instead (`python -m bench --compare plain`).
+"""Folio beside the apps a FastAPI user would write instead (`python -m bench --compare plain`
+or `--compare alchemy`).
 
-After the run's own workloads, Folio (with `AUTH_MODE=open`, no rate limit) and the plain
-SQLModel app (`bench/plain_app.py`) are served side by side on the run's database, with the same
-worker count and uvicorn's same HTTP parser. Their answers are first compared field by field:
+After the run's own workloads, Folio (with `AUTH_MODE=open`, no rate limit) and the other app
+(the plain SQLModel app, `bench/plain_app.py`, or advanced-alchemy's repository services,
+`bench/alchemy_app.py`) are served side by side on the run's database, with the same worker
+count and uvicorn's same HTTP parser. Their answers are first compared field by field:
 a page, a sample of books, and a book each creates, read back by the other. Then each round
 drives the list page, the get and the create at one and then the other, the side that goes first
-taking turns; a workload's ratio is the median of its rounds' Folio/plain requests per second,
+taking turns; a workload's ratio is the median of its rounds' Folio/other requests per second,
 so that the machine's drift between rounds cancels out. The server's CPU time per answer is read
 around each run, and the SQL each side runs per request is counted in process.
 """
 
 import asyncio
 import importlib.util
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import AsyncExitStack, contextmanager
 from statistics import median
 from typing import Any
 
@@ -34,9 +36,9 @@ from bench.statements import (
 )
 from bench.workloads import Ids, Workload, for_run
 
-AGAINST = ("plain",)
+# The other apps, by the name `--compare` takes: their ASGI apps.
+AGAINST = {"plain": "bench.plain_app:app", "alchemy": "bench.alchemy_app:app"}
 COMPARED = ("list page 1", "get book", "create book")
-SIDES = ("folio", "plain")
 # ISBNs of the books these runs write, clear of the other workloads'.
 ISBN_BASE = 6 * 10**8
 # Books whose answers are compared, of the run's random sample.
@@ -46,8 +48,8 @@ SAMPLE_BOOKS = 20
 Drive = Callable[[str, str, Workload], dict[str, Any]]
 
 
-def plain_command(workers: int, port: int) -> list[str]:
-    return [*uvicorn(port, workers), "bench.plain_app:app"]
+def other_command(against: str, workers: int, port: int) -> list[str]:
+    return [*uvicorn(port, workers), AGAINST[against]]
 
 
 def http_parser() -> str:
@@ -89,36 +91,37 @@ def parity_body(ids: Ids, number: int) -> dict[str, Any]:
 
 
 async def parity(client: Mapping[str, httpx.AsyncClient], ids: Ids) -> dict[str, Any]:
-    """Whether both sides answer alike: page 1 of the list, a sample of books, and a book each
-    creates from the same body, read back by the other (which shows it stored the same rows).
-    Each check lists the places where the answers differ; none means equal."""
-    pages = [(await client[side].get("/books")).json() for side in SIDES]
+    """Whether both sides (Folio first) answer alike: page 1 of the list, a sample of books, and
+    a book each creates from the same body, read back by the other (which shows it stored the
+    same rows). Each check lists the places where the answers differ; none means equal."""
+    sides = tuple(client)
+    pages = [(await client[side].get("/books")).json() for side in sides]
     found: dict[str, list[str]] = {"list": differences(*pages), "get": [], "create": []}
     books = ids.books[:SAMPLE_BOOKS]
     for book in books:
-        answers = [(await client[side].get(f"/books/{book}")).json() for side in SIDES]
+        answers = [(await client[side].get(f"/books/{book}")).json() for side in sides]
         found["get"] += [f"{book}: {where}" for where in differences(*answers)]
     made: dict[str, dict[str, Any]] = {}
-    # The plain app first: it creates the new tag, and Folio finds it.
-    for number, side in enumerate(SIDES[::-1], start=1):
+    # The other app first: it creates the new tag, and Folio finds it.
+    for number, side in enumerate(sides[::-1], start=1):
         answer = await client[side].post("/books", json=parity_body(ids, number))
         if answer.status_code != 201:
             found["create"].append(f"{side} answered {answer.status_code}: {answer.text}")
         else:
             made[side] = answer.json()
     for side, created in made.items():
-        other = SIDES[1 - SIDES.index(side)]
+        other = sides[1 - sides.index(side)]
         shown = (await client[other].get(f"/books/{created['id']}")).json()
         found["create"] += [
             f"made by {side}, read by {other}: {where}" for where in differences(created, shown)
         ]
-    if len(made) == len(SIDES):
+    if len(made) == len(sides):
         # What must differ between two new books: their ids, times and ISBNs.
         own = {"id": None, "created_at": None, "updated_at": None, "isbn": None}
-        answers = [{**made[side], **own} for side in SIDES]
+        answers = [{**made[side], **own} for side in sides]
         found["create"] += [f"answers: {where}" for where in differences(*answers)]
     return {
-        "checked": {"list": 1, "get": len(books), "create": len(SIDES)},
+        "checked": {"list": 1, "get": len(books), "create": len(sides)},
         "differences": found,
     }
 
@@ -135,15 +138,17 @@ async def parity_over_http(urls: dict[str, str], ids: Ids) -> dict[str, Any]:
 def measure(
     workloads: list[Workload], rounds: int, urls: dict[str, str], drive: Drive
 ) -> list[dict[str, dict[str, Any]]]:
-    """Each round drives every workload at both sides, one after the other, the side that
-    goes first taking turns; each run writes ISBNs of its own. {workload: {side: load}} each."""
+    """Each round drives every workload at both sides (the keys of `urls`, Folio first), one
+    after the other, the side that goes first taking turns; each run writes ISBNs of its own.
+    {workload: {side: load}} each."""
+    sides = tuple(urls)
     results: list[dict[str, dict[str, Any]]] = []
     runs = 0
     for number in range(rounds):
         loads: dict[str, dict[str, Any]] = {}
         for workload in workloads:
             loads[workload.name] = {}
-            for side in SIDES if number % 2 == 0 else SIDES[::-1]:
+            for side in sides if number % 2 == 0 else sides[::-1]:
                 runs += 1
                 fresh = for_run(workload, ISBN_BASE, runs)
                 loads[workload.name][side] = drive(side, urls[side], fresh)
@@ -163,10 +168,11 @@ def latency(load: dict[str, Any], key: str) -> float | None:
 
 def summary(rounds: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     """Per workload and side, the medians of the rounds; and the median of the rounds' own
-    Folio/plain ratios of requests per second."""
+    Folio/other ratios of requests per second."""
     summarised: dict[str, dict[str, Any]] = {}
     for name in rounds[0] if rounds else []:
-        sides = {
+        other = next(side for side in rounds[0][name] if side != "folio")
+        figures = {
             side: {
                 "rps": middle([loads[name][side]["rps"] for loads in rounds]),
                 "p50_ms": middle([latency(loads[name][side], "p50") for loads in rounds]),
@@ -176,62 +182,79 @@ def summary(rounds: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]
                 ),
                 "non_2xx": sum(loads[name][side]["non_2xx"] for loads in rounds),
             }
-            for side in SIDES
+            for side in ("folio", other)
         }
         ratios = [
-            loads[name]["folio"]["rps"] / loads[name]["plain"]["rps"]
+            loads[name]["folio"]["rps"] / loads[name][other]["rps"]
             for loads in rounds
-            if loads[name]["plain"]["rps"]
+            if loads[name][other]["rps"]
         ]
         summarised[name] = {
-            **sides,
+            **figures,
             "ratios": [round(ratio, 4) for ratio in ratios],
             "ratio": round(median(ratios), 4) if ratios else None,
         }
     return summarised
 
 
-def plain_app_on(engine: AsyncEngine) -> FastAPI:
-    """The plain app with its sessions on `engine`, overridden as FastAPI's documentation
-    teaches for tests; clear `dependency_overrides` after use."""
-    # Imported here: the module builds its own engine from DATABASE_URL as it is imported.
-    from bench import plain_app
+@contextmanager
+def other_app_on(against: str, engine: AsyncEngine) -> Iterator[FastAPI]:
+    """The other app with its sessions on `engine`: the plain app's dependency overridden as
+    FastAPI's documentation teaches for tests, advanced-alchemy's configuration given the
+    engine instead of its URL. Each module builds its app from DATABASE_URL as it is imported,
+    hence the imports here."""
+    if against == "plain":
+        from bench import plain_app
 
-    async def session() -> AsyncIterator[AsyncSession]:
-        async with AsyncSession(engine, expire_on_commit=False) as opened:
-            yield opened
+        async def session() -> AsyncIterator[AsyncSession]:
+            async with AsyncSession(engine, expire_on_commit=False) as opened:
+                yield opened
 
-    plain_app.app.dependency_overrides[plain_app.get_session] = session
-    return plain_app.app
+        plain_app.app.dependency_overrides[plain_app.get_session] = session
+        try:
+            yield plain_app.app
+        finally:
+            plain_app.app.dependency_overrides.clear()
+    else:
+        from bench import alchemy_app
+
+        config = alchemy_app.alchemy.get_config()
+        config.engine_instance, config.session_maker = engine, None
+        yield alchemy_app.app
 
 
-async def count_plain_statements(database_url: str, workloads: list[Workload]) -> dict[str, Any]:
-    """The SQL the plain app runs per request, counted in process as Folio's is
+async def count_other_statements(
+    against: str, database_url: str, workloads: list[Workload]
+) -> dict[str, Any]:
+    """The SQL the other app runs per request, counted in process as Folio's is
     (bench/statements.py)."""
     sqlite = database_url.startswith("sqlite")
     with traced_sqlite() if sqlite else traced_asyncpg() as sent:
         # Made inside the block, so that its connections are traced.
         engine = create_async_engine(database_url)
-        app = plain_app_on(engine)
         try:
-            async with AsyncClient(transport=ASGITransport(app=app), base_url="http://p") as client:
-                prober = Prober(client, sent, key="", isbn_base=PROBE_ISBN_BASE + 20_000)
-                return {workload.name: await prober.workload(workload) for workload in workloads}
+            with other_app_on(against, engine) as app:
+                transport = ASGITransport(app=app)
+                async with AsyncClient(transport=transport, base_url="http://p") as client:
+                    prober = Prober(client, sent, key="", isbn_base=PROBE_ISBN_BASE + 20_000)
+                    return {w.name: await prober.workload(w) for w in workloads}
         finally:
-            app.dependency_overrides.clear()
             await engine.dispose()
 
 
-async def count_both(database_url: str, workloads: list[Workload]) -> dict[str, dict[str, Any]]:
+async def count_both(
+    against: str, database_url: str, workloads: list[Workload]
+) -> dict[str, dict[str, Any]]:
     """{side: {workload: its SQL per request}}, Folio's with `AUTH_MODE=open` as it was served."""
     folio = await count_statements(
         database_url, workloads, PROBE_ISBN_BASE + 10_000, auth_mode="open"
     )
-    plain = await count_plain_statements(database_url, workloads)
-    return {"folio": folio, "plain": plain}
+    other = await count_other_statements(against, database_url, workloads)
+    return {"folio": folio, against: other}
 
 
 def serve_and_measure(
+    against: str,
     database_url: str,
     workers: int,
     ids: Ids,
@@ -240,20 +263,21 @@ def serve_and_measure(
     drive: Drive,
     logs: Any,
 ) -> dict[str, Any]:
-    """Serve both sides on the database, check their answers alike, then drive them in rounds."""
+    """Serve Folio and the other app on the database, check their answers alike, then drive
+    them in rounds."""
     folio_env = {**served_env(database_url, workers), "AUTH_MODE": "open"}
-    folio_port, plain_port = free_port(), free_port()
+    folio_port, other_port = free_port(), free_port()
     with (
-        # Folio first: its connections put a SQLite file in WAL mode, which the plain app keeps.
+        # Folio first: its connections put a SQLite file in WAL mode, which the other app keeps.
         Server(app_command(), folio_port, folio_env, logs / "compare-folio.log") as folio,
         Server(
-            plain_command(workers, plain_port),
-            plain_port,
+            other_command(against, workers, other_port),
+            other_port,
             {"DATABASE_URL": database_url},
-            logs / "compare-plain.log",
-        ) as plain,
+            logs / f"compare-{against}.log",
+        ) as other,
     ):
-        servers = {"folio": folio, "plain": plain}
+        servers = {"folio": folio, against: other}
         urls = {side: server.url for side, server in servers.items()}
         checked = asyncio.run(parity_over_http(urls, ids))
 
@@ -267,7 +291,7 @@ def serve_and_measure(
 
         measured = measure(workloads, rounds, urls, drive_priced)
     return {
-        "against": "plain",
+        "against": against,
         "folio_environment": {"AUTH_MODE": "open", "RATE_LIMIT_PER_MINUTE": "0"},
         "http": http_parser(),
         "workers": workers,

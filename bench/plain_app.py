@@ -3,8 +3,8 @@
 Plain FastAPI and SQLModel, the way their tutorials teach them: table models for Folio's own
 tables (no migrations here: Folio's made the schema), a session per request from a dependency,
 `select(...).options(selectinload(...))` to read, `session.add` and `commit` to write, and
-response models that give the same JSON as Folio for the same book. It answers
-`GET /books` (`page` and `per_page`, by title then id, with the total in `meta`),
+response models (`bench/book_answers.py`) that give the same JSON as Folio for the same book.
+It answers `GET /books` (`page` and `per_page`, by title then id, with the total in `meta`),
 `GET /books/{id}`, `POST /books` (title, `author_ids` or `author_id`, tags, ISBN, year,
 description; new tags are created) and `GET /health/ready`. Nothing else: no keys, no limits.
 
@@ -22,13 +22,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query
-from pydantic import AfterValidator, computed_field
 from sqlalchemy import DateTime, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import registry, selectinload
 from sqlmodel import Field, Relationship, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bench.book_answers import BookBase, BookCreate, BookPage, BookRead, PageMeta
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite+aiosqlite:///./data/folio.db")
 
@@ -37,14 +38,6 @@ engine = create_async_engine(DATABASE_URL)
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def in_utc(value: datetime) -> datetime:
-    """Timestamps are stored in UTC; SQLite gives them back without a zone."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-Timestamp = Annotated[datetime, AfterValidator(in_utc)]
 
 
 class Table(SQLModel, registry=registry()):
@@ -85,13 +78,6 @@ class BookAuthor(Table, table=True):
     author: Author = Relationship()
 
 
-class BookBase(SQLModel):
-    title: str = Field(min_length=1, max_length=500)
-    isbn: str | None = Field(default=None, max_length=32)
-    published_year: int | None = None
-    description: str | None = Field(default=None, max_length=20000)
-
-
 class Book(BookBase, Table, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     # The schema needs the title case-folded (Folio's `q` filter reads it).
@@ -111,58 +97,9 @@ class Book(BookBase, Table, table=True):
     )
 
 
-class BookCreate(BookBase):
-    author_ids: list[uuid.UUID] | None = Field(default=None, min_length=1, max_length=20)
-    author_id: uuid.UUID | None = None
-    tags: list[str] = Field(default_factory=list, max_length=20)
-
-
-class AuthorRead(SQLModel):
-    id: uuid.UUID
-    name: str
-
-
-class BookRead(BookBase):
-    publisher: str | None
-    language: str | None
-    series: str | None
-    series_position: float | None
-    id: uuid.UUID
-    authors: list[AuthorRead]
-    tags: list[str]
-    created_at: Timestamp
-    updated_at: Timestamp
-    version: int
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def author_id(self) -> uuid.UUID:
-        """The first author's id (API v1 had one author)."""
-        return self.authors[0].id
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def author(self) -> AuthorRead:
-        """The first author (API v1 had one author)."""
-        return self.authors[0]
-
-    @classmethod
-    def of(cls, book: Book) -> "BookRead":
-        authors = [AuthorRead.model_validate(link.author) for link in book.author_links]
-        tags = [tag.name for tag in book.tags]
-        return cls.model_validate({**book.model_dump(), "authors": authors, "tags": tags})
-
-
-class PageMeta(SQLModel):
-    page: int
-    per_page: int
-    total: int
-    pages: int
-
-
-class BookPage(SQLModel):
-    items: list[BookRead]
-    meta: PageMeta
+def answer(book: Book) -> BookRead:
+    authors = [link.author for link in book.author_links]
+    return BookRead.of(book.model_dump(), authors, book.tags)
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:
@@ -212,7 +149,7 @@ async def list_books(
     books = (await session.exec(statement)).all()
     pages = math.ceil(total / per_page)
     meta = PageMeta(page=page, per_page=per_page, total=total, pages=pages)
-    return BookPage(items=[BookRead.of(book) for book in books], meta=meta)
+    return BookPage(items=[answer(book) for book in books], meta=meta)
 
 
 @app.get("/books/{book_id}")
@@ -222,26 +159,26 @@ async def get_book(book_id: uuid.UUID, session: SessionDep) -> BookRead:
     book = (await session.exec(statement)).first()
     if book is None:
         raise HTTPException(status_code=404, detail="Book not found")
-    return BookRead.of(book)
+    return answer(book)
 
 
 @app.post("/books", status_code=201)
 async def create_book(data: BookCreate, session: SessionDep) -> BookRead:
     """Create a book; tags that do not exist yet are created."""
-    author_ids = data.author_ids or ([data.author_id] if data.author_id else [])
+    author_ids = data.authors_in_order()
     if not author_ids or len(set(author_ids)) < len(author_ids):
         raise HTTPException(status_code=422, detail="Give author_ids (or author_id), once each.")
     found = await session.exec(select(Author).where(col(Author.id).in_(author_ids)))
     authors = {author.id: author for author in found}
     if len(authors) < len(author_ids):
         raise HTTPException(status_code=422, detail="No author has one of these ids.")
-    names = sorted({name.lower() for name in data.tags})
+    names = data.tag_names()
     existing = await session.exec(select(Tag).where(col(Tag.name).in_(names)))
     tags = {tag.name: tag for tag in existing}
     book = Book(
         title=data.title,
         title_folded=data.title.casefold(),
-        isbn=None if data.isbn is None else data.isbn.replace("-", "").replace(" ", ""),
+        isbn=data.stored_isbn(),
         published_year=data.published_year,
         description=data.description,
         author_links=[
@@ -257,4 +194,4 @@ async def create_book(data: BookCreate, session: SessionDep) -> BookRead:
         raise HTTPException(
             status_code=409, detail="An ISBN or a tag name is taken already."
         ) from None
-    return BookRead.of(book)
+    return answer(book)

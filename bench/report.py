@@ -12,7 +12,6 @@ from typing import Any
 
 from app.config import Settings
 from app.db.migrations import PROJECT_ROOT
-from bench.compare import SIDES
 from bench.experiments import metrics_cost
 
 # The benchmark sets its own database URL, which may hold a password.
@@ -187,53 +186,60 @@ def open_loop_table(row: dict[str, Any], rows: list[dict[str, Any]]) -> list[str
     return lines
 
 
+# The other apps of `--compare`, as the table names them.
+OTHER_APPS = {
+    "plain": "the plain SQLModel app (`bench/plain_app.py`)",
+    "alchemy": "advanced-alchemy's repository services (`bench/alchemy_app.py`)",
+}
+
+
 def compare_table(compared: dict[str, Any], settings: dict[str, Any]) -> list[str]:
-    """Folio beside the plain app: medians of the rounds, and the median Folio/plain ratio."""
-    rounds = len(compared["rounds"])
+    """Folio beside the other app: medians of the rounds, and the median Folio/other ratio."""
+    rounds, other = len(compared["rounds"]), compared["against"]
     lines = [
         "",
-        f"Folio beside the {compared['against']} SQLModel app (`bench/plain_app.py`) on the same"
-        f" database: uvicorn ({compared['http']}), {compared['workers']} worker(s) each, Folio"
-        f" with AUTH_MODE=open and no rate limit; {rounds} rounds of {settings['duration']:g} s"
-        " per workload and side, the side going first taking turns; medians of the rounds.",
+        f"Folio beside {OTHER_APPS[other]} on the same database: uvicorn ({compared['http']}),"
+        f" {compared['workers']} worker(s) each, Folio with AUTH_MODE=open and no rate limit;"
+        f" {rounds} rounds of {settings['duration']:g} s per workload and side, the side going"
+        " first taking turns; medians of the rounds.",
         "",
         *table_head(
             "workload",
             "Folio req/s",
-            "plain req/s",
-            "Folio/plain",
+            f"{other} req/s",
+            f"Folio/{other}",
             "Folio p50 ms",
-            "plain p50 ms",
+            f"{other} p50 ms",
             "Folio p99 ms",
-            "plain p99 ms",
+            f"{other} p99 ms",
             "Folio SQL/req",
-            "plain SQL/req",
+            f"{other} SQL/req",
         ),
     ]
     sql = compared.get("sql") or {}
     for name, figures in compared["workloads"].items():
-        folio, plain, ratio = figures["folio"], figures["plain"], figures["ratio"]
-        counted = [sql.get(side, {}).get(name, {}).get("per_request") for side in SIDES]
+        folio, theirs, ratio = figures["folio"], figures[other], figures["ratio"]
+        counted = [sql.get(side, {}).get(name, {}).get("per_request") for side in ("folio", other)]
         cells = [
             name,
             cell(folio["rps"]),
-            cell(plain["rps"]),
+            cell(theirs["rps"]),
             "–" if ratio is None else f"{ratio:.2f}×",
             cell(folio["p50_ms"]),
-            cell(plain["p50_ms"]),
+            cell(theirs["p50_ms"]),
             cell(folio["p99_ms"]),
-            cell(plain["p99_ms"]),
+            cell(theirs["p99_ms"]),
             *(cell(count) for count in counted),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for name, figures in compared["workloads"].items():
-        folio, plain = figures["folio"], figures["plain"]
+        folio, theirs = figures["folio"], figures[other]
         each = ", ".join(f"{ratio:.2f}×" for ratio in figures["ratios"])
         lines.append(
-            f"- {name}: Folio/plain by round {each}; server CPU per answer"
-            f" {cell(folio['server_cpu_ms'], 2)} ms against {cell(plain['server_cpu_ms'], 2)} ms;"
-            f" non-2xx {folio['non_2xx']} against {plain['non_2xx']}."
+            f"- {name}: Folio/{other} by round {each}; server CPU per answer"
+            f" {cell(folio['server_cpu_ms'], 2)} ms against {cell(theirs['server_cpu_ms'], 2)} ms;"
+            f" non-2xx {folio['non_2xx']} against {theirs['non_2xx']}."
         )
     checked, found = compared["parity"]["checked"], compared["parity"]["differences"]
     same = [f"{kind} ({checked[kind]})" for kind, places in found.items() if not places]

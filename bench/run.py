@@ -100,8 +100,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--compare",
         choices=compare.AGAINST,
         help="then serve Folio (AUTH_MODE=open) beside the plain SQLModel app"
-        " (bench/plain_app.py) and drive list page 1, get book and create book at both in"
-        " --rounds alternating rounds (at least 3)",
+        " (bench/plain_app.py) or advanced-alchemy's services (bench/alchemy_app.py) and"
+        " drive list page 1, get book and create book at both in --rounds alternating rounds"
+        " (at least 3)",
     )
     parser.add_argument(
         "--open-rate",
@@ -230,7 +231,7 @@ def metrics_cost_runs(
 
 
 def compare_runs(args: argparse.Namespace, folio_url: str, ids: Ids) -> dict[str, Any]:
-    """Folio beside the plain app (bench/compare.py), on Folio's database; neither needs a key."""
+    """Folio beside the other app (bench/compare.py), on Folio's database; neither needs a key."""
     workloads = [w for w in app_workloads(ids) if w.name in compare.COMPARED]
     say(
         f"compare: Folio and the {args.compare} app, {args.rounds} rounds of"
@@ -243,10 +244,17 @@ def compare_runs(args: argparse.Namespace, folio_url: str, ids: Ids) -> dict[str
         return load
 
     result = compare.serve_and_measure(
-        folio_url, args.workers, ids, workloads, args.rounds, drive_side, args.work_dir
+        args.compare,
+        folio_url,
+        args.workers,
+        ids,
+        workloads,
+        args.rounds,
+        drive_side,
+        args.work_dir,
     )
     say("compare: counting SQL statements per request in-process")
-    result["sql"] = asyncio.run(compare.count_both(folio_url, workloads))
+    result["sql"] = asyncio.run(compare.count_both(args.compare, folio_url, workloads))
     return result
 
 
