@@ -25,6 +25,7 @@ from app.imports.runner import ImportRunner
 from app.keys.limits import RateLimits
 from app.keys.openapi import describe_access
 from app.keys.router import router as keys_router
+from app.kit.collector import tuned_for_serving
 from app.kit.docs import install_docs, operation_id
 from app.kit.errors import every_route_problem_responses, install_error_handlers
 from app.kit.openapi import SCHEMA_STEPS, with_steps
@@ -112,7 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             state.wake_imports = runner.wake_soon
             tasks.append(asyncio.create_task(runner.run_forever()))
         try:
-            yield
+            with tuned_for_serving():
+                yield
         finally:
             # A batch cut short here is rolled back; the import resumes at the next start.
             for task in tasks:
