@@ -219,8 +219,12 @@ def other_app_on(against: str, engine: AsyncEngine) -> Iterator[FastAPI]:
         from bench import alchemy_app
 
         config = alchemy_app.alchemy.get_config()
+        before = config.engine_instance, config.session_maker
         config.engine_instance, config.session_maker = engine, None
-        yield alchemy_app.app
+        try:
+            yield alchemy_app.app
+        finally:
+            config.engine_instance, config.session_maker = before
 
 
 async def count_other_statements(

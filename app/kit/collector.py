@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 # Tracked objects allocated and not yet freed before a young collection: a cycle that a
-# request leaves (an exception and its traceback) waits a few hundred requests longer.
+# request leaves (an exception and its traceback) waits up to a thousand requests longer.
 YOUNG_COLLECTION_AFTER = 10_000
 
 
