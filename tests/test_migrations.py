@@ -21,6 +21,7 @@ from tests.helpers.databases import scratch_database
 
 FOLDING_REVISION = "97c2c08b3352"
 IMPORT_OPTIONS_REVISION = "47b0f97e669b"
+BEFORE_NARROWED_TRIGGERS = "b7e2d94c05a3"
 TABLES = {
     "alembic_version",
     "api_key",
@@ -177,3 +178,35 @@ def test_import_options_migration_keeps_earlier_imports_reading_as_before(tmp_pa
             == 1
         )
         database.downgrade("base")
+
+
+def triggers(connection: Connection) -> dict[str, str]:
+    """Each trigger's name and definition, as the database keeps it."""
+    if connection.dialect.name == "sqlite":
+        query = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        query = "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal"
+    return dict(connection.execute(text(query)).all())
+
+
+def test_narrowing_the_one_item_triggers_is_undone_exactly(tmp_path: Path) -> None:
+    with scratch_database(tmp_path, SERVER_URL) as database:
+        database.upgrade(BEFORE_NARROWED_TRIGGERS)
+        before = inspect_database(database.url, triggers)
+        database.upgrade()
+        after = inspect_database(database.url, triggers)
+        assert after.keys() == before.keys()
+        if database.is_sqlite:
+            changed = {name for name in before if before[name] != after[name]}
+            assert changed == {
+                "book_title_search_update",
+                "book_series_search_update",
+                "book_description_search_update",
+                "book_tag_search_insert",
+                "book_tag_search_delete",
+                "author_name_search_update",
+                "author_bio_search_update",
+            }
+            assert not any("IN (SELECT b.id FROM book" in after[name] for name in changed)
+        database.downgrade(BEFORE_NARROWED_TRIGGERS)
+        assert inspect_database(database.url, triggers) == before
