@@ -20,14 +20,22 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import Settings
+from app.db.migrations import schema_head
 from app.main import create_app
 from app.search.schema import INDEX_TABLES, KEY_TABLES
 from app.search.text import search_text
 from app.state import state_of
 from bench import baseline, compare, imports
-from bench.dataset import DatasetInfo, copy_database, ensure_database, sqlite_url
+from bench.dataset import DatasetInfo, copy_database, ensure_database, revision_of, sqlite_url
 from bench.driving import open_rate
-from bench.experiments import cpu, facet_floor, index_cost, metrics_cost, search_floor
+from bench.experiments import (
+    cpu,
+    create_sql,
+    facet_floor,
+    index_cost,
+    metrics_cost,
+    search_floor,
+)
 from bench.experiments.floor import floor_app
 from bench.experiments.soak import LONGEST_RUN_S, soak
 from bench.load import LoadSpec
@@ -254,6 +262,37 @@ def test_the_index_cost_drops_the_search_index_triggers_and_only_them(
     with closing(sqlite3.connect(copy)) as connection:
         left = connection.execute("SELECT count(*) FROM sqlite_master WHERE type='trigger'")
         assert left.fetchone() == (0,)
+
+
+async def test_create_sql_writes_a_book_as_the_api_creates_one(
+    loaded: tuple[Path, DatasetInfo],
+) -> None:
+    path, _ = loaded
+    create_sql.Creates(path).create(7, tag_count=2)
+    app = create_app(Settings(database_url=sqlite_url(path)))
+    async with app.router.lifespan_context(app):
+        transport = ASGITransport(app=app)
+        async with AsyncClient(transport=transport, base_url="http://test") as client:
+            found = await client.get("/books", params={"search": "benchmark book 7"})
+    assert found.status_code == 200, found.text
+    [book] = found.json()["items"]
+    assert book["title"] == "Benchmark Book 7"
+    assert len(book["authors"]) == 1
+    assert len(book["tags"]) == 2
+
+
+def test_create_sql_times_both_revisions_in_every_round(tmp_path: Path) -> None:
+    earlier = "b7e2d94c05a3"
+    args = ["--against", earlier, "--scale", str(BOOKS), "--rounds", "2", "--creates", "3"]
+    args += ["--work-dir", str(tmp_path), "--results-dir", str(tmp_path / "results")]
+    assert create_sql.main(args) == 0
+    assert revision_of(tmp_path / f"run-scale{BOOKS}-at-{earlier}.db") == earlier
+    [written] = (tmp_path / "results").iterdir()
+    times = json.loads(written.read_text())["cpu_ms_per_create"]
+    assert set(times) == {schema_head(), earlier}
+    for by_count in times.values():
+        assert set(by_count) == {str(count) for count in create_sql.TAG_COUNTS}
+        assert all(len(found) == 2 and min(found) > 0 for found in by_count.values())
 
 
 def test_metrics_cost_drives_both_sides_at_once_and_takes_the_median_of_the_rounds() -> None:
