@@ -14,10 +14,10 @@ cascade) had no words of the field before and has none after. PostgreSQL's trigg
 sets of rows and are left alone. Downgrade restores the template's triggers.
 """
 
-import importlib.util
+import runpy
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
+from types import SimpleNamespace
 
 from alembic import op
 
@@ -27,20 +27,15 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def word_index() -> ModuleType:
+def word_index() -> SimpleNamespace:
     """The migration whose trigger definitions this one narrows, and downgrade restores."""
     path = Path(__file__).with_name(
         "20261206_1700_309d8e61f2e1_index_words_for_one_ranking_and_typos.py"
     )
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return SimpleNamespace(**runpy.run_path(str(path)))
 
 
-def one_book_field(index: ModuleType, field: int, book: str) -> str:
+def one_book_field(index: SimpleNamespace, field: int, book: str) -> str:
     """Statements that index field `field` of the book with id `book` afresh."""
     return f"""
     DELETE FROM search_word WHERE item_id = {book} AND kind = 0 AND field = {field};
@@ -48,7 +43,7 @@ def one_book_field(index: ModuleType, field: int, book: str) -> str:
     {index.sqlite_vocabulary(f"s.item_id = {book} AND s.kind = 0 AND s.field = {field}")}"""
 
 
-def one_author_field(index: ModuleType, field: int, author: str) -> str:
+def one_author_field(index: SimpleNamespace, field: int, author: str) -> str:
     """Statements that index field `field` of the author with id `author` afresh."""
     column = next(name for name, number in index.AUTHOR_FIELDS.items() if number == field)
     words = index.sqlite_words(
@@ -60,7 +55,7 @@ def one_author_field(index: ModuleType, field: int, author: str) -> str:
     {index.sqlite_vocabulary(f"s.item_id = {author} AND s.kind = 1 AND s.field = {field}")}"""
 
 
-def narrowed(index: ModuleType) -> dict[str, str]:
+def narrowed(index: SimpleNamespace) -> dict[str, str]:
     """The triggers that re-index one row's field, by name, with their new bodies."""
     changed = index.changed
     return {
