@@ -268,7 +268,8 @@ async def test_create_sql_writes_a_book_as_the_api_creates_one(
     loaded: tuple[Path, DatasetInfo],
 ) -> None:
     path, _ = loaded
-    create_sql.Creates(path).create(7, tag_count=2)
+    creates = create_sql.Creates(path)
+    creates.create(*creates.planned(7, tag_count=2))
     app = create_app(Settings(database_url=sqlite_url(path)))
     async with app.router.lifespan_context(app):
         transport = ASGITransport(app=app)

@@ -7,12 +7,11 @@ Create Date: 2026-12-07 01:30:00+00:00
 
 The triggers of 309d8e61f2e1 built every re-index from one template, `item_id IN (SELECT b.id
 FROM book AS b WHERE <rows>)`, which also serves a renamed tag's many books. For one book SQLite
-still builds that list in a temporary table at each firing; a create with four tags cost SQLite
-1.62 ms of CPU that way and 1.50 ms this way (`python -m bench.experiments.create_sql`). The
-words written are the same; a book or author that is not there (a link written before its
-book, a row deleted by a cascade) had no words of the field before and has none after.
-PostgreSQL's triggers work on sets of rows and are left alone. Downgrade restores the
-template's triggers.
+still builds that list in a temporary table at each firing, which cost a create about 3% of its
+instructions (see docs/benchmarks/targets.md, 2026-12-07). The words written are the same; a
+book or author that is not there (a link written before its book, a row deleted by a cascade)
+had no words of the field before and has none after. PostgreSQL's triggers work on sets of rows
+and are left alone. Downgrade restores the template's triggers.
 """
 
 import runpy
