@@ -8,11 +8,13 @@ import aiosqlite
 import pytest
 from sqlalchemy import Executable, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.db.engine import create_engine
-from app.db.sqlite_driver import ALONE
+from app.db.sqlite_driver import ALONE, LATER
 from tests.helpers.databases import SqliteTrace
+from tests.helpers.serving import serving
 
 pytestmark = pytest.mark.sqlite
 
@@ -138,3 +140,123 @@ async def test_writers_ignore_alone(
         assert sqlite_ran.by_connection == [["BEGIN IMMEDIATE", "SELECT 1", "COMMIT"]]
     finally:
         await engine.dispose()
+
+
+LATER_INSERT = text("INSERT INTO t (n) VALUES (:n)").execution_options(**{LATER: True})
+
+
+async def writer_with_table(settings: Settings) -> AsyncEngine:
+    engine = create_engine(settings, writer=True)
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+    return engine
+
+
+async def write_later(
+    engine: AsyncEngine, rows: list[dict[str, int]], then: Exception | None = None
+) -> None:
+    """Insert the rows with `LATER` in one transaction, raising `then` before its commit."""
+    async with engine.begin() as connection:
+        await connection.execute(LATER_INSERT, rows)
+        if then is not None:
+            raise then
+
+
+async def stored(engine: AsyncEngine) -> list[int]:
+    async with engine.connect() as connection:
+        return list((await connection.execute(text("SELECT n FROM t ORDER BY n"))).scalars())
+
+
+async def test_a_later_write_goes_with_the_commit(
+    fresh_database: Callable[[], Settings], round_trips: list[str], sqlite_ran: SqliteTrace
+) -> None:
+    engine = await writer_with_table(fresh_database())
+    try:
+        round_trips.clear()
+        sqlite_ran.clear()
+        async with engine.begin() as connection:
+            await connection.execute(LATER_INSERT, {"n": 1})
+            await connection.execute(LATER_INSERT, [{"n": 2}, {"n": 3}])
+            assert round_trips == []
+        assert round_trips == ["run_commit"]
+        assert sqlite_ran.all() == [
+            "BEGIN IMMEDIATE",
+            "INSERT INTO t (n) VALUES (1)",
+            "INSERT INTO t (n) VALUES (2)",
+            "INSERT INTO t (n) VALUES (3)",
+            "COMMIT",
+        ]
+        assert await stored(engine) == [1, 2, 3]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_later_write_goes_ahead_of_the_next_statement(
+    fresh_database: Callable[[], Settings], round_trips: list[str]
+) -> None:
+    engine = await writer_with_table(fresh_database())
+    try:
+        round_trips.clear()
+        async with engine.begin() as connection:
+            await connection.execute(LATER_INSERT, {"n": 1})
+            counted = await connection.execute(text("SELECT count(*) FROM t"))
+            assert counted.scalar_one() == 1
+        assert round_trips == ["run_statement", "commit"]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_constraint_a_later_write_breaks_fails_the_commit_and_stores_nothing(
+    fresh_database: Callable[[], Settings],
+) -> None:
+    engine = await writer_with_table(fresh_database())
+    try:
+        with pytest.raises(IntegrityError, match="UNIQUE"):
+            await write_later(engine, [{"n": 1}, {"n": 2}, {"n": 1}])
+        assert await stored(engine) == []
+        async with engine.begin() as connection:  # the connection is usable again
+            await connection.execute(LATER_INSERT, {"n": 4})
+        assert await stored(engine) == [4]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_rolled_back_transaction_never_sends_its_later_writes(
+    fresh_database: Callable[[], Settings], round_trips: list[str], sqlite_ran: SqliteTrace
+) -> None:
+    engine = await writer_with_table(fresh_database())
+    try:
+        round_trips.clear()
+        sqlite_ran.clear()
+        with pytest.raises(LookupError):
+            await write_later(engine, [{"n": 1}], then=LookupError("failed before its commit"))
+        assert round_trips == []
+        assert sqlite_ran.all() == []
+        assert await stored(engine) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_a_create_holds_the_writer_for_two_round_trips_and_fails_whole(
+    fresh_database: Callable[[], Settings], round_trips: list[str]
+) -> None:
+    async with serving(fresh_database()) as (client, _database):
+        author = (await client.post("/authors", json={"name": "Ursula"})).json()["id"]
+        isbn = "9780060512750"
+        book = {"title": "First", "author_id": author, "tags": ["sea", "sky"], "isbn": isbn}
+        assert (await client.post("/books", json=book)).status_code == 201
+        round_trips.clear()
+        second = {**book, "title": "Second", "isbn": None}
+        assert (await client.post("/books", json=second)).status_code == 201
+        # The authors and tags read with BEGIN IMMEDIATE; the book and its links with COMMIT.
+        assert round_trips == ["run_statement", "run_commit"]
+
+        # The duplicate ISBN is found at the commit: a 409, and its new tag is not kept.
+        again = {**book, "title": "Copy", "tags": ["sea", "storm"]}
+        refused = await client.post("/books", json=again)
+        assert refused.status_code == 409, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["detail"] == "A book with this ISBN already exists."
+        assert (await client.get("/books")).json()["meta"]["total"] == 2
+        tags = (await client.get("/tags")).json()["items"]
+        assert sorted(tag["name"] for tag in tags) == ["sea", "sky"]

@@ -98,8 +98,8 @@ def configure_sqlite(
         cursor.close()
 
     begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
-    if not writer:
-        event.listen(engine.sync_engine, "before_cursor_execute", sqlite_driver.mark_alone)
+    marks = sqlite_driver.mark_later if writer else sqlite_driver.mark_alone
+    event.listen(engine.sync_engine, "before_cursor_execute", marks)
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:

@@ -7,6 +7,13 @@ are saved: its `BEGIN` travels with its first statement, and a commit or rollbac
 when no statement has run since the last one (the connections are in autocommit mode, so only
 a statement can open a transaction; the pool rolls back every connection returned to it).
 
+A write whose outcome nobody reads (an `INSERT` without `RETURNING`) run with the execution
+option `LATER` waits on the connection and travels with the transaction's next statement or
+its commit, in their round trip: a create's book, author links and tag links go with its
+`COMMIT`, so the one write connection is held for two round trips instead of five. A
+constraint it breaks is raised by that next statement or by the commit, which the session
+turns into the same answer (the transaction is rolled back whole either way).
+
 A read that is its transaction's only statement needs no transaction at all: one `SELECT` reads
 one snapshot by itself. A statement run with the execution option `ALONE` on a reader is sent
 without the pending `BEGIN` (which waits for a next statement, if one comes), so neither a
@@ -33,12 +40,32 @@ from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
 Outcome = tuple[Any, list[Any], int, int | None]
+# A statement as the cursor was given it: its SQL, its parameters, and whether it is an executemany.
+Statement = tuple[str, Any, bool]
 # The execution option of a read that is its transaction's only statement (see the module).
 ALONE = "folio_alone"
+# The execution option of a write whose outcome is not read (see the module).
+LATER = "folio_later"
+
+
+def run_waiting(cursor: sqlite3.Cursor, begin: str | None, waiting: list[Statement]) -> None:
+    """Send the transaction's `BEGIN` and the statements waiting for a round trip, in order."""
+    if begin is not None:
+        cursor.execute(begin)
+    for operation, parameters, many in waiting:
+        if many:
+            cursor.executemany(operation, parameters)
+        else:
+            cursor.execute(operation, parameters if parameters is not None else ())
 
 
 def run_statement(
-    connection: sqlite3.Connection, begin: str | None, operation: str, parameters: Any, many: bool
+    connection: sqlite3.Connection,
+    begin: str | None,
+    waiting: list[Statement],
+    operation: str,
+    parameters: Any,
+    many: bool,
 ) -> Outcome:
     """Execute on the connection's own thread; return what SQLAlchemy reads from a cursor.
 
@@ -48,8 +75,7 @@ def run_statement(
     """
     cursor = connection.cursor()
     try:
-        if begin is not None:
-            cursor.execute(begin)
+        run_waiting(cursor, begin, waiting)
         if many:
             cursor.executemany(operation, parameters)
         else:
@@ -61,10 +87,20 @@ def run_statement(
         cursor.close()
 
 
+def run_commit(connection: sqlite3.Connection, begin: str | None, waiting: list[Statement]) -> None:
+    """Send what waits for a round trip, then `COMMIT`, on the connection's own thread."""
+    cursor = connection.cursor()
+    try:
+        run_waiting(cursor, begin, waiting)
+    finally:
+        cursor.close()
+    connection.commit()
+
+
 class Cursor(AsyncAdapt_aiosqlite_cursor):
     """A cursor whose statements each cost one round trip; rows are held, as SQLAlchemy's are."""
 
-    __slots__ = ("_description", "_rowcount", "_lastrowid", "alone")
+    __slots__ = ("_description", "_rowcount", "_lastrowid", "alone", "later")
 
     def __init__(self, adapt_connection: AsyncAdapt_dbapi_connection) -> None:
         # Unlike the base class, no aiosqlite cursor is made here: that was a round trip too.
@@ -76,6 +112,7 @@ class Cursor(AsyncAdapt_aiosqlite_cursor):
         self._rowcount = -1
         self._lastrowid: int | None = None
         self.alone = False  # set by `mark_alone` for a statement run with `ALONE`
+        self.later = False  # set by `mark_later` for a statement run with `LATER`
 
     @property
     def description(self) -> Any:
@@ -110,40 +147,64 @@ class Cursor(AsyncAdapt_aiosqlite_cursor):
     async def _run(self, operation: str, parameters: Any, many: bool) -> None:
         connection: Connection = self._adapt_connection  # type: ignore[assignment]
         driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        if self.later:
+            connection.waiting.append((operation, parameters, many))
+            return
+        waiting: list[Statement] = []
         async with connection._execute_mutex:
             if self.alone and connection.pending_begin is not None:
                 begin = None  # in autocommit mode, its own snapshot; the BEGIN stays pending
             else:
-                begin, connection.pending_begin = connection.pending_begin, None
+                begin, waiting = connection.take_waiting()
                 connection.ran_statements = True
             outcome: Outcome = await driver._execute(  # type: ignore[no-untyped-call]
-                run_statement, driver._conn, begin, operation, parameters, many
+                run_statement, driver._conn, begin, waiting, operation, parameters, many
             )
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows)
 
 
 class Connection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("pending_begin", "ran_statements")
+    __slots__ = ("pending_begin", "waiting", "ran_statements")
     _cursor_cls = Cursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self.pending_begin: str | None = None
+        self.waiting: list[Statement] = []  # statements run with `LATER`, not sent yet
         self.ran_statements = True  # what ran before this adapter is not known
 
     def begin(self, statement: str) -> None:
         """Send `statement` (a BEGIN) ahead of the next statement, in its round trip."""
         self.pending_begin = statement
 
+    def take_waiting(self) -> tuple[str | None, list[Statement]]:
+        """The pending `BEGIN` and the waiting statements, which the caller now sends."""
+        begin, waiting = self.pending_begin, self.waiting
+        self.pending_begin, self.waiting = None, []
+        return begin, waiting
+
     def commit(self) -> None:
-        self.pending_begin = None
-        if self.ran_statements:
-            super().commit()
-            self.ran_statements = False  # only once it worked: else the rollback must run
+        if self.waiting:
+            self.ran_statements = True  # sent below: if the commit fails, the rollback must run
+            try:
+                await_(self.commit_waiting())
+            except Exception as error:
+                self._handle_exception(error)
+        else:
+            self.pending_begin = None
+            if self.ran_statements:
+                super().commit()
+        self.ran_statements = False  # only once it worked: else the rollback must run
+
+    async def commit_waiting(self) -> None:
+        driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        async with self._execute_mutex:
+            begin, waiting = self.take_waiting()
+            await driver._execute(run_commit, driver._conn, begin, waiting)  # type: ignore[no-untyped-call]
 
     def rollback(self) -> None:
-        self.pending_begin = None
+        self.pending_begin, self.waiting = None, []
         if self.ran_statements:
             super().rollback()
             self.ran_statements = False
@@ -168,3 +229,11 @@ def mark_alone(
     which sees no execution options itself."""
     if context is not None and context.execution_options.get(ALONE) and isinstance(cursor, Cursor):
         cursor.alone = True
+
+
+def mark_later(
+    _conn: Any, cursor: Any, _statement: str, _parameters: Any, context: Any, _many: bool
+) -> None:
+    """A `before_cursor_execute` listener for the writer engine: pass `LATER` on to the cursor."""
+    if context is not None and context.execution_options.get(LATER) and isinstance(cursor, Cursor):
+        cursor.later = True

@@ -12,6 +12,7 @@ from sqlmodel import SQLModel, col, insert, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.session import SessionDep
+from app.db.sqlite_driver import LATER
 from app.models import Entity
 
 Row = TypeVar("Row", bound=Entity)
@@ -47,12 +48,13 @@ async def insert_rows(session: AsyncSession, table: Any, rows: list[dict[str, An
     driver runs an executemany in one round trip (app/db/sqlite_driver.py). On PostgreSQL
     several rows go in one statement instead (several when they bind more than
     MAX_BOUND_VALUES values): asyncpg runs an executemany once per row, and so PostgreSQL would
-    run a statement trigger once per row.
+    run a statement trigger once per row. On SQLite the insert waits for the transaction's next
+    statement or its commit and goes in their round trip (`LATER`, app/db/sqlite_driver.py).
     """
     if not rows:
         return
     if len(rows) == 1 or session.get_bind().dialect.name == "sqlite":
-        await session.exec(insert(table), params=rows)
+        await session.exec(insert(table).execution_options(**{LATER: True}), params=rows)
         return
     per_statement = MAX_BOUND_VALUES // len(rows[0])
     for start in range(0, len(rows), per_statement):
