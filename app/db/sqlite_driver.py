@@ -12,7 +12,10 @@ option `LATER` waits on the connection and travels with the transaction's next s
 its commit, in their round trip: a create's book, author links and tag links go with its
 `COMMIT`, so the one write connection is held for two round trips instead of five. A
 constraint it breaks is raised by that next statement or by the commit, which the session
-turns into the same answer (the transaction is rolled back whole either way).
+turns into the same answer (the transaction is rolled back whole either way). Mark only writes
+whose foreign keys the transaction has already read: SQLite names no foreign key in its error,
+so `app/db/driver_errors.py` tells which one from the failing statement, which would then be
+another.
 
 A read that is its transaction's only statement needs no transaction at all: one `SELECT` reads
 one snapshot by itself. A statement run with the execution option `ALONE` on a reader is sent
