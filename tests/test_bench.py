@@ -35,6 +35,7 @@ from bench.experiments import (
     index_cost,
     metrics_cost,
     search_floor,
+    write_hold,
 )
 from bench.experiments.floor import floor_app
 from bench.experiments.soak import LONGEST_RUN_S, soak
@@ -294,6 +295,23 @@ def test_create_sql_times_both_revisions_in_every_round(tmp_path: Path) -> None:
     for by_count in times.values():
         assert set(by_count) == {str(count) for count in create_sql.TAG_COUNTS}
         assert all(len(found) == 2 and min(found) > 0 for found in by_count.values())
+
+
+def test_write_hold_stages_each_create_s_hold_of_the_writer(tmp_path: Path) -> None:
+    args = ["--scale", str(BOOKS), "--rounds", "2", "--creates", "20"]
+    args += ["--work-dir", str(tmp_path), "--results-dir", str(tmp_path / "results")]
+    assert write_hold.main(args) == 0
+    [written] = (tmp_path / "results").iterdir()
+    rounds = json.loads(written.read_text())["rounds"]
+    assert set(rounds) == {str(clients) for clients in write_hold.CLIENTS}
+    for found in [figures for by_clients in rounds.values() for figures in by_clients]:
+        assert 0 < found["held_share"] <= 1
+        assert all(found[stage] >= 0 for stage in write_hold.STAGES)
+        assert found["holds"] == 20  # each create's hold found, and nothing else
+    # Every create counted: 2 rounds of 20 by each client count, all in the new books.
+    with sqlite3.connect(tmp_path / f"run-scale{BOOKS}.db") as connection:
+        made = connection.execute("SELECT count(*) FROM book WHERE title LIKE 'Benchmark Book %'")
+        assert made.fetchone() == (2 * 20 * len(write_hold.CLIENTS),)
 
 
 def test_metrics_cost_drives_both_sides_at_once_and_takes_the_median_of_the_rounds() -> None:
