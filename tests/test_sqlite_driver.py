@@ -1,7 +1,7 @@
 """The SQLite driver adapter: each statement costs one round trip to the connection's thread,
 a transaction one more (its commit), and SQLAlchemy reads what it expects from a cursor."""
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiosqlite
@@ -145,11 +145,19 @@ async def test_writers_ignore_alone(
 LATER_INSERT = text("INSERT INTO t (n) VALUES (:n)").execution_options(**{LATER: True})
 
 
-async def writer_with_table(settings: Settings) -> AsyncEngine:
-    engine = create_engine(settings, writer=True)
+@pytest.fixture
+async def writer(
+    fresh_database: Callable[[], Settings], round_trips: list[str], sqlite_ran: SqliteTrace
+) -> AsyncIterator[AsyncEngine]:
+    """A writer engine on a fresh database with a table `t`; the round trips and what SQLite
+    ran are counted from the test's first statement."""
+    engine = create_engine(fresh_database(), writer=True)
     async with engine.begin() as connection:
         await connection.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
-    return engine
+    round_trips.clear()
+    sqlite_ran.clear()
+    yield engine
+    await engine.dispose()
 
 
 async def write_later(
@@ -168,73 +176,51 @@ async def stored(engine: AsyncEngine) -> list[int]:
 
 
 async def test_a_later_write_goes_with_the_commit(
-    fresh_database: Callable[[], Settings], round_trips: list[str], sqlite_ran: SqliteTrace
+    writer: AsyncEngine, round_trips: list[str], sqlite_ran: SqliteTrace
 ) -> None:
-    engine = await writer_with_table(fresh_database())
-    try:
-        round_trips.clear()
-        sqlite_ran.clear()
-        async with engine.begin() as connection:
-            await connection.execute(LATER_INSERT, {"n": 1})
-            await connection.execute(LATER_INSERT, [{"n": 2}, {"n": 3}])
-            assert round_trips == []
-        assert round_trips == ["run_commit"]
-        assert sqlite_ran.all() == [
-            "BEGIN IMMEDIATE",
-            "INSERT INTO t (n) VALUES (1)",
-            "INSERT INTO t (n) VALUES (2)",
-            "INSERT INTO t (n) VALUES (3)",
-            "COMMIT",
-        ]
-        assert await stored(engine) == [1, 2, 3]
-    finally:
-        await engine.dispose()
+    async with writer.begin() as connection:
+        await connection.execute(LATER_INSERT, {"n": 1})
+        await connection.execute(LATER_INSERT, [{"n": 2}, {"n": 3}])
+        assert round_trips == []
+    assert round_trips == ["run_commit"]
+    assert sqlite_ran.all() == [
+        "BEGIN IMMEDIATE",
+        "INSERT INTO t (n) VALUES (1)",
+        "INSERT INTO t (n) VALUES (2)",
+        "INSERT INTO t (n) VALUES (3)",
+        "COMMIT",
+    ]
+    assert await stored(writer) == [1, 2, 3]
 
 
 async def test_a_later_write_goes_ahead_of_the_next_statement(
-    fresh_database: Callable[[], Settings], round_trips: list[str]
+    writer: AsyncEngine, round_trips: list[str]
 ) -> None:
-    engine = await writer_with_table(fresh_database())
-    try:
-        round_trips.clear()
-        async with engine.begin() as connection:
-            await connection.execute(LATER_INSERT, {"n": 1})
-            counted = await connection.execute(text("SELECT count(*) FROM t"))
-            assert counted.scalar_one() == 1
-        assert round_trips == ["run_statement", "commit"]
-    finally:
-        await engine.dispose()
+    async with writer.begin() as connection:
+        await connection.execute(LATER_INSERT, {"n": 1})
+        counted = await connection.execute(text("SELECT count(*) FROM t"))
+        assert counted.scalar_one() == 1
+    assert round_trips == ["run_statement", "commit"]
 
 
 async def test_a_constraint_a_later_write_breaks_fails_the_commit_and_stores_nothing(
-    fresh_database: Callable[[], Settings],
+    writer: AsyncEngine,
 ) -> None:
-    engine = await writer_with_table(fresh_database())
-    try:
-        with pytest.raises(IntegrityError, match="UNIQUE"):
-            await write_later(engine, [{"n": 1}, {"n": 2}, {"n": 1}])
-        assert await stored(engine) == []
-        async with engine.begin() as connection:  # the connection is usable again
-            await connection.execute(LATER_INSERT, {"n": 4})
-        assert await stored(engine) == [4]
-    finally:
-        await engine.dispose()
+    with pytest.raises(IntegrityError, match="UNIQUE"):
+        await write_later(writer, [{"n": 1}, {"n": 2}, {"n": 1}])
+    assert await stored(writer) == []
+    await write_later(writer, [{"n": 4}])  # the connection is usable again
+    assert await stored(writer) == [4]
 
 
 async def test_a_rolled_back_transaction_never_sends_its_later_writes(
-    fresh_database: Callable[[], Settings], round_trips: list[str], sqlite_ran: SqliteTrace
+    writer: AsyncEngine, round_trips: list[str], sqlite_ran: SqliteTrace
 ) -> None:
-    engine = await writer_with_table(fresh_database())
-    try:
-        round_trips.clear()
-        sqlite_ran.clear()
-        with pytest.raises(LookupError):
-            await write_later(engine, [{"n": 1}], then=LookupError("failed before its commit"))
-        assert round_trips == []
-        assert sqlite_ran.all() == []
-        assert await stored(engine) == []
-    finally:
-        await engine.dispose()
+    with pytest.raises(LookupError):
+        await write_later(writer, [{"n": 1}], then=LookupError("failed before its commit"))
+    assert round_trips == []
+    assert sqlite_ran.all() == []
+    assert await stored(writer) == []
 
 
 async def test_a_create_holds_the_writer_for_two_round_trips_and_fails_whole(
