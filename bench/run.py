@@ -48,6 +48,16 @@ BENCH_DIR = Path(__file__).resolve().parent
 SOAK_ISBN_BASE = 3 * 10**8
 
 
+def experiment_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
+    """A parser with `--scale`, `--work-dir` and `--results-dir`, as the experiments that write
+    on a copy of the benchmark database take them."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--scale", type=int, default=30_000, help="books (authors: a third)")
+    parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
+    parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
+    return parser
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--scale", type=int, default=30_000, help="books (authors: a third)")

@@ -28,7 +28,7 @@ from app.models import derived_columns
 from bench.dataset import copy_database, sqlite_url
 from bench.driving import say
 from bench.report import cell, machine, rounds_heading, table_head, write_file
-from bench.run import BENCH_DIR, run_database
+from bench.run import experiment_parser, run_database
 
 TAG_COUNTS = (0, 2, 4)
 
@@ -101,15 +101,10 @@ class Creates:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.experiments.create_sql", description=__doc__
-    )
+    parser = experiment_parser("python -m bench.experiments.create_sql", __doc__)
     parser.add_argument("--against", required=True, help="the earlier revision to compare with")
-    parser.add_argument("--scale", type=int, default=30_000, help="books (authors: a third)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--creates", type=int, default=2000, help="creates per side, count, round")
-    parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
-    parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     return parser.parse_args(argv)
 
 

@@ -39,7 +39,7 @@ from app.state import state_of
 from bench.dataset import sqlite_url
 from bench.driving import say
 from bench.report import cell, machine, rounds_heading, table_head, write_file
-from bench.run import BENCH_DIR, run_database
+from bench.run import experiment_parser, run_database
 from bench.server import make_key
 from bench.workloads import new_book, sample_ids
 
@@ -156,14 +156,9 @@ def summary(
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.experiments.write_hold", description=__doc__
-    )
-    parser.add_argument("--scale", type=int, default=30_000, help="books (authors: a third)")
+    parser = experiment_parser("python -m bench.experiments.write_hold", __doc__)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--creates", type=int, default=1000, help="creates per client count")
-    parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
-    parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     return parser.parse_args(argv)
 
 
