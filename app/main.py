@@ -12,7 +12,6 @@ import app.imports.metrics  # noqa: F401  (adds imports by status to /metrics)
 from app.authors.router import router as authors_router
 from app.books.router import router as books_router
 from app.config import Settings, get_settings
-from app.db.checkpoints import checkpoint_periodically
 from app.db.checks import DatabaseWatch
 from app.db.engine import Database, create_database
 from app.db.migrations import SCHEMA_HEAD
@@ -105,8 +104,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "API keys included; use it only for local experiments"
             )
         tasks = [asyncio.create_task(purge_periodically(state.database))]
-        if state.database.write_engine.dialect.name == "sqlite":
-            tasks.append(asyncio.create_task(checkpoint_periodically(state.database)))
         state.database_watch = DatabaseWatch(settings)
         # Checked before the first request; retried meanwhile only if it did not pass.
         if not await state.database_watch.check():

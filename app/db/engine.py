@@ -79,11 +79,6 @@ def sqlite_reader_pool_size(settings: Settings) -> int:
     return settings.pool_size + settings.pool_max_overflow
 
 
-# The writer's own `wal_autocheckpoint`, about 40 MB of WAL in 4 KiB pages: a safety net, since
-# a task of its own checkpoints every second (app/db/checkpoints.py).
-WRITER_CHECKPOINT_PAGES = 10_000
-
-
 def configure_sqlite(
     engine: AsyncEngine, settings: Settings, *, writer: bool, foreign_keys: bool = True
 ) -> None:
@@ -98,9 +93,7 @@ def configure_sqlite(
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
-        if writer:  # the writer leaves checkpoints to a task of its own (app/db/checkpoints.py)
-            cursor.execute(f"PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}")
-        else:
+        if not writer:
             cursor.execute("PRAGMA query_only = ON")
         cursor.close()
 
