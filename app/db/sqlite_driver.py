@@ -51,11 +51,11 @@ ALONE = "folio_alone"
 LATER = "folio_later"
 
 
-def run_waiting(cursor: sqlite3.Cursor, begin: str | None, waiting: list[Statement]) -> None:
-    """Send the transaction's `BEGIN` and the statements waiting for a round trip, in order."""
+def send_in_order(cursor: sqlite3.Cursor, begin: str | None, statements: list[Statement]) -> None:
+    """Send the transaction's pending `BEGIN`, if any, and then the statements, in order."""
     if begin is not None:
         cursor.execute(begin)
-    for operation, parameters, many in waiting:
+    for operation, parameters, many in statements:
         if many:
             cursor.executemany(operation, parameters)
         else:
@@ -78,11 +78,7 @@ def run_statement(
     """
     cursor = connection.cursor()
     try:
-        run_waiting(cursor, begin, waiting)
-        if many:
-            cursor.executemany(operation, parameters)
-        else:
-            cursor.execute(operation, parameters if parameters is not None else ())
+        send_in_order(cursor, begin, [*waiting, (operation, parameters, many)])
         description = cursor.description
         rows = cursor.fetchall() if description else []
         return description, rows, cursor.rowcount, cursor.lastrowid
@@ -94,7 +90,7 @@ def run_commit(connection: sqlite3.Connection, begin: str | None, waiting: list[
     """Send what waits for a round trip, then `COMMIT`, on the connection's own thread."""
     cursor = connection.cursor()
     try:
-        run_waiting(cursor, begin, waiting)
+        send_in_order(cursor, begin, waiting)
     finally:
         cursor.close()
     connection.commit()
