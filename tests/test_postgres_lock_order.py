@@ -1,0 +1,81 @@
+"""Writes on PostgreSQL take their locks in an order that a cascade delete cannot close into
+a deadlock, which PostgreSQL would break by failing one of them (a 503)."""
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+from app.config import Settings
+from tests.helpers.serving import serving
+
+pytestmark = pytest.mark.postgres
+
+WAITING = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = :name AND wait_event_type = 'Lock'"
+)
+
+
+async def wait_for_waiters(connection: AsyncConnection, name: str, count: int) -> None:
+    """Return once `count` sessions of the database wait for a lock."""
+    for _ in range(200):
+        if (await connection.execute(WAITING, {"name": name})).scalar_one() >= count:
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"{count} sessions never waited for a lock")
+
+
+async def test_a_create_waits_for_its_authors_delete_before_it_creates_tags(
+    fresh_database: Callable[[], Settings],
+) -> None:
+    """The cycle a burst of writes once met: an edit holds a book and wants a tag; the cascade
+    delete of the book's author holds the author and wants the book; a create for that author
+    must not hold the new tag while it waits for the author."""
+    settings = fresh_database()
+    name = str(make_url(settings.database_url).database)
+    async with serving(settings) as (client, _database):
+        author = (await client.post("/authors", json={"name": "Leaving"})).json()
+        book = await client.post("/books", json={"title": "Held", "author_id": author["id"]})
+        editor = create_async_engine(settings.database_url)
+        # Each look at pg_stat_activity in a transaction of its own: a transaction sees one
+        # snapshot of it.
+        watcher = create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
+        try:
+            async with editor.connect() as edit, watcher.connect() as watch:
+                # An edit of the book, paused between its lock and its new tag.
+                await edit.execute(
+                    text("SELECT id FROM book WHERE id = :id FOR NO KEY UPDATE"),
+                    {"id": book.json()["id"]},
+                )
+                delete = asyncio.create_task(
+                    client.delete(f"/authors/{author['id']}", params={"cascade": "true"})
+                )
+                await wait_for_waiters(watch, name, 1)
+                create = asyncio.create_task(
+                    client.post(
+                        "/books",
+                        json={"title": "Late", "author_id": author["id"], "tags": ["fresh"]},
+                    )
+                )
+                await wait_for_waiters(watch, name, 2)
+                await edit.execute(
+                    text(
+                        "INSERT INTO tag (id, name, name_search, created_at, updated_at, version)"
+                        " VALUES (gen_random_uuid(), 'fresh', 'fresh', now(), now(), 1)"
+                        " ON CONFLICT (name) DO NOTHING"
+                    )
+                )
+                await edit.commit()
+                deleted, created = await asyncio.gather(delete, create)
+        finally:
+            await editor.dispose()
+            await watcher.dispose()
+
+        assert deleted.status_code == 204, deleted.text
+        assert created.status_code == 422, created.text
+        assert created.json()["errors"][0]["type"] == "missing_reference"
+        tags = (await client.get("/tags")).json()["items"]
+        assert "fresh" in [tag["name"] for tag in tags]
