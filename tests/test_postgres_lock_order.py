@@ -79,3 +79,44 @@ async def test_a_create_waits_for_its_authors_delete_before_it_creates_tags(
         assert created.json()["errors"][0]["type"] == "missing_reference"
         tags = (await client.get("/tags")).json()["items"]
         assert "fresh" in [tag["name"] for tag in tags]
+
+
+async def test_an_edit_that_postgresql_ends_as_a_deadlock_runs_again(
+    fresh_database: Callable[[], Settings],
+) -> None:
+    """Locks no order can avoid: an edit holds its book and wants its new author, while a
+    writer holds that author and wants the book. The edit waits first, so PostgreSQL ends its
+    transaction; the server runs it again, and the client gets the second run's answer."""
+    settings = fresh_database()
+    name = str(make_url(settings.database_url).database)
+    async with serving(settings) as (client, _database):
+        first = (await client.post("/authors", json={"name": "First"})).json()
+        second = (await client.post("/authors", json={"name": "Second"})).json()
+        book = await client.post("/books", json={"title": "Shared", "author_id": first["id"]})
+        writer = create_async_engine(settings.database_url)
+        watcher = create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
+        try:
+            async with writer.connect() as write, watcher.connect() as watch:
+                await write.execute(
+                    text("SELECT id FROM author WHERE id = :id FOR UPDATE"), {"id": second["id"]}
+                )
+                edit = asyncio.create_task(
+                    client.patch(
+                        f"/books/{book.json()['id']}",
+                        json={"author_ids": [first["id"], second["id"]]},
+                    )
+                )
+                await wait_for_waiters(watch, name, 1)
+                await write.execute(
+                    text("SELECT id FROM book WHERE id = :id FOR UPDATE"),
+                    {"id": book.json()["id"]},
+                )
+                await write.commit()
+                edited = await edit
+        finally:
+            await writer.dispose()
+            await watcher.dispose()
+
+    assert edited.status_code == 200, edited.text
+    assert [author["id"] for author in edited.json()["authors"]] == [first["id"], second["id"]]
+    assert edited.json()["version"] == 2

@@ -23,6 +23,7 @@ POSTGRES_BUSY = frozenset(
         "53300",  # too_many_connections: the server's (or role's) connection limit
     }
 )
+POSTGRES_ROLLED_BACK = frozenset({"40001", "40P01"})
 # SQLSTATE classes meaning the server cannot serve at all: connection exceptions,
 # insufficient resources, and the server shutting down, crashing or starting up.
 POSTGRES_UNREACHABLE = ("08", "53", "57P")
@@ -36,6 +37,12 @@ def sqlstate(exc: BaseException) -> str | None:
 def is_postgres_busy(exc: BaseException) -> bool:
     """Tell whether PostgreSQL refused for a moment (a lock or statement timeout, a deadlock)."""
     return sqlstate(exc) in POSTGRES_BUSY
+
+
+def is_postgres_rolled_back(exc: BaseException) -> bool:
+    """Tell whether PostgreSQL rolled the transaction back so that others could go on (a
+    deadlock, a serialization conflict): run again, the same request may well succeed."""
+    return sqlstate(exc) in POSTGRES_ROLLED_BACK
 
 
 def is_postgres_unreachable(exc: BaseException) -> bool:

@@ -4,9 +4,11 @@ check, body size."""
 from fastapi import FastAPI
 
 from app.config import Settings
+from app.db.engine import is_sqlite
 from app.edge.body import BodyLimit
 from app.edge.cors import Cors
 from app.edge.framing import Framing
+from app.edge.retry import RetryRolledBack
 from app.keys.guard import AccessCheck
 
 IMPORTS_PATH = "/imports"
@@ -44,6 +46,10 @@ def body_limits(settings: Settings) -> dict[str, int]:
 
 def install_edge(app: FastAPI, settings: Settings) -> None:
     """Add the middlewares; Starlette runs the one added last first."""
+    if not is_sqlite(settings.database_url):
+        # SQLite's one writer never meets a deadlock; on PostgreSQL a write PostgreSQL rolled
+        # back runs again, with the body as it passed the limit below.
+        app.add_middleware(RetryRolledBack, streamed=(IMPORTS_PATH,))
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, per_path=body_limits(settings))
     # Keys are checked before any of the body is read, so a client without one sends it in vain.
     app.add_middleware(AccessCheck)

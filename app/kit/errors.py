@@ -31,9 +31,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from app.db.driver_errors import violated_constraint
+from app.db.driver_errors import is_postgres_rolled_back, violated_constraint
 from app.db.faults import classify, report
 from app.kit.quoting import MESSAGE_CHARACTERS, QUOTED_CHARACTERS, shortened
+from app.kit.rollback import mark_rolled_back
 from app.observe.request_id import HEADER as REQUEST_ID_HEADER
 from app.observe.request_id import MAX_LENGTH as MAX_REQUEST_ID_LENGTH
 from app.observe.request_id import PATTERN as REQUEST_ID_PATTERN
@@ -263,6 +264,8 @@ async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
     if fault is None:
         return await on_unexpected_error(request, exc)
     report(fault, exc)
+    if is_postgres_rolled_back(exc):
+        mark_rolled_back(request)  # to run it again (app/edge/retry.py)
     return await on_folio_error(request, Unavailable(fault.detail))
 
 
