@@ -1,6 +1,7 @@
 """The database set-up: SQLite pragmas, how transactions begin, and when sessions commit."""
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from app.config import Settings
+from app.db.checks import warn_of_writing_workers
 from app.db.engine import SQLITE_SAFE_CONCURRENT_WRITERS
 from tests.helpers.databases import SqliteTrace
 from tests.helpers.serving import serving
@@ -81,6 +83,17 @@ async def test_writes_share_one_connection_before_sqlite_3_51_3(
         assert size == 1
     else:
         assert size == Settings().pool_size
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_several_workers_writing_sqlite_before_3_51_3_are_warned_of_at_start(
+    workers: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(database_url="sqlite+aiosqlite:///./folio.db", workers=workers)
+    with caplog.at_level(logging.WARNING, logger="app.db.checks"):
+        warn_of_writing_workers(settings)
+    unsafe = sqlite3.sqlite_version_info < SQLITE_SAFE_CONCURRENT_WRITERS
+    assert ("WAL-reset bug" in caplog.text) == (workers > 1 and unsafe)
 
 
 @sqlite_only

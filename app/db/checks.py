@@ -11,6 +11,7 @@ server starts anyway, answers 503 meanwhile, and `DatabaseWatch` retries until i
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.config import EXIT_CONFIG, EXIT_UNAVAILABLE, Settings
 from app.db import faults
-from app.db.engine import create_engine
+from app.db.engine import SQLITE_SAFE_CONCURRENT_WRITERS, create_engine, is_sqlite
 from app.db.migrations import SCHEMA_HEAD, migration_scripts
 from app.observe.logs import RequestIdFilter, configure_logging, json_formatter
 
@@ -253,6 +254,7 @@ def check_start(command: str = "folio", *, serving: bool = True, database: bool 
         database_url(settings)
         if serving:
             configure_logging(settings)
+            warn_of_writing_workers(settings)
         if database:
             asyncio.run(check_database(settings))
     except ConfigurationError as exc:
@@ -262,6 +264,23 @@ def check_start(command: str = "folio", *, serving: bool = True, database: bool 
             refuse(f"{command} cannot start now: {exc}; try again later", EXIT_UNAVAILABLE)
         logger.warning("database not ready (%s); serving 503s and retrying meanwhile", exc)
     return settings
+
+
+def warn_of_writing_workers(settings: Settings) -> None:
+    """Say so where several workers would write one SQLite file that the WAL-reset bug of
+    SQLite before 3.51.3 can corrupt (docs/explanation/database.md)."""
+    if (
+        settings.workers > 1
+        and is_sqlite(settings.database_url)
+        and sqlite3.sqlite_version_info < SQLITE_SAFE_CONCURRENT_WRITERS
+    ):
+        logger.warning(
+            "WORKERS=%d on SQLite %s: each worker writes through a connection of its own, and"
+            " before SQLite 3.51.3 connections that write and checkpoint at once can corrupt"
+            " the database (the WAL-reset bug); run one worker, or move to PostgreSQL",
+            settings.workers,
+            sqlite3.sqlite_version,
+        )
 
 
 def refuse(line: str, code: int) -> NoReturn:
