@@ -60,3 +60,19 @@ async def test_reads_and_imports_are_left_alone(method: str, path: str) -> None:
 
     # Nobody gave the app a mark to set: its 503 goes out as it is, after one run.
     assert (answer.status_code, len(app.bodies)) == (503, 1)
+
+
+async def test_a_run_whose_answer_went_out_is_not_run_again() -> None:
+    runs: list[int] = []
+
+    async def answers_then_rolls_back(scope: Scope, receive: Receive, send: Send) -> None:
+        runs.append(len(runs) + 1)
+        await JSONResponse({"run": len(runs)})(scope, receive, send)
+        mark_rolled_back(Request(scope))
+
+    wrapped = RetryRolledBack(answers_then_rolls_back, streamed=())
+    transport = httpx.ASGITransport(app=wrapped)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        answer = await client.post("/books", content=b"{}")
+
+    assert (answer.status_code, answer.json(), runs) == (200, {"run": 1}, [1])

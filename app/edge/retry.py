@@ -34,14 +34,30 @@ class RetryRolledBack(HttpMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         messages = await read_request(receive)
         for attempt in range(1, ATTEMPTS + 1):
-            rollback = Rollback()
-            again = attempt < ATTEMPTS
+            run = Run(send, again=attempt < ATTEMPTS)
             # In the scope itself, not a copy: what the app adds to it (the route that served
             # the request) is read by the middlewares around this one.
-            scope[SCOPE_KEY] = rollback
-            await self.app(scope, replay(messages, receive), send_unless(rollback, again, send))
-            if not (again and rollback.happened):
+            scope[SCOPE_KEY] = run.rollback
+            await self.app(scope, replay(messages, receive), run.send)
+            if not run.dropped:
                 return
+
+
+class Run:
+    """One run of the request. Its response goes out unless, as the response starts, its
+    transaction was rolled back and another run is left."""
+
+    def __init__(self, send: Send, *, again: bool) -> None:
+        self.rollback = Rollback()
+        self.forward = send
+        self.again = again
+        self.dropped = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.dropped = self.again and self.rollback.happened
+        if not self.dropped:
+            await self.forward(message)
 
 
 async def read_request(receive: Receive) -> list[Message]:
@@ -60,18 +76,3 @@ def replay(messages: list[Message], receive: Receive) -> Receive:
         return pending.pop(0) if pending else await receive()
 
     return receive_again
-
-
-def send_unless(rollback: Rollback, again: bool, send: Send) -> Send:
-    """A send that drops the run's whole response when it is to run again: its transaction
-    was rolled back by the time the response starts."""
-    dropping = False
-
-    async def send_or_drop(message: Message) -> None:
-        nonlocal dropping
-        if message["type"] == "http.response.start":
-            dropping = again and rollback.happened
-        if not dropping:
-            await send(message)
-
-    return send_or_drop
