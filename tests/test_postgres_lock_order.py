@@ -2,11 +2,11 @@
 a deadlock, which PostgreSQL would break by failing one of them (a 503)."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from app.config import Settings
@@ -15,14 +15,30 @@ from tests.helpers.serving import serving
 pytestmark = pytest.mark.postgres
 
 WAITING = text(
-    "SELECT count(*) FROM pg_stat_activity WHERE datname = :name AND wait_event_type = 'Lock'"
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    " AND wait_event_type = 'Lock'"
 )
 
 
-async def wait_for_waiters(connection: AsyncConnection, name: str, count: int) -> None:
+@asynccontextmanager
+async def holder_and_watcher(url: str) -> AsyncIterator[tuple[AsyncConnection, AsyncConnection]]:
+    """A connection that takes locks as another writer would, and one that counts the sessions
+    waiting for a lock, each look in a transaction of its own (a transaction sees one snapshot
+    of pg_stat_activity)."""
+    holder = create_async_engine(url)
+    watcher = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with holder.connect() as hold, watcher.connect() as watch:
+            yield hold, watch
+    finally:
+        await holder.dispose()
+        await watcher.dispose()
+
+
+async def wait_for_waiters(connection: AsyncConnection, count: int) -> None:
     """Return once `count` sessions of the database wait for a lock."""
     for _ in range(200):
-        if (await connection.execute(WAITING, {"name": name})).scalar_one() >= count:
+        if (await connection.execute(WAITING)).scalar_one() >= count:
             return
         await asyncio.sleep(0.025)
     raise AssertionError(f"{count} sessions never waited for a lock")
@@ -35,44 +51,35 @@ async def test_a_create_waits_for_its_authors_delete_before_it_creates_tags(
     delete of the book's author holds the author and wants the book; a create for that author
     must not hold the new tag while it waits for the author."""
     settings = fresh_database()
-    name = str(make_url(settings.database_url).database)
     async with serving(settings) as (client, _database):
         author = (await client.post("/authors", json={"name": "Leaving"})).json()
         book = await client.post("/books", json={"title": "Held", "author_id": author["id"]})
-        editor = create_async_engine(settings.database_url)
-        # Each look at pg_stat_activity in a transaction of its own: a transaction sees one
-        # snapshot of it.
-        watcher = create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
-        try:
-            async with editor.connect() as edit, watcher.connect() as watch:
-                # An edit of the book, paused between its lock and its new tag.
-                await edit.execute(
-                    text("SELECT id FROM book WHERE id = :id FOR NO KEY UPDATE"),
-                    {"id": book.json()["id"]},
+        async with holder_and_watcher(settings.database_url) as (edit, watch):
+            # An edit of the book, paused between its lock and its new tag.
+            await edit.execute(
+                text("SELECT id FROM book WHERE id = :id FOR NO KEY UPDATE"),
+                {"id": book.json()["id"]},
+            )
+            delete = asyncio.create_task(
+                client.delete(f"/authors/{author['id']}", params={"cascade": "true"})
+            )
+            await wait_for_waiters(watch, 1)
+            create = asyncio.create_task(
+                client.post(
+                    "/books",
+                    json={"title": "Late", "author_id": author["id"], "tags": ["fresh"]},
                 )
-                delete = asyncio.create_task(
-                    client.delete(f"/authors/{author['id']}", params={"cascade": "true"})
+            )
+            await wait_for_waiters(watch, 2)
+            await edit.execute(
+                text(
+                    "INSERT INTO tag (id, name, name_search, created_at, updated_at, version)"
+                    " VALUES (gen_random_uuid(), 'fresh', 'fresh', now(), now(), 1)"
+                    " ON CONFLICT (name) DO NOTHING"
                 )
-                await wait_for_waiters(watch, name, 1)
-                create = asyncio.create_task(
-                    client.post(
-                        "/books",
-                        json={"title": "Late", "author_id": author["id"], "tags": ["fresh"]},
-                    )
-                )
-                await wait_for_waiters(watch, name, 2)
-                await edit.execute(
-                    text(
-                        "INSERT INTO tag (id, name, name_search, created_at, updated_at, version)"
-                        " VALUES (gen_random_uuid(), 'fresh', 'fresh', now(), now(), 1)"
-                        " ON CONFLICT (name) DO NOTHING"
-                    )
-                )
-                await edit.commit()
-                deleted, created = await asyncio.gather(delete, create)
-        finally:
-            await editor.dispose()
-            await watcher.dispose()
+            )
+            await edit.commit()
+            deleted, created = await asyncio.gather(delete, create)
 
         assert deleted.status_code == 204, deleted.text
         assert created.status_code == 422, created.text
@@ -88,34 +95,27 @@ async def test_an_edit_that_postgresql_ends_as_a_deadlock_runs_again(
     writer holds that author and wants the book. The edit waits first, so PostgreSQL ends its
     transaction; the server runs it again, and the client gets the second run's answer."""
     settings = fresh_database()
-    name = str(make_url(settings.database_url).database)
     async with serving(settings) as (client, _database):
         first = (await client.post("/authors", json={"name": "First"})).json()
         second = (await client.post("/authors", json={"name": "Second"})).json()
         book = await client.post("/books", json={"title": "Shared", "author_id": first["id"]})
-        writer = create_async_engine(settings.database_url)
-        watcher = create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
-        try:
-            async with writer.connect() as write, watcher.connect() as watch:
-                await write.execute(
-                    text("SELECT id FROM author WHERE id = :id FOR UPDATE"), {"id": second["id"]}
+        async with holder_and_watcher(settings.database_url) as (write, watch):
+            await write.execute(
+                text("SELECT id FROM author WHERE id = :id FOR UPDATE"), {"id": second["id"]}
+            )
+            edit = asyncio.create_task(
+                client.patch(
+                    f"/books/{book.json()['id']}",
+                    json={"author_ids": [first["id"], second["id"]]},
                 )
-                edit = asyncio.create_task(
-                    client.patch(
-                        f"/books/{book.json()['id']}",
-                        json={"author_ids": [first["id"], second["id"]]},
-                    )
-                )
-                await wait_for_waiters(watch, name, 1)
-                await write.execute(
-                    text("SELECT id FROM book WHERE id = :id FOR UPDATE"),
-                    {"id": book.json()["id"]},
-                )
-                await write.commit()
-                edited = await edit
-        finally:
-            await writer.dispose()
-            await watcher.dispose()
+            )
+            await wait_for_waiters(watch, 1)
+            await write.execute(
+                text("SELECT id FROM book WHERE id = :id FOR UPDATE"),
+                {"id": book.json()["id"]},
+            )
+            await write.commit()
+            edited = await edit
 
     assert edited.status_code == 200, edited.text
     assert [author["id"] for author in edited.json()["authors"]] == [first["id"], second["id"]]
