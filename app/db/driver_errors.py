@@ -13,17 +13,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout that ran out
-# Other PostgreSQL SQLSTATEs that mean "retry shortly": the request was fine, the moment was not.
-POSTGRES_BUSY = frozenset(
+# PostgreSQL's SQLSTATEs for a transaction it rolled back so that others could go on: the
+# same request, run again, may well succeed (app/edge/retry.py).
+POSTGRES_ROLLED_BACK = frozenset(
     {
-        LOCK_NOT_AVAILABLE,
-        "57014",  # query_canceled: statement_timeout ran out
         "40001",  # serialization_failure
         "40P01",  # deadlock_detected: this transaction was the one rolled back
-        "53300",  # too_many_connections: the server's (or role's) connection limit
     }
 )
-POSTGRES_ROLLED_BACK = frozenset({"40001", "40P01"})
+# Every PostgreSQL SQLSTATE that means "retry shortly": the request was fine, the moment was not.
+POSTGRES_BUSY = POSTGRES_ROLLED_BACK | {
+    LOCK_NOT_AVAILABLE,
+    "57014",  # query_canceled: statement_timeout ran out
+    "53300",  # too_many_connections: the server's (or role's) connection limit
+}
 # SQLSTATE classes meaning the server cannot serve at all: connection exceptions,
 # insufficient resources, and the server shutting down, crashing or starting up.
 POSTGRES_UNREACHABLE = ("08", "53", "57P")

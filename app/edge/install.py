@@ -48,7 +48,7 @@ def install_edge(app: FastAPI, settings: Settings) -> None:
     """Add the middlewares; Starlette runs the one added last first."""
     if not is_sqlite(settings.database_url):
         # SQLite's one writer never meets a deadlock; on PostgreSQL a write PostgreSQL rolled
-        # back runs again, with the body as it passed the limit below.
+        # back runs again. Added first, it runs last: the body it keeps has passed BodyLimit.
         app.add_middleware(RetryRolledBack, streamed=(IMPORTS_PATH,))
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, per_path=body_limits(settings))
     # Keys are checked before any of the body is read, so a client without one sends it in vain.
