@@ -2,6 +2,7 @@
 a deadlock, which PostgreSQL would break by failing one of them (a 503)."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -89,11 +90,12 @@ async def test_a_create_waits_for_its_authors_delete_before_it_creates_tags(
 
 
 async def test_an_edit_that_postgresql_ends_as_a_deadlock_runs_again(
-    fresh_database: Callable[[], Settings],
+    fresh_database: Callable[[], Settings], caplog: pytest.LogCaptureFixture
 ) -> None:
     """Locks no order can avoid: an edit holds its book and wants its new author, while a
     writer holds that author and wants the book. The edit waits first, so PostgreSQL ends its
     transaction; the server runs it again, and the client gets the second run's answer."""
+    caplog.set_level(logging.INFO)
     settings = fresh_database()
     async with serving(settings) as (client, _database):
         first = (await client.post("/authors", json={"name": "First"})).json()
@@ -120,3 +122,8 @@ async def test_an_edit_that_postgresql_ends_as_a_deadlock_runs_again(
     assert edited.status_code == 200, edited.text
     assert [author["id"] for author in edited.json()["authors"]] == [first["id"], second["id"]]
     assert edited.json()["version"] == 2
+    # The run that was rolled back is told of once, as what it is: not the database unavailable.
+    retried = [record for record in caplog.records if "running it again" in record.message]
+    assert [record.levelno for record in retried] == [logging.INFO]
+    assert "deadlock detected" in retried[0].message
+    assert not [record for record in caplog.records if record.name == "app.db.faults"]

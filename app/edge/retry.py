@@ -48,14 +48,13 @@ class Run:
     transaction was rolled back and another run is left."""
 
     def __init__(self, send: Send, *, again: bool) -> None:
-        self.rollback = Rollback()
+        self.rollback = Rollback(again=again)
         self.forward = send
-        self.again = again
         self.dropped = False
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            self.dropped = self.again and self.rollback.happened
+            self.dropped = self.rollback.again and self.rollback.happened
         if not self.dropped:
             await self.forward(message)
 

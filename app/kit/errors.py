@@ -32,7 +32,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from app.db.driver_errors import is_postgres_rolled_back, violated_constraint
-from app.db.faults import classify, report
+from app.db.faults import classify, driver_message, report
 from app.kit.quoting import MESSAGE_CHARACTERS, QUOTED_CHARACTERS, shortened
 from app.kit.rollback import mark_rolled_back
 from app.observe.request_id import HEADER as REQUEST_ID_HEADER
@@ -263,9 +263,10 @@ async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
     fault = classify(exc)
     if fault is None:
         return await on_unexpected_error(request, exc)
-    report(fault, exc)
-    if is_postgres_rolled_back(exc):
-        mark_rolled_back(request)  # to run it again (app/edge/retry.py)
+    if is_postgres_rolled_back(exc) and mark_rolled_back(request):  # see app/edge/retry.py
+        logger.info("the database rolled a write back; running it again: %s", driver_message(exc))
+    else:
+        report(fault, exc)
     return await on_folio_error(request, Unavailable(fault.detail))
 
 

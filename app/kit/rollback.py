@@ -11,12 +11,16 @@ SCOPE_KEY = "folio.rollback"
 
 @dataclass
 class Rollback:
-    """Whether PostgreSQL rolled the current run's transaction back to let others go on."""
+    """Whether PostgreSQL rolled the current run's transaction back to let others go on, and
+    whether another run is left."""
 
+    again: bool
     happened: bool = False
 
 
-def mark_rolled_back(request: Request) -> None:
-    """Let the middleware run this request again instead of sending its 503."""
-    if (rollback := request.scope.get(SCOPE_KEY)) is not None:
-        rollback.happened = True
+def mark_rolled_back(request: Request) -> bool:
+    """Let the middleware run this request again instead of sending its 503; True if it will."""
+    if (rollback := request.scope.get(SCOPE_KEY)) is None:
+        return False
+    rollback.happened = True
+    return bool(rollback.again)
