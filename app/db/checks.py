@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.config import EXIT_CONFIG, EXIT_UNAVAILABLE, Settings
 from app.db import faults
-from app.db.engine import SQLITE_SAFE_CONCURRENT_WRITERS, create_engine, is_sqlite
+from app.db.engine import create_engine, is_sqlite, sqlite_has_wal_reset_bug
 from app.db.migrations import SCHEMA_HEAD, migration_scripts
 from app.observe.logs import RequestIdFilter, configure_logging, json_formatter
 
@@ -269,11 +269,7 @@ def check_start(command: str = "folio", *, serving: bool = True, database: bool 
 def warn_of_writing_workers(settings: Settings) -> None:
     """Say so where several workers would write one SQLite file that the WAL-reset bug of
     SQLite before 3.51.3 can corrupt (docs/explanation/database.md)."""
-    if (
-        settings.workers > 1
-        and is_sqlite(settings.database_url)
-        and sqlite3.sqlite_version_info < SQLITE_SAFE_CONCURRENT_WRITERS
-    ):
+    if settings.workers > 1 and is_sqlite(settings.database_url) and sqlite_has_wal_reset_bug():
         logger.warning(
             "WORKERS=%d on SQLite %s: each worker writes through a connection of its own, and"
             " before SQLite 3.51.3 connections that write and checkpoint at once can corrupt"

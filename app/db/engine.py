@@ -62,11 +62,15 @@ def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def sqlite_has_wal_reset_bug() -> bool:
+    """Whether the linked SQLite can corrupt a WAL database when several connections write and
+    checkpoint at once (fixed in 3.51.3)."""
+    return sqlite3_driver.sqlite_version_info < SQLITE_SAFE_CONCURRENT_WRITERS
+
+
 def sqlite_writer_pool_size(settings: Settings) -> int:
     """One writer connection unless the linked SQLite is free of the WAL-reset bug."""
-    if sqlite3_driver.sqlite_version_info < SQLITE_SAFE_CONCURRENT_WRITERS:
-        return 1
-    return settings.pool_size
+    return 1 if sqlite_has_wal_reset_bug() else settings.pool_size
 
 
 def sqlite_reader_pool_size(settings: Settings) -> int:
