@@ -2,6 +2,7 @@
 a transaction one more (its commit), and SQLAlchemy reads what it expects from a cursor."""
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiosqlite
@@ -11,7 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
+from app.db.driver_errors import failing_statement
 from app.db.engine import create_engine
+from app.db.session import reading_first
 from app.db.sqlite_driver import ALONE, LATER
 from tests.helpers.databases import SqliteTrace
 from tests.helpers.serving import serving
@@ -19,14 +22,28 @@ from tests.helpers.serving import serving
 pytestmark = pytest.mark.sqlite
 
 
+class RoundTrips(list[str]):
+    """The name of every function sent to an aiosqlite connection's thread, and (in
+    `connections`, at the same places) the connection it was sent to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connections: list[aiosqlite.Connection] = []
+
+    def clear(self) -> None:
+        super().clear()
+        self.connections.clear()
+
+
 @pytest.fixture
-def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The name of every function sent to an aiosqlite connection's thread."""
-    sent: list[str] = []
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> RoundTrips:
+    """Every function sent to an aiosqlite connection's thread, by name."""
+    sent = RoundTrips()
     send = aiosqlite.Connection._execute
 
     async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
         sent.append(getattr(fn, "__name__", repr(fn)))
+        sent.connections.append(self)
         return await send(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
@@ -213,6 +230,27 @@ async def test_a_constraint_a_later_write_breaks_fails_the_commit_and_stores_not
     assert await stored(writer) == [4]
 
 
+async def test_an_error_at_the_commit_names_the_later_write_that_raised_it(
+    writer: AsyncEngine,
+) -> None:
+    async with writer.begin() as connection:
+        await connection.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
+        await connection.execute(text("CREATE TABLE child (id INTEGER REFERENCES parent (id))"))
+    orphan = text("INSERT INTO child (id) VALUES (:id)").execution_options(**{LATER: True})
+
+    async def write_both() -> None:
+        async with writer.begin() as connection:
+            await connection.execute(LATER_INSERT, {"n": 1})
+            await connection.execute(orphan, {"id": 7})
+
+    with pytest.raises(IntegrityError, match="FOREIGN KEY") as raised:
+        await write_both()
+    # SQLAlchemy knows no statement for a failed commit; the driver names the one that failed.
+    assert raised.value.statement is None
+    assert failing_statement(raised.value) == "INSERT INTO child (id) VALUES (?)"
+    assert await stored(writer) == []
+
+
 async def test_a_rolled_back_transaction_never_sends_its_later_writes(
     writer: AsyncEngine, round_trips: list[str], sqlite_ran: SqliteTrace
 ) -> None:
@@ -223,8 +261,8 @@ async def test_a_rolled_back_transaction_never_sends_its_later_writes(
     assert await stored(writer) == []
 
 
-async def test_a_create_holds_the_writer_for_two_round_trips_and_fails_whole(
-    fresh_database: Callable[[], Settings], round_trips: list[str]
+async def test_a_create_holds_the_writer_for_one_round_trip_and_fails_whole(
+    fresh_database: Callable[[], Settings], round_trips: RoundTrips
 ) -> None:
     async with serving(fresh_database()) as (client, _database):
         author = (await client.post("/authors", json={"name": "Ursula"})).json()["id"]
@@ -234,8 +272,11 @@ async def test_a_create_holds_the_writer_for_two_round_trips_and_fails_whole(
         round_trips.clear()
         second = {**book, "title": "Second", "isbn": None}
         assert (await client.post("/books", json=second)).status_code == 201
-        # The authors and tags read with BEGIN IMMEDIATE; the book and its links with COMMIT.
+        # The authors and tags read on a reader, alone; then BEGIN IMMEDIATE, the book and
+        # its links, and COMMIT in one round trip on the writer.
         assert round_trips == ["run_statement", "run_commit"]
+        reader, writer = round_trips.connections
+        assert reader is not writer
 
         # The duplicate ISBN is found at the commit: a 409, and its new tag is not kept.
         again = {**book, "title": "Copy", "tags": ["sea", "storm"]}
@@ -246,3 +287,25 @@ async def test_a_create_holds_the_writer_for_two_round_trips_and_fails_whole(
         assert (await client.get("/books")).json()["meta"]["total"] == 2
         tags = (await client.get("/tags")).json()["items"]
         assert sorted(tag["name"] for tag in tags) == ["sea", "sky"]
+
+
+async def test_an_author_deleted_between_a_creates_read_and_its_commit_is_a_422(
+    fresh_database: Callable[[], Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with serving(fresh_database()) as (client, _database):
+        author = (await client.post("/authors", json={"name": "Gone"})).json()["id"]
+
+        @asynccontextmanager
+        async def then_delete(session: Any) -> AsyncIterator[Any]:
+            async with reading_first(session) as reader:
+                yield reader
+            # The create has read its author on a reader and holds nothing yet.
+            deleted = await client.delete(f"/authors/{author}")
+            assert deleted.status_code == 204, deleted.text
+
+        monkeypatch.setattr("app.books.repository.reading_first", then_delete)
+        refused = await client.post("/books", json={"title": "Late", "author_id": author})
+        monkeypatch.undo()
+        assert refused.status_code == 422, refused.text
+        assert [error["type"] for error in refused.json()["errors"]] == ["missing_reference"]
+        assert (await client.get("/books")).json()["meta"]["total"] == 0

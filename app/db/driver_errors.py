@@ -12,6 +12,8 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
+from app.db.sqlite_driver import failed_statement
+
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout that ran out
 # PostgreSQL's SQLSTATEs for a transaction it rolled back so that others could go on: the
 # same request, run again, may well succeed (app/edge/retry.py).
@@ -67,10 +69,16 @@ def violated_constraint(exc: IntegrityError) -> str | None:
     # ... and only "FOREIGN KEY constraint failed" for foreign keys, so the statement's
     # table tells which key: the one it holds (insert, update) or the one aimed at it (delete).
     if message.startswith("FOREIGN KEY constraint failed"):
-        return foreign_key_for_statement(exc.statement or "")
+        return foreign_key_for_statement(failing_statement(exc))
     if match := re.match(r"CHECK constraint failed: (\w+)", message):
         return match.group(1)
     return None
+
+
+def failing_statement(exc: IntegrityError) -> str:
+    """The statement that broke the constraint. On SQLite it may have been sent ahead of the
+    one SQLAlchemy ran, or of the commit (app/db/sqlite_driver.py), and the driver names it."""
+    return failed_statement(exc.orig) or exc.statement or ""
 
 
 def unique_constraint_on(columns: list[str]) -> str | None:

@@ -1,11 +1,13 @@
 """The per-request session (`SessionDep`) and repositories built on it (`on_session`)."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db.engine import READS
 from app.state import DatabaseDep
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -16,6 +18,23 @@ async def get_session(request: Request, database: DatabaseDep) -> AsyncIterator[
     factory = database.reads if request.method in SAFE_METHODS else database.writes
     async with factory() as session, session.begin():
         yield session
+
+
+@asynccontextmanager
+async def reading_first(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """A session for what a write reads before its first write.
+
+    On SQLite a write session's first statement takes the one write connection, and every
+    other write waits for it until the commit; a read on a reader's session of its own, made
+    first, holds nobody up. Elsewhere (PostgreSQL, whose rows are locked one by one, or a
+    session bound to one connection, as the tests' are) it is the write session itself.
+    """
+    reads = session.info.get(READS)
+    if reads is None:
+        yield session
+        return
+    async with reads() as reader:
+        yield reader
 
 
 # scope="function" runs the commit before the response is sent, so a failed commit

@@ -10,12 +10,13 @@ a statement can open a transaction; the pool rolls back every connection returne
 A write whose outcome nobody reads (an `INSERT` without `RETURNING`) run with the execution
 option `LATER` waits on the connection and travels with the transaction's next statement or
 its commit, in their round trip: a create's book, author links and tag links go with its
-`COMMIT`, so the one write connection is held for two round trips instead of five. A
+`COMMIT`, so the one write connection is held for one round trip instead of five (the
+create reads its authors and tags on a reader before, app/db/session.py). A
 constraint it breaks is raised by that next statement or by the commit, which the session
-turns into the same answer (the transaction is rolled back whole either way). Mark only writes
-whose foreign keys the transaction has already read: SQLite names no foreign key in its error,
-so `app/db/driver_errors.py` tells which one from the failing statement, which would then be
-another.
+turns into the same answer (the transaction is rolled back whole either way). SQLite names no
+foreign key in its error, so `app/db/driver_errors.py` tells which one from the statement that
+failed; the driver marks the error with that statement (`failed_statement`), since SQLAlchemy
+knows only the one it ran, or none for a commit.
 
 A read that is its transaction's only statement needs no transaction at all: one `SELECT` reads
 one snapshot by itself. A statement run with the execution option `ALONE` on a reader is sent
@@ -49,17 +50,30 @@ Statement = tuple[str, Any, bool]
 ALONE = "folio_alone"
 # The execution option of a write whose outcome is not read (see the module).
 LATER = "folio_later"
+# Where a driver error keeps the statement that raised it: SQLAlchemy reports the statement it
+# ran, which a waiting statement's error would otherwise be blamed on.
+FAILED_STATEMENT = "folio_failed_statement"
 
 
 def send_in_order(cursor: sqlite3.Cursor, begin: str | None, statements: list[Statement]) -> None:
-    """Send the transaction's pending `BEGIN`, if any, and then the statements, in order."""
+    """Send the transaction's pending `BEGIN`, if any, and then the statements, in order; an
+    error names the statement that raised it (`failed_statement`)."""
     if begin is not None:
         cursor.execute(begin)
     for operation, parameters, many in statements:
-        if many:
-            cursor.executemany(operation, parameters)
-        else:
-            cursor.execute(operation, parameters if parameters is not None else ())
+        try:
+            if many:
+                cursor.executemany(operation, parameters)
+            else:
+                cursor.execute(operation, parameters if parameters is not None else ())
+        except sqlite3.Error as error:
+            setattr(error, FAILED_STATEMENT, operation)
+            raise
+
+
+def failed_statement(error: BaseException | None) -> str | None:
+    """The statement that raised a driver error, where the driver sent it with others."""
+    return getattr(error, FAILED_STATEMENT, None)
 
 
 def run_statement(

@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from app.db.driver_errors import is_postgres_rolled_back, violated_constraint
+from app.db.driver_errors import failing_statement, is_postgres_rolled_back, violated_constraint
 from app.db.faults import classify, driver_message, report
 from app.kit.quoting import MESSAGE_CHARACTERS, QUOTED_CHARACTERS, shortened
 from app.kit.rollback import mark_rolled_back
@@ -254,7 +254,7 @@ async def on_stale_data(request: Request, _exc: Exception) -> JSONResponse:
 
 async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, IntegrityError):
-        deleting = (exc.statement or "").lstrip().upper().startswith("DELETE")
+        deleting = failing_statement(exc).lstrip().upper().startswith("DELETE")
         error = error_for_constraint(violated_constraint(exc), deleting=deleting)
         if error is None:
             logger.error("integrity error with no mapping", exc_info=exc)
