@@ -21,6 +21,10 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[AsyncClient, Databa
         # An idle import runner still reads now and then; tests that count pooled
         # connections must not meet it, so it runs only where a test asks for it.
         settings = settings.model_copy(update={"import_runner": False})
+    if "rate_limit_per_minute" not in settings.model_fields_set:
+        # Nor the rate limit, which a test sending as fast as the app answers can pass on a
+        # fast machine (tests/keys tests the limits).
+        settings = settings.model_copy(update={"rate_limit_per_minute": 0})
     app: FastAPI = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = ASGITransport(app=app, raise_app_exceptions=False)
