@@ -2,7 +2,6 @@
 a transaction one more (its commit), and SQLAlchemy reads what it expects from a cursor."""
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
 import aiosqlite
@@ -14,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.config import Settings
 from app.db.driver_errors import failing_statement
 from app.db.engine import create_engine
-from app.db.session import reading_first
+from app.db.session import read_before_writing
 from app.db.sqlite_driver import ALONE, LATER
 from tests.helpers.databases import SqliteTrace
 from tests.helpers.serving import serving
@@ -295,15 +294,14 @@ async def test_an_author_deleted_between_a_creates_read_and_its_commit_is_a_422(
     async with serving(fresh_database()) as (client, _database):
         author = (await client.post("/authors", json={"name": "Gone"})).json()["id"]
 
-        @asynccontextmanager
-        async def then_delete(session: Any) -> AsyncIterator[Any]:
-            async with reading_first(session) as reader:
-                yield reader
+        async def then_delete(session: Any, statement: Any, params: Any) -> Any:
+            rows = await read_before_writing(session, statement, params)
             # The create has read its author on a reader and holds nothing yet.
             deleted = await client.delete(f"/authors/{author}")
             assert deleted.status_code == 204, deleted.text
+            return rows
 
-        monkeypatch.setattr("app.books.repository.reading_first", then_delete)
+        monkeypatch.setattr("app.books.repository.read_before_writing", then_delete)
         refused = await client.post("/books", json={"title": "Late", "author_id": author})
         monkeypatch.undo()
         assert refused.status_code == 422, refused.text

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import col, delete, insert, select
 
 from app.books.schemas import AuthorRef, BookCreate, BookListItem, BookQuery, BookRead, BookUpdate
-from app.db.session import on_session, reading_first
+from app.db.session import on_session, read_before_writing
 from app.db.sqlite_driver import ALONE, LATER
 from app.kit.errors import Unprocessable
 from app.kit.loaders import load_or_404, load_to_change
@@ -115,7 +115,7 @@ AUTHORS_BY_ID = select_columns(
 TAGS_NAMED = select_columns(
     literal(TAG.name).label("kind"), TAG.c.id, TAG.c.name, literal(0).label("version")
 ).where(TAG.c.name.in_(bindparam("names", expanding=True)))
-# A create reads them before it writes (`reading_first`); on SQLite the read is alone
+# A create reads them before it writes (`read_before_writing`); on SQLite the read is alone
 # in its transaction, so neither a BEGIN nor a COMMIT goes with it (app/db/sqlite_driver.py).
 AUTHORS_AND_TAGS = union_all(AUTHORS_BY_ID, TAGS_NAMED).execution_options(**{ALONE: True})
 NO_AUTHOR = "No author has this id."
@@ -195,11 +195,9 @@ class BookRepository(Repository[Book]):
             "updated_at": now,
             "version": 1,
         }
-        async with reading_first(self.session) as reader:
-            found = await reader.exec(  # type: ignore[call-overload]
-                AUTHORS_AND_TAGS, params={"ids": data.listed_authors, "names": data.tags}
-            )
-            named = found.all()
+        named = await read_before_writing(
+            self.session, AUTHORS_AND_TAGS, {"ids": data.listed_authors, "names": data.tags}
+        )
         authors = in_order(
             [author for author in named if author.kind == AUTHOR.name],
             data.listed_authors,

@@ -6,7 +6,7 @@ transactions on a pool of connections and never take the write lock. Writers beg
 SQLite before 3.51.3 can corrupt a WAL database when several connections write and
 checkpoint at once, so there all writes share one connection and queue for it in the pool.
 On PostgreSQL both roles share one engine; rows to be changed are locked with `FOR UPDATE`.
-A write session knows the readers' sessions (`READS`), for what it may read before it writes.
+A write session knows the readers' engine (`READERS`), for what it may read before it writes.
 """
 
 import sqlite3 as sqlite3_driver
@@ -24,9 +24,9 @@ from app.db import sqlite_driver
 from app.observe.database import observe_engine, pool_class
 
 SQLITE_SAFE_CONCURRENT_WRITERS = (3, 51, 3)
-# A write session's `info` key for the readers' session factory, on SQLite: a write request
-# reads there what it may read before it writes (app/db/session.py).
-READS = "folio_reads"
+# A write session's `info` key for the readers' engine, on SQLite: a write request reads there
+# what it may read before it writes (app/db/session.py).
+READERS = "folio_readers"
 
 
 @dataclass(frozen=True)
@@ -170,11 +170,11 @@ def create_engine(
 
 
 def session_factory(
-    engine: AsyncEngine, reads: async_sessionmaker[AsyncSession] | None = None
+    engine: AsyncEngine, readers: AsyncEngine | None = None
 ) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded values after commit, so responses never trigger I/O; a write
-    session knows the readers' sessions (`READS`), where there are readers of their own."""
-    info = {} if reads is None else {READS: reads}
+    session knows the readers' engine (`READERS`), where there is one of its own."""
+    info = {} if readers is None else {READERS: readers}
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, info=info)
 
 
@@ -185,11 +185,11 @@ def create_database(settings: Settings) -> Database:
         read_engine = create_engine(settings, writer=False)
     else:
         read_engine = write_engine
-    reads = session_factory(read_engine)
+    readers = read_engine if read_engine is not write_engine else None
     return Database(
         read_engine=read_engine,
         write_engine=write_engine,
-        reads=reads,
-        writes=session_factory(write_engine, reads if read_engine is not write_engine else None),
+        reads=session_factory(read_engine),
+        writes=session_factory(write_engine, readers),
         snapshot_isolation=None if is_sqlite(settings.database_url) else "REPEATABLE READ",
     )

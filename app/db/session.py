@@ -1,13 +1,14 @@
 """The per-request session (`SessionDep`) and repositories built on it (`on_session`)."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import Annotated, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from sqlalchemy import Executable, Row
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.engine import READS
+from app.db.engine import READERS
 from app.state import DatabaseDep
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -20,21 +21,24 @@ async def get_session(request: Request, database: DatabaseDep) -> AsyncIterator[
         yield session
 
 
-@asynccontextmanager
-async def reading_first(session: AsyncSession) -> AsyncIterator[AsyncSession]:
-    """A session for what a write reads before its first write.
+async def read_before_writing(
+    session: AsyncSession, statement: Executable, params: dict[str, Any]
+) -> Sequence[Row[Any]]:
+    """The rows of a read that a write request makes before its first write.
 
     On SQLite a write session's first statement takes the one write connection, and every
-    other write waits for it until the commit; a read on a reader's session of its own, made
-    first, holds nobody up. Elsewhere (PostgreSQL, whose rows are locked one by one, or a
-    session bound to one connection, as the tests' are) it is the write session itself.
+    other write waits for it until the commit; the read goes to a reader connection of its own
+    instead, and holds nobody up. A connection, not a second session: for one read, a session
+    cost 0.35 ms more CPU (see the benchmark notes). Elsewhere (PostgreSQL, whose rows are
+    locked one by one, or a session bound to one connection, as the tests' are) the write
+    session itself reads.
     """
-    reads = session.info.get(READS)
-    if reads is None:
-        yield session
-        return
-    async with reads() as reader:
-        yield reader
+    readers: AsyncEngine | None = session.info.get(READERS)
+    if readers is None:
+        found = await session.exec(statement, params=params)  # type: ignore[call-overload]
+        return found.all()  # type: ignore[no-any-return]
+    async with readers.connect() as connection:
+        return (await connection.execute(statement, params)).all()
 
 
 # scope="function" runs the commit before the response is sent, so a failed commit
