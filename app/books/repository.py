@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import col, delete, insert, select
 
 from app.books.schemas import AuthorRef, BookCreate, BookListItem, BookQuery, BookRead, BookUpdate
-from app.db.session import on_session, read_before_writing
+from app.db.session import on_session
 from app.db.sqlite_driver import ALONE, LATER
 from app.kit.errors import Unprocessable
 from app.kit.loaders import load_or_404, load_to_change
@@ -115,9 +115,7 @@ AUTHORS_BY_ID = select_columns(
 TAGS_NAMED = select_columns(
     literal(TAG.name).label("kind"), TAG.c.id, TAG.c.name, literal(0).label("version")
 ).where(TAG.c.name.in_(bindparam("names", expanding=True)))
-# A create reads them before it writes (`read_before_writing`); on SQLite the read is alone
-# in its transaction, so neither a BEGIN nor a COMMIT goes with it (app/db/sqlite_driver.py).
-AUTHORS_AND_TAGS = union_all(AUTHORS_BY_ID, TAGS_NAMED).execution_options(**{ALONE: True})
+AUTHORS_AND_TAGS = union_all(AUTHORS_BY_ID, TAGS_NAMED)
 NO_AUTHOR = "No author has this id."
 
 
@@ -177,13 +175,8 @@ class BookRepository(Repository[Book]):
     async def create(self, data: BookCreate) -> BookRead:
         """Insert the book with its author and tag links, creating tags that do not exist yet.
 
-        From its first write to its commit the request holds SQLite's one write connection,
-        and every other write waits for it. So the authors and tags are read before, on a
-        reader, and the row is built before too: with the tags there, the inserts go in one
-        round trip, with the commit. An author deleted in between fails the link's foreign
-        key at the commit, a 422 as well; tags are never deleted. The answer shows the
-        authors as that read found them. On PostgreSQL the read is the transaction's first
-        statement, and locks the authors (see LISTED_AUTHORS).
+        The row is built before the first statement: from that statement to the commit, the
+        request holds SQLite's one write connection, and every other write waits for it.
         """
         now = utcnow()
         fields = data.model_dump(exclude={"author_ids", "author_id", "tags"})
@@ -195,9 +188,10 @@ class BookRepository(Repository[Book]):
             "updated_at": now,
             "version": 1,
         }
-        named = await read_before_writing(
-            self.session, AUTHORS_AND_TAGS, {"ids": data.listed_authors, "names": data.tags}
+        found = await self.session.exec(  # type: ignore[call-overload]
+            AUTHORS_AND_TAGS, params={"ids": data.listed_authors, "names": data.tags}
         )
+        named = found.all()
         authors = in_order(
             [author for author in named if author.kind == AUTHOR.name],
             data.listed_authors,

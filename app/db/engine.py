@@ -6,7 +6,6 @@ transactions on a pool of connections and never take the write lock. Writers beg
 SQLite before 3.51.3 can corrupt a WAL database when several connections write and
 checkpoint at once, so there all writes share one connection and queue for it in the pool.
 On PostgreSQL both roles share one engine; rows to be changed are locked with `FOR UPDATE`.
-A write session knows the readers' engine (`READERS`), for what it may read before it writes.
 """
 
 import sqlite3 as sqlite3_driver
@@ -24,9 +23,6 @@ from app.db import sqlite_driver
 from app.observe.database import observe_engine, pool_class
 
 SQLITE_SAFE_CONCURRENT_WRITERS = (3, 51, 3)
-# A write session's `info` key for the readers' engine, on SQLite: a write request reads there
-# what it may read before it writes (app/db/session.py).
-READERS = "folio_readers"
 
 
 @dataclass(frozen=True)
@@ -169,13 +165,9 @@ def create_engine(
     return engine
 
 
-def session_factory(
-    engine: AsyncEngine, readers: AsyncEngine | None = None
-) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded values after commit, so responses never trigger I/O; a write
-    session knows the readers' engine (`READERS`), where there is one of its own."""
-    info = {} if readers is None else {READERS: readers}
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, info=info)
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded values after commit, so responses never trigger I/O."""
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
 def create_database(settings: Settings) -> Database:
@@ -185,11 +177,10 @@ def create_database(settings: Settings) -> Database:
         read_engine = create_engine(settings, writer=False)
     else:
         read_engine = write_engine
-    readers = read_engine if read_engine is not write_engine else None
     return Database(
         read_engine=read_engine,
         write_engine=write_engine,
         reads=session_factory(read_engine),
-        writes=session_factory(write_engine, readers),
+        writes=session_factory(write_engine),
         snapshot_isolation=None if is_sqlite(settings.database_url) else "REPEATABLE READ",
     )

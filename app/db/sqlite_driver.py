@@ -10,8 +10,7 @@ a statement can open a transaction; the pool rolls back every connection returne
 A write whose outcome nobody reads (an `INSERT` without `RETURNING`) run with the execution
 option `LATER` waits on the connection and travels with the transaction's next statement or
 its commit, in their round trip: a create's book, author links and tag links go with its
-`COMMIT`, so the one write connection is held for one round trip instead of five (the
-create reads its authors and tags on a reader before, app/db/session.py). A
+`COMMIT`, so the one write connection is held for two round trips instead of five. A
 constraint it breaks is raised by that next statement or by the commit, which the session
 turns into the same answer (the transaction is rolled back whole either way). SQLite names no
 foreign key in its error, so `app/db/driver_errors.py` tells which one from the statement that

@@ -93,7 +93,6 @@ class OnLoopSession:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.info = session.info  # no readers' sessions: a create reads on this one
 
     async def exec(self, statement: Any, **options: Any) -> Any:
         return self.session.exec(statement, **options)

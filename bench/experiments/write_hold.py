@@ -7,9 +7,8 @@ load benchmark sends. The write engine's events time each create's hold of the c
 the pool's checkout to its checkin, in five stages:
 
 - to the first statement: the request's work between the checkout and its first statement;
-- the first statement: a round trip to the connection's thread with `BEGIN IMMEDIATE` and the
-  wait for the event loop to take its answer, when it is a read (a create read its authors and
-  tags there before it read them on a reader); the book's insert, which only queues, since;
+- the first statement: the read sent with `BEGIN IMMEDIATE`, a round trip to the connection's
+  thread and the wait for the event loop to take its answer;
 - the later statements: the inserts, which wait for the commit (see app/db/sqlite_driver.py);
 - to the commit: the rest of the endpoint, until the session commits;
 - the commit: the inserts, their triggers and `COMMIT`, a round trip, and the checkin.
