@@ -6,7 +6,7 @@ a Folio of `--workers` processes. Around each import the machine's CPU time is r
 `/proc`: the server's processes (checking, planning and sending the rows) apart from the rest
 of the machine (on a quiet machine, PostgreSQL), per row; and how many cores were busy on
 average. A database without the triggers exists only for this measurement: its search index
-stays empty.
+stays empty. Each import's database is dropped after it.
 """
 
 import argparse
@@ -25,6 +25,7 @@ from bench.run import experiment_parser
 from bench.server import Server, app_command, free_port, make_key, served_env
 
 SIDES = ("with the index", "without the index")
+DATABASE = "folio_bench_import_floor"
 # The search index's insert triggers (migration 309d8e61f2e1): a new book's words, its authors'
 # and tags' words, a new author's words, and a new word's typo variants.
 INDEX_TRIGGERS = (
@@ -63,15 +64,20 @@ def timed_import(server: Server, path: Path, key: str, rows: int) -> dict[str, A
 
 
 def import_once(args: argparse.Namespace, side: str, path: Path) -> dict[str, Any]:
-    url = postgres_database(args.postgres, "folio_bench_import_floor")
-    if side == SIDES[1]:
-        postgres.run_sql(
-            url, *(f"ALTER TABLE {table} DISABLE TRIGGER {name}" for table, name in INDEX_TRIGGERS)
-        )
-    key = make_key(url)
-    log = args.work_dir / "import-floor.log"
-    with Server(app_command(), free_port(), served_env(url, args.workers), log) as server:
-        return timed_import(server, path, key, args.scale)
+    """One import into a database of its own, dropped afterwards."""
+    url = postgres_database(args.postgres, DATABASE)
+    try:
+        if side == SIDES[1]:
+            disable = (
+                f"ALTER TABLE {table} DISABLE TRIGGER {name}" for table, name in INDEX_TRIGGERS
+            )
+            postgres.run_sql(url, *disable)
+        key = make_key(url)
+        log = args.work_dir / "import-floor.log"
+        with Server(app_command(), free_port(), served_env(url, args.workers), log) as server:
+            return timed_import(server, path, key, args.scale)
+    finally:
+        postgres.run_sql(args.postgres, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 def main(argv: list[str] | None = None) -> int:
